@@ -1,0 +1,60 @@
+package io.multiuser.server.config;
+
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * Everything an admin can set, under the {@code multiuser.} prefix (application.properties,
+ * {@code -Dmultiuser.port=…}, env {@code MULTIUSER_PORT}). The original server's interface
+ * keeps working on top: flags {@code -p -pwd -t} ({@link LegacyArguments}) and the Docker
+ * image's env variables {@code port password timeout} ({@link LegacyEnvConfigSource}).
+ */
+@ConfigMapping(prefix = "multiuser")
+public interface ServerConfig {
+
+    /** Base port P; the server binds P (commands) to P+3 (heartbeat). */
+    @WithDefault("5555")
+    int port();
+
+    /** Password an ADMIN login must give. */
+    @WithDefault(DEFAULT_PASSWORD)
+    String password();
+
+    /** Heartbeat timeout in milliseconds: a client silent longer is dropped. */
+    @WithDefault("5000")
+    long timeout();
+
+    /** Interface to bind; {@code *} is every interface. */
+    @WithDefault("*")
+    String bindAddress();
+
+    /** Client VERSION strings accepted; unset accepts any version. */
+    Optional<List<String>> acceptedVersions();
+
+    Engine engine();
+
+    String DEFAULT_PASSWORD = "admin";
+
+    /** Tuning of the ZeroMQ engine; the defaults suit studio sessions. */
+    interface Engine {
+
+        /** ZeroMQ I/O threads. */
+        @WithDefault("1")
+        int ioThreads();
+
+        /** Largest message frame accepted on P and P+2, in bytes; a larger one closes that connection. */
+        @WithDefault("536870912")
+        long maxMessageSize();
+
+        /** Per-client ZeroMQ send queue on P and P+1, in messages (the client's receive side holds 1000). */
+        @WithDefault("1000")
+        int sendHighWaterMark();
+
+        /** Bytes that may wait in our own queue for one client before it is dropped as too slow. */
+        @WithDefault("1073741824")
+        long maxQueuedBytesPerClient();
+    }
+}

@@ -1,0 +1,63 @@
+package io.multiuser.server.config;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.multiuser.server.engine.EngineSettings;
+import io.multiuser.server.session.SessionSettings;
+
+/** The validated configuration, split into what the engine and the session need. */
+public record ServerSettings(EngineSettings engine, SessionSettings session, boolean defaultPassword) {
+
+    /** Thrown for configuration that cannot work; the message names every bad setting. */
+    public static final class InvalidConfigException extends RuntimeException {
+        public InvalidConfigException(String message) {
+            super(message);
+        }
+    }
+
+    public static ServerSettings from(ServerConfig config) {
+        List<String> problems = new ArrayList<>();
+        if (config.port() < 1 || config.port() > 65532) {
+            problems.add("multiuser.port=" + config.port() + " is out of range: the server uses P to P+3,"
+                    + " so the base port must be between 1 and 65532");
+        }
+        if (config.timeout() <= 0) {
+            problems.add("multiuser.timeout=" + config.timeout()
+                    + " must be a positive number of milliseconds (heartbeat timeout)");
+        }
+        if (config.password().isEmpty()) {
+            problems.add("multiuser.password is empty: set an admin password");
+        }
+        if (config.bindAddress().isBlank()) {
+            problems.add("multiuser.bind-address is empty: use * for every interface");
+        }
+        List<String> versions = config.acceptedVersions().orElse(List.of());
+        if (versions.stream().anyMatch(String::isBlank)) {
+            problems.add("multiuser.accepted-versions contains an empty entry");
+        }
+        ServerConfig.Engine engine = config.engine();
+        if (engine.ioThreads() < 1) {
+            problems.add("multiuser.engine.io-threads=" + engine.ioThreads() + " must be at least 1");
+        }
+        if (engine.maxMessageSize() < 1024 || engine.maxMessageSize() > Integer.MAX_VALUE - 16) {
+            problems.add("multiuser.engine.max-message-size=" + engine.maxMessageSize()
+                    + " must be between 1024 and " + (Integer.MAX_VALUE - 16) + " bytes");
+        }
+        if (engine.sendHighWaterMark() < 1) {
+            problems.add("multiuser.engine.send-high-water-mark=" + engine.sendHighWaterMark() + " must be at least 1");
+        }
+        if (engine.maxQueuedBytesPerClient() < engine.maxMessageSize()) {
+            problems.add("multiuser.engine.max-queued-bytes-per-client=" + engine.maxQueuedBytesPerClient()
+                    + " must be at least multiuser.engine.max-message-size (" + engine.maxMessageSize() + ")");
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException("Invalid configuration: " + String.join("; ", problems));
+        }
+        return new ServerSettings(
+                new EngineSettings(config.bindAddress(), config.port(), engine.ioThreads(), engine.maxMessageSize(),
+                        engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), config.timeout()),
+                SessionSettings.of(config.password(), versions, config.timeout()),
+                config.password().equals(ServerConfig.DEFAULT_PASSWORD));
+    }
+}

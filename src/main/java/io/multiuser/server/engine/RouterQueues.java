@@ -1,0 +1,148 @@
+package io.multiuser.server.engine;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.zeromq.ZMQ;
+
+import io.multiuser.server.protocol.ClientId;
+import zmq.Msg;
+import zmq.ZError;
+
+/**
+ * Sends on one ROUTER socket with ROUTER_MANDATORY, never losing a message silently: when a
+ * peer's ZeroMQ pipe is at its high-water mark (EAGAIN) or the peer is not connected
+ * (EHOSTUNREACH), the message waits in that peer's own queue, in order, and is retried on
+ * every engine loop. A slow peer therefore only delays itself. A queue that grows past its
+ * limit, or a peer unreachable for too long, is reported to the engine, which drops the client.
+ */
+final class RouterQueues {
+
+    enum Result { SENT, QUEUED, OVERFLOW }
+
+    private final ZMQ.Socket socket;
+    private final long maxQueuedBytes;
+    private final Map<ClientId, PeerQueue> queues = new HashMap<>();
+    /** Peers that left: their queued commands still go out (a kick's disconnect), then they are forgotten. */
+    private final Set<ClientId> closing = new HashSet<>();
+
+    RouterQueues(ZMQ.Socket socket, long maxQueuedBytes) {
+        this.socket = socket;
+        this.maxQueuedBytes = maxQueuedBytes;
+    }
+
+    /** Sends one multipart message (the frames after the identity) to a peer, or queues it. */
+    Result send(ClientId to, byte[][] frames, long now) {
+        PeerQueue queue = queues.get(to);
+        if (queue == null) {
+            int rc = trySend(to, frames);
+            if (rc == 0) {
+                return Result.SENT;
+            }
+            queue = new PeerQueue();
+            queues.put(to, queue);
+            if (rc == ZError.EHOSTUNREACH) {
+                queue.unreachableSince = now;
+            }
+        }
+        queue.messages.add(frames);
+        queue.bytes += size(frames);
+        return queue.bytes > maxQueuedBytes ? Result.OVERFLOW : Result.QUEUED;
+    }
+
+    /**
+     * Retries every backlog (a queue exists only while it holds messages); returns the peers
+     * unreachable for longer than {@code timeoutMillis}.
+     */
+    List<ClientId> flush(long now, long timeoutMillis) {
+        List<ClientId> lost = new ArrayList<>();
+        for (Iterator<Map.Entry<ClientId, PeerQueue>> it = queues.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<ClientId, PeerQueue> e = it.next();
+            PeerQueue queue = e.getValue();
+            while (!queue.messages.isEmpty()) {
+                byte[][] head = queue.messages.peek();
+                int rc = trySend(e.getKey(), head);
+                if (rc != 0) {
+                    if (rc == ZError.EHOSTUNREACH && queue.unreachableSince < 0) {
+                        queue.unreachableSince = now;
+                    }
+                    break;
+                }
+                queue.messages.poll();
+                queue.bytes -= size(head);
+                queue.unreachableSince = -1;
+            }
+            if (queue.messages.isEmpty()) {
+                it.remove();
+                closing.remove(e.getKey());
+            } else if (queue.unreachableSince >= 0 && now - queue.unreachableSince > timeoutMillis) {
+                lost.add(e.getKey());
+            }
+        }
+        return lost;
+    }
+
+    boolean hasBacklog() {
+        return !queues.isEmpty();
+    }
+
+    /** Drops a peer's backlog now. */
+    void discard(ClientId id) {
+        queues.remove(id);
+        closing.remove(id);
+    }
+
+    /** Lets a departed peer's backlog drain, then forgets it. */
+    void close(ClientId id) {
+        if (queues.containsKey(id)) {
+            closing.add(id);
+        }
+    }
+
+    boolean isClosing(ClientId id) {
+        return closing.contains(id);
+    }
+
+    long queuedBytes(ClientId id) {
+        PeerQueue queue = queues.get(id);
+        return queue == null ? 0 : queue.bytes;
+    }
+
+    int queuedMessages(ClientId id) {
+        PeerQueue queue = queues.get(id);
+        return queue == null ? 0 : queue.messages.size();
+    }
+
+    /** 0 when the whole message went into the peer's pipe, else the errno (EAGAIN, EHOSTUNREACH). */
+    private int trySend(ClientId to, byte[][] frames) {
+        if (!socket.base().send(new Msg(to.bytes()), ZMQ.DONTWAIT | ZMQ.SNDMORE)) {
+            return socket.base().errno();
+        }
+        // Once the identity frame is accepted the peer's pipe has room for the whole message.
+        for (int i = 0; i < frames.length; i++) {
+            int flags = i == frames.length - 1 ? ZMQ.DONTWAIT : ZMQ.DONTWAIT | ZMQ.SNDMORE;
+            socket.base().send(new Msg(frames[i]), flags);
+        }
+        return 0;
+    }
+
+    private static long size(byte[][] frames) {
+        long total = 64; // per-message overhead, so that floods of tiny messages count too
+        for (byte[] frame : frames) {
+            total += frame.length;
+        }
+        return total;
+    }
+
+    private static final class PeerQueue {
+        final ArrayDeque<byte[][]> messages = new ArrayDeque<>();
+        long bytes;
+        long unreachableSince = -1;
+    }
+}

@@ -1,0 +1,119 @@
+package io.multiuser.server.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.function.LongSupplier;
+
+import org.jboss.logging.Logger;
+import org.zeromq.ZMQ;
+
+import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.ServerCommand;
+import io.multiuser.server.session.Outbox;
+import io.multiuser.server.wire.CommandCodec;
+import io.multiuser.server.wire.DatablockCodec;
+import zmq.Msg;
+
+/**
+ * The session's {@link Outbox} on real sockets. Every message is encoded once whatever the
+ * number of receivers, and the payload array is shared, not copied. Used by the engine
+ * thread only.
+ */
+final class SocketOutbox implements Outbox {
+
+    private static final Logger LOG = Logger.getLogger(SocketOutbox.class);
+    private static final byte[] PING = "PING".getBytes(StandardCharsets.US_ASCII);
+
+    private final RouterQueues commands;
+    private final RouterQueues data;
+    private final ZMQ.Socket heartbeat;
+    private final LongSupplier clock;
+    private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
+    /** Clients whose backlog overflowed; the engine drops them after the current message. */
+    private final List<ClientId> overflowed = new ArrayList<>();
+    private long sequence;
+
+    SocketOutbox(RouterQueues commands, RouterQueues data, ZMQ.Socket heartbeat, LongSupplier clock) {
+        this.commands = commands;
+        this.data = data;
+        this.heartbeat = heartbeat;
+        this.clock = clock;
+    }
+
+    @Override
+    public void send(Collection<ClientId> to, ServerCommand command) {
+        byte[][] frames = CommandCodec.encode(command);
+        long now = clock.getAsLong();
+        for (ClientId id : to) {
+            if (commands.send(id, frames, now) == RouterQueues.Result.OVERFLOW && !commands.isClosing(id)) {
+                overflowed.add(id);
+            }
+        }
+    }
+
+    @Override
+    public void sendAfter(ClientId to, ServerCommand command, long delayMillis) {
+        delayed.add(new Delayed(clock.getAsLong() + delayMillis, sequence++, to, command));
+    }
+
+    @Override
+    public void push(Collection<ClientId> to, Node node) {
+        byte[][] header = DatablockCodec.encodeHeader(node);
+        byte[][] chunk = {node.payload()};
+        long now = clock.getAsLong();
+        for (ClientId id : to) {
+            // Header and chunk go through the same FIFO, so they stay back to back for this client.
+            data.send(id, header, now);
+            if (data.send(id, chunk, now) == RouterQueues.Result.OVERFLOW) {
+                overflowed.add(id);
+            }
+        }
+    }
+
+    @Override
+    public void ping(ClientId to) {
+        if (!heartbeat.base().send(new Msg(to.bytes()), ZMQ.DONTWAIT | ZMQ.SNDMORE)
+                || !heartbeat.base().send(new Msg(PING), ZMQ.DONTWAIT)) {
+            LOG.debugf("PING to %s not sent (errno %d)", to, heartbeat.base().errno());
+        }
+    }
+
+    @Override
+    public void forget(ClientId id) {
+        data.discard(id);
+        commands.close(id);
+        delayed.removeIf(d -> d.to.equals(id));
+    }
+
+    /** Sends the delayed commands that are due; returns millis until the next one, or -1. */
+    long sendDue() {
+        long now = clock.getAsLong();
+        while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
+            Delayed d = delayed.poll();
+            send(List.of(d.to), d.command);
+        }
+        return delayed.isEmpty() ? -1 : Math.max(0, delayed.peek().dueAt - now);
+    }
+
+    /** Takes the list of clients that overflowed since the last call. */
+    List<ClientId> takeOverflowed() {
+        if (overflowed.isEmpty()) {
+            return List.of();
+        }
+        List<ClientId> out = List.copyOf(new java.util.LinkedHashSet<>(overflowed));
+        overflowed.clear();
+        return out;
+    }
+
+    private record Delayed(long dueAt, long seq, ClientId to, ServerCommand command) implements Comparable<Delayed> {
+        @Override
+        public int compareTo(Delayed o) {
+            int c = Long.compare(dueAt, o.dueAt);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+}

@@ -1,0 +1,394 @@
+package io.multiuser.server.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+import org.jboss.logging.Logger;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
+
+import io.multiuser.server.logging.ThrottledLog;
+import io.multiuser.server.protocol.ClientCommand;
+import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Datablock;
+import io.multiuser.server.session.Session;
+import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.wire.CommandCodec;
+import io.multiuser.server.wire.MalformedMessageException;
+
+/**
+ * The four-port ZeroMQ engine. One thread, started by {@link #start()}, owns the context, the
+ * four sockets and the {@link Session}; nothing else touches them. Other threads hand it work
+ * with {@link #call(Function)}: a task queue plus a wake-up byte on a pipe the poller watches.
+ * Every message is handled inside a guard, so no input can stop the loop.
+ */
+public final class ZmqEngine implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(ZmqEngine.class);
+    private static final int MAX_READS_PER_SOCKET = 256;
+    private static final long TICK_MILLIS = 10;
+    private static final long IDLE_POLL_MILLIS = 50;
+    private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
+    private static final byte[] INIT = "INIT".getBytes(StandardCharsets.US_ASCII);
+
+    private final EngineSettings settings;
+    private final SessionSettings sessionSettings;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
+    private final Pipe wakeup;
+    private volatile boolean running;
+    private volatile long lastLoopNanos;
+    private Thread thread;
+
+    // Engine-thread state.
+    private Session session;
+    private SocketOutbox outbox;
+    private RouterQueues commandQueues;
+    private RouterQueues dataQueues;
+    private DatablockAssembler assembler;
+    private long lastTick;
+
+    public ZmqEngine(EngineSettings settings, SessionSettings sessionSettings) {
+        this.settings = settings;
+        this.sessionSettings = sessionSettings;
+        try {
+            this.wakeup = Pipe.open();
+            wakeup.source().configureBlocking(false);
+            wakeup.sink().configureBlocking(false);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create the engine's wake-up pipe", e);
+        }
+    }
+
+    /** Binds the four ports and starts the loop; returns once bound, or throws naming the port. */
+    public void start() {
+        running = true;
+        thread = new Thread(this::run, "zmq-engine-" + settings.basePort());
+        thread.start();
+        try {
+            started.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            running = false;
+            join();
+            throw e.getCause() instanceof EngineStartException s ? s
+                    : new EngineStartException("engine failed to start: " + e.getCause(), e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            close();
+            throw new EngineStartException("engine did not bind its ports in time", e);
+        }
+        LOG.infof("Session server listening on %s, ports %d-%d (commands %d, data out %d, data in %d, heartbeat %d)",
+                settings.bindAddress(), settings.basePort(), settings.basePort() + 3, settings.basePort(),
+                settings.basePort() + 1, settings.basePort() + 2, settings.basePort() + 3);
+    }
+
+    /** Runs {@code work} on the engine thread with the session; the future completes with its result. */
+    public <T> CompletableFuture<T> call(Function<Session, T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (!running) {
+            result.completeExceptionally(new IllegalStateException("engine is not running"));
+            return result;
+        }
+        tasks.add(() -> {
+            try {
+                result.complete(work.apply(session));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        wake();
+        return result;
+    }
+
+    public boolean isRunning() {
+        return running && thread != null && thread.isAlive();
+    }
+
+    /** Nanos ({@link System#nanoTime()}) at the start of the last loop iteration. */
+    public long lastLoopNanos() {
+        return lastLoopNanos;
+    }
+
+    public int basePort() {
+        return settings.basePort();
+    }
+
+    /** Stops the loop and closes every socket; the ports are free when this returns. */
+    @Override
+    public void close() {
+        if (!running && (thread == null || !thread.isAlive())) {
+            return;
+        }
+        running = false;
+        wake();
+        join();
+        LOG.infof("Session server stopped; ports %d-%d released", settings.basePort(), settings.basePort() + 3);
+    }
+
+    private void join() {
+        if (thread == null || thread == Thread.currentThread()) {
+            return;
+        }
+        try {
+            thread.join(10_000);
+            if (thread.isAlive()) {
+                LOG.error("Engine thread did not stop within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void wake() {
+        try {
+            wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        } catch (IOException e) {
+            LOG.debug("wake-up write failed", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- engine thread
+
+    private void run() {
+        ZContext context = new ZContext(settings.ioThreads());
+        context.setLinger(0);
+        try {
+            ZMQ.Socket[] sockets;
+            try {
+                sockets = bindAll(context);
+            } catch (EngineStartException e) {
+                started.completeExceptionally(e);
+                return;
+            }
+            ZMQ.Socket commands = sockets[0];
+            ZMQ.Socket pull = sockets[2];
+            ZMQ.Socket heartbeat = sockets[3];
+            commandQueues = new RouterQueues(commands, settings.maxQueuedBytesPerClient());
+            dataQueues = new RouterQueues(sockets[1], settings.maxQueuedBytesPerClient());
+            outbox = new SocketOutbox(commandQueues, dataQueues, heartbeat, ZmqEngine::nowMillis);
+            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis);
+            assembler = new DatablockAssembler(settings.maxMessageBytes());
+
+            ZMQ.Poller poller = context.createPoller(4);
+            int commandIndex = poller.register(commands, ZMQ.Poller.POLLIN);
+            int pullIndex = poller.register(pull, ZMQ.Poller.POLLIN);
+            int heartbeatIndex = poller.register(heartbeat, ZMQ.Poller.POLLIN);
+            int wakeIndex = poller.register(wakeup.source(), ZMQ.Poller.POLLIN);
+            started.complete(null);
+
+            while (running) {
+                lastLoopNanos = System.nanoTime();
+                poller.poll(pollTimeout());
+                if (poller.pollin(wakeIndex)) {
+                    drainWakeups();
+                }
+                runTasks();
+                if (poller.pollin(commandIndex)) {
+                    readAll(commands, this::onCommandMessage);
+                }
+                if (poller.pollin(pullIndex)) {
+                    readAll(pull, this::onDataMessage);
+                }
+                if (poller.pollin(heartbeatIndex)) {
+                    readAll(heartbeat, this::onHeartbeatMessage);
+                }
+                housekeeping();
+            }
+            poller.close();
+        } catch (RuntimeException | Error e) {
+            LOG.error("Engine thread failed", e);
+            started.completeExceptionally(e);
+        } finally {
+            running = false;
+            context.close(); // closes the sockets with linger 0: the ports are free after this
+        }
+    }
+
+    private ZMQ.Socket[] bindAll(ZContext context) {
+        ZMQ.Socket[] sockets = new ZMQ.Socket[4];
+        sockets[0] = router(context, "SERVER_COMMAND");
+        sockets[1] = router(context, "SERVER_PUSH");
+        sockets[2] = context.createSocket(SocketType.PULL);
+        sockets[2].setMaxMsgSize(settings.maxMessageBytes());
+        sockets[3] = router(context, null);
+        sockets[3].setMaxMsgSize(4096);
+        sockets[0].setMaxMsgSize(settings.maxMessageBytes());
+        for (Port port : Port.values()) {
+            String endpoint = settings.endpoint(port.offset);
+            try {
+                sockets[port.offset].bind(endpoint);
+            } catch (ZMQException | IllegalArgumentException e) {
+                for (ZMQ.Socket s : sockets) {
+                    context.destroySocket(s);
+                }
+                String reason = e instanceof ZMQException z ? zmqReason(z) : e.getMessage();
+                throw new EngineStartException("Cannot bind port " + (settings.basePort() + port.offset) + " ("
+                        + port.description + ") on " + settings.bindAddress() + ": " + reason
+                        + ". Check multiuser.port (base port " + settings.basePort()
+                        + ", the server needs it and the next three) and multiuser.bind-address.", e);
+            }
+        }
+        return sockets;
+    }
+
+    private ZMQ.Socket router(ZContext context, String identity) {
+        ZMQ.Socket socket = context.createSocket(SocketType.ROUTER);
+        if (identity != null) {
+            socket.setIdentity(identity.getBytes(StandardCharsets.US_ASCII));
+        }
+        socket.setRouterMandatory(true); // report unroutable sends instead of dropping them
+        socket.setRouterHandover(true); // a client reconnecting with its identity takes over
+        socket.setSndHWM(settings.sendHighWaterMark());
+        socket.setTCPKeepAlive(1);
+        return socket;
+    }
+
+    private static String zmqReason(ZMQException e) {
+        return switch (e.getErrorCode()) {
+            case zmq.ZError.EADDRINUSE -> "address already in use";
+            case zmq.ZError.EADDRNOTAVAIL -> "address not available on this machine";
+            default -> e.getMessage();
+        };
+    }
+
+    private long pollTimeout() {
+        long timeout = IDLE_POLL_MILLIS;
+        long due = outbox.sendDue();
+        if (due >= 0) {
+            timeout = Math.min(timeout, due);
+        }
+        if (commandQueues.hasBacklog() || dataQueues.hasBacklog()) {
+            timeout = 1; // a peer's pipe is full: retry soon, it drains at network speed
+        }
+        return timeout;
+    }
+
+    private void drainWakeups() {
+        ByteBuffer buffer = ByteBuffer.allocate(256);
+        try {
+            while (wakeup.source().read(buffer) > 0) {
+                buffer.clear();
+            }
+        } catch (IOException e) {
+            LOG.debug("wake-up read failed", e);
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            guarded("admin task", task);
+        }
+    }
+
+    private void readAll(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {
+        for (int i = 0; i < MAX_READS_PER_SOCKET; i++) {
+            InboundMessage message = InboundMessage.read(socket);
+            if (message == null) {
+                return;
+            }
+            guarded("message", () -> handler.accept(message));
+        }
+    }
+
+    private void housekeeping() {
+        long now = nowMillis();
+        outbox.sendDue();
+        if (now - lastTick >= TICK_MILLIS) {
+            lastTick = now;
+            guarded("tick", session::tick);
+            int expired = assembler.expire(now, PENDING_DATABLOCK_MAX_AGE_MILLIS);
+            if (expired > 0) {
+                LOG.warnf("Discarded %d datablock header(s) whose chunks never came", expired);
+            }
+        }
+        long timeout = settings.unreachableTimeoutMillis();
+        for (ClientId id : commandQueues.flush(now, timeout)) {
+            lost(id, commandQueues, "command");
+        }
+        for (ClientId id : dataQueues.flush(now, timeout)) {
+            lost(id, dataQueues, "data");
+        }
+        for (ClientId id : outbox.takeOverflowed()) {
+            guarded("slow client", () -> session.tooSlow(id, commandQueues.queuedBytes(id) + dataQueues.queuedBytes(id)));
+        }
+    }
+
+    private void lost(ClientId id, RouterQueues queues, String which) {
+        queues.discard(id);
+        if (session.isLoggedIn(id)) {
+            guarded("connection lost", () -> session.connectionLost(id, which));
+        }
+    }
+
+    private void guarded(String what, Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException | StackOverflowError e) {
+            // A bug, not bad input (bad input is rejected by the codecs): log it loudly, keep serving.
+            LOG.errorf(e, "Unexpected failure while handling %s; the engine carries on", what);
+        }
+    }
+
+    // ---------------------------------------------------------------- inbound
+
+    private void onCommandMessage(InboundMessage m) {
+        List<byte[]> f = m.frames();
+        ClientId from = ClientId.of(f.get(0));
+        if (m.frameCount() != 4) {
+            badInput.warn("malformed", "Port P: dropped a message of " + m.frameCount() + " frames from "
+                    + describe(from, m) + " (a command has 3 after the identity)");
+            return;
+        }
+        String owner = new String(f.get(1), StandardCharsets.UTF_8);
+        String type = new String(f.get(2), StandardCharsets.UTF_8);
+        ClientCommand command;
+        try {
+            command = CommandCodec.decode(type, f.get(3));
+        } catch (MalformedMessageException e) {
+            badInput.warn("malformed", "Port P: dropped " + CommandCodec.printable(type) + " from "
+                    + describe(from, m) + ": " + e.getMessage());
+            return;
+        }
+        session.onCommand(from, owner, command, m.peerAddress());
+    }
+
+    private void onDataMessage(InboundMessage m) {
+        Datablock block;
+        try {
+            block = assembler.accept(m, nowMillis());
+        } catch (MalformedMessageException e) {
+            String sender = m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m) : m.peerAddress();
+            badInput.warn("malformed", "Port P+2: dropped datablock input from " + sender + ": " + e.getMessage());
+            return;
+        }
+        if (block != null) {
+            session.onDatablock(block);
+        }
+    }
+
+    private void onHeartbeatMessage(InboundMessage m) {
+        ClientId from = ClientId.of(m.frames().get(0));
+        boolean init = m.frames().size() == 2 && java.util.Arrays.equals(m.frames().get(1), INIT);
+        session.onHeartbeat(from, init);
+    }
+
+    private String describe(ClientId id, InboundMessage m) {
+        return session.describe(id) + " (" + m.peerAddress() + ")";
+    }
+
+    private static long nowMillis() {
+        return System.nanoTime() / 1_000_000;
+    }
+}

@@ -1,0 +1,593 @@
+package io.multiuser.server.session;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.LongSupplier;
+
+import org.jboss.logging.Logger;
+
+import io.multiuser.server.logging.ThrottledLog;
+import io.multiuser.server.protocol.ClientCommand;
+import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Datablock;
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.ServerCommand;
+import io.multiuser.server.protocol.ServerCommand.AuthReply;
+import io.multiuser.server.protocol.ServerCommand.UploadReply;
+import io.multiuser.server.protocol.UserView;
+
+/**
+ * The whole session: users, the node graph and the WAITING / SRV_SYNC / ACTIVE state machine,
+ * with the protocol's rules (PROTOCOL.md §3 to §8). Pure Java and single-threaded: the engine
+ * thread feeds it decoded input and a millisecond clock, and it answers through an
+ * {@link Outbox}. No socket in here, so every rule is testable without a network.
+ */
+public final class Session {
+
+    private static final Logger LOG = Logger.getLogger(Session.class);
+    /** Snapshots with at least this many nodes get progress lines every 10 %. */
+    private static final int PROGRESS_MIN_NODES = 100;
+
+    private final SessionSettings settings;
+    private final Outbox out;
+    private final LongSupplier clock;
+    private final ThrottledLog ignored = new ThrottledLog(LOG, 20, 10_000);
+    private final NodeGraph graph;
+    private final Heartbeats heartbeats;
+    private final Map<ClientId, User> users = new LinkedHashMap<>();
+    private final Map<String, User> usersByName = new LinkedHashMap<>();
+    private SessionState state = SessionState.WAITING;
+    private Upload upload;
+    private boolean clientsStateDirty;
+    private long lastBroadcast = Long.MIN_VALUE / 2;
+
+    public Session(SessionSettings settings, Outbox out, LongSupplier clockMillis) {
+        this.settings = settings;
+        this.out = out;
+        this.clock = clockMillis;
+        this.graph = new NodeGraph(settings.tombstoneCapacity());
+        this.heartbeats = new Heartbeats(settings.pingIntervalMillis(), settings.heartbeatTimeoutMillis());
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /** A decoded command from port P. {@code address} is the peer's address, for logs. */
+    public void onCommand(ClientId from, String ownerFrame, ClientCommand command, String address) {
+        if (command instanceof ClientCommand.Auth auth) {
+            login(from, auth, address);
+            return;
+        }
+        User user = users.get(from);
+        if (user == null) {
+            ignored.warn("unauthenticated", "Dropped " + commandName(command) + " from identity " + from + " ("
+                    + address + "): not logged in");
+            return;
+        }
+        if (command instanceof ClientCommand.UpdateUserMetadata m) {
+            user.mergeMetadata(m.metadata());
+            clientsStateDirty = true;
+        } else if (command instanceof ClientCommand.SnapshotRequestInit) {
+            requestInit(user);
+        } else if (command instanceof ClientCommand.SnapshotGet get) {
+            get(user, get.uuid());
+        } else if (command instanceof ClientCommand.SnapshotDone) {
+            joinDone(user);
+        } else if (command instanceof ClientCommand.UploadInit init) {
+            uploadInit(user, init);
+        } else if (command instanceof ClientCommand.UploadSet set) {
+            uploadSet(user, set.node());
+        } else if (command instanceof ClientCommand.UploadEnd) {
+            uploadEnd(user);
+        } else if (command instanceof ClientCommand.ChangeRights rights) {
+            changeRights(user, ownerFrame, rights);
+        } else if (command instanceof ClientCommand.Delete delete) {
+            delete(user, ownerFrame, delete.uuid());
+        } else if (command instanceof ClientCommand.Kick kick) {
+            kickRequest(user, kick.user());
+        }
+    }
+
+    /** A complete datablock from port P+2. */
+    public void onDatablock(Datablock block) {
+        User user = users.get(block.sender());
+        Node incoming = block.node();
+        if (user == null) {
+            ignored.warn("unauthenticated", "Dropped datablock " + incoming.uuid() + " from identity "
+                    + block.sender() + ": not logged in");
+            return;
+        }
+        if (graph.isDeleted(incoming.uuid())) {
+            LOG.debugf("Dropped datablock %s from %s: node was deleted", incoming.uuid(), user);
+            return;
+        }
+        Node existing = graph.get(incoming.uuid());
+        Node stored = incoming;
+        if (existing != null) {
+            if (!mayEdit(user.name(), existing)) {
+                ignored.warn("no-rights", "Refused datablock " + incoming.uuid() + " from " + user
+                        + ": node is owned by '" + existing.owner() + "'");
+                return;
+            }
+            stored = new Node(incoming.uuid(), existing.owner(), incoming.type(), incoming.dependencies(),
+                    incoming.payload());
+        }
+        graph.put(stored);
+        forwardDatablock(user, stored);
+        if (state == SessionState.WAITING) {
+            LOG.infof("Session is active again: %s pushed node %s", user, stored.uuid());
+            becomeActive();
+        }
+    }
+
+    /** Any message on port P+3. */
+    public void onHeartbeat(ClientId from, boolean init) {
+        long now = clock.getAsLong();
+        if (init && !heartbeats.isWatched(from)) {
+            heartbeats.watch(from, now);
+            out.ping(from);
+            heartbeats.pinged(from, now);
+            return;
+        }
+        OptionalInt rtt = heartbeats.received(from, now);
+        if (rtt.isPresent()) {
+            User user = users.get(from);
+            if (user != null) {
+                user.latencyMillis(rtt.getAsInt());
+            }
+        } else if (!heartbeats.isWatched(from)) {
+            LOG.debugf("Heartbeat from unknown identity %s ignored", from);
+        }
+    }
+
+    /** Timers: PINGs due, heartbeat timeouts, the periodic clients-state broadcast. Call often. */
+    public void tick() {
+        long now = clock.getAsLong();
+        for (ClientId id : heartbeats.duePings(now)) {
+            out.ping(id);
+            heartbeats.pinged(id, now);
+        }
+        for (ClientId id : heartbeats.expire(now)) {
+            User user = users.get(id);
+            if (user != null) {
+                LOG.warnf("Heartbeat timeout: %s sent nothing for more than %d ms", user,
+                        settings.heartbeatTimeoutMillis());
+                drop(user, "heartbeat timeout");
+            }
+        }
+        boolean periodic = now - lastBroadcast >= settings.broadcastIntervalMillis();
+        boolean changed = clientsStateDirty && now - lastBroadcast >= settings.presenceIntervalMillis();
+        if (periodic || changed) {
+            broadcastClientsState();
+        }
+    }
+
+    /**
+     * A client's command or data connection is gone for longer than the timeout while its
+     * heartbeat may still answer: the original kept such ghosts forever, we drop them.
+     */
+    public void connectionLost(ClientId id, String which) {
+        User user = users.get(id);
+        if (user != null) {
+            LOG.warnf("%s lost its %s connection for more than %d ms", user, which,
+                    settings.heartbeatTimeoutMillis());
+            drop(user, which + " connection lost");
+        }
+    }
+
+    /** A client whose backlog outgrew its limit: it cannot keep up, so it leaves instead of desyncing. */
+    public void tooSlow(ClientId id, long queuedBytes) {
+        User user = users.get(id);
+        if (user != null) {
+            LOG.warnf("%s cannot keep up (%d bytes queued for it); disconnecting it", user, queuedBytes);
+            out.send(id, new ServerCommand.Disconnect("connection too slow, please join again"));
+            drop(user, "too slow");
+        }
+    }
+
+    /** Admin kick (console, REST or an admin's RepKickCommand). Returns false for an unknown name. */
+    public boolean kick(String name, String by) {
+        User target = usersByName.get(name);
+        if (target == null) {
+            return false;
+        }
+        LOG.infof("Kick: %s kicked by %s", target, by);
+        out.send(target.id(), ServerCommand.Disconnect.KICKED);
+        drop(target, "kicked by " + by);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    public SessionState state() {
+        return state;
+    }
+
+    public NodeGraph graph() {
+        return graph;
+    }
+
+    public Collection<User> users() {
+        return List.copyOf(users.values());
+    }
+
+    public Optional<User> user(String name) {
+        return Optional.ofNullable(usersByName.get(name));
+    }
+
+    /** A client for log lines: its user name when logged in, else its identity. */
+    public String describe(ClientId id) {
+        User user = users.get(id);
+        return user != null ? user.toString() : "identity " + id;
+    }
+
+    public boolean isLoggedIn(ClientId id) {
+        return users.containsKey(id);
+    }
+
+    // ---------------------------------------------------------------- login and leave
+
+    private void login(ClientId from, ClientCommand.Auth auth, String address) {
+        String refusal = refusal(from, auth);
+        if (refusal != null) {
+            LOG.warnf("Login refused for '%s' (%s) from %s: %s", auth.name(), auth.admin() ? "admin" : "client",
+                    address, refusal);
+            out.send(from, AuthReply.failed(refusal));
+            return;
+        }
+        long now = clock.getAsLong();
+        User user = new User(from, auth.name(), auth.admin(), address, Instant.now());
+        users.put(from, user);
+        usersByName.put(user.name(), user);
+        if (!heartbeats.isWatched(from)) {
+            heartbeats.watch(from, now); // a client that never starts its heartbeat is dropped too
+        }
+        boolean lobby = state != SessionState.ACTIVE;
+        LOG.infof("Login: %s from %s, version %s, %s (%d users online)", user, address, auth.version(),
+                lobby ? "waits in the lobby" : "joins the running session", users.size());
+        broadcastClientsState(); // MUST: the client sees the user list before its reply
+        out.send(from, lobby ? AuthReply.LOBBY : AuthReply.RUNNING);
+    }
+
+    /** The FAILED reason of a login, or null to accept it; checks in the original's order. */
+    private String refusal(ClientId from, ClientCommand.Auth auth) {
+        if (usersByName.containsKey(auth.name()) || users.containsKey(from)) {
+            return "client already logged in";
+        }
+        if (auth.admin() && !passwordMatches(auth.password())) {
+            return "wrong password";
+        }
+        List<String> accepted = settings.acceptedVersions();
+        if (!accepted.isEmpty() && !accepted.contains(auth.version())) {
+            return "wrong client version (" + auth.version() + " != " + String.join(" or ", accepted) + ")";
+        }
+        return null;
+    }
+
+    private boolean passwordMatches(String given) {
+        byte[] expected = settings.adminPassword().getBytes(StandardCharsets.UTF_8);
+        byte[] actual = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(expected, actual); // constant time
+    }
+
+    /** Removes a user: its nodes become COMMON for everyone, its upload is abandoned. */
+    private void drop(User user, String reason) {
+        users.remove(user.id());
+        usersByName.remove(user.name());
+        heartbeats.forget(user.id());
+        out.forget(user.id());
+        List<String> released = graph.reassign(user.name(), Node.COMMON);
+        for (String uuid : released) {
+            forwardCommand(null, new ServerCommand.RightChanged(ServerCommand.SERVER, uuid, Node.COMMON));
+        }
+        LOG.infof("Leave: %s (%s); %d node(s) now COMMON; %d user(s) online", user, reason, released.size(),
+                users.size());
+        if (upload != null && upload.uploader.equals(user.id()) && !upload.complete) {
+            LOG.warnf("Snapshot upload by %s abandoned after %d of %d nodes; session is waiting for a new upload",
+                    user, upload.received.size(), upload.announced.size());
+            upload = null;
+            graph.clear();
+            state = SessionState.WAITING;
+        }
+        broadcastClientsState();
+    }
+
+    private void kickRequest(User requester, String targetName) {
+        if (!requester.admin()) {
+            ignored.warn("no-rights", "Refused kick of '" + targetName + "' by " + requester + ": not an admin");
+            return;
+        }
+        if (!kick(targetName, requester.name())) {
+            ignored.warn("unknown-user", "Kick by " + requester + " ignored: no user named '" + targetName + "'");
+        }
+    }
+
+    // ---------------------------------------------------------------- upload (SRV_SYNC)
+
+    private void uploadInit(User user, ClientCommand.UploadInit init) {
+        if (!user.admin()) {
+            ignored.warn("no-rights", "Refused snapshot upload from " + user + ": not an admin");
+            out.send(user.id(), UploadReply.REJECTED);
+        } else if (state == SessionState.SRV_SYNC) {
+            ignored.warn("bad-state", "Refused snapshot upload from " + user + ": another upload is in progress");
+            out.send(user.id(), UploadReply.REJECTED);
+        } else if (state == SessionState.ACTIVE) {
+            ignored.warn("bad-state", "Ignored snapshot upload from " + user + ": the session is already active");
+        } else {
+            upload = new Upload(user.id(), init.nodes(), clock.getAsLong());
+            state = SessionState.SRV_SYNC;
+            LOG.infof("Snapshot upload started by %s: %d nodes announced", user, upload.announced.size());
+            // MUST: the real client sets its own state only after sending INIT.
+            out.sendAfter(user.id(), UploadReply.ACCEPTED, settings.acceptedDelayMillis());
+            if (upload.announced.isEmpty()) {
+                completeUpload(user);
+            }
+        }
+    }
+
+    private void uploadSet(User user, Node node) {
+        if (upload == null || !upload.uploader.equals(user.id()) || upload.complete) {
+            ignored.warn("bad-state", "Ignored snapshot node " + node.uuid() + " from " + user
+                    + ": no upload of theirs in progress");
+            return;
+        }
+        if (!upload.announced.contains(node.uuid())) {
+            ignored.warn("bad-state", "Ignored snapshot node " + node.uuid() + " from " + user
+                    + ": not announced in the upload's INIT");
+            return;
+        }
+        Node previous = graph.put(node);
+        if (previous != null) {
+            upload.bytes -= previous.payload().length;
+        }
+        upload.bytes += node.payload().length;
+        upload.received.add(node.uuid());
+        upload.lastProgressDecile = progress("Snapshot upload", user, upload.received.size(),
+                upload.announced.size(), upload.bytes, upload.lastProgressDecile);
+        if (upload.received.size() == upload.announced.size()) {
+            completeUpload(user);
+        }
+    }
+
+    private void completeUpload(User uploader) {
+        upload.complete = true;
+        double seconds = (clock.getAsLong() - upload.startedAtMillis) / 1000.0;
+        LOG.infof("Snapshot upload by %s complete: %d nodes, %d bytes in %.2f s", uploader, graph.size(),
+                graph.totalBytes(), seconds);
+        out.send(uploader.id(), UploadReply.DONE);
+        if (graph.isEmpty()) {
+            LOG.info("The uploaded scene is empty; session stays waiting");
+            state = SessionState.WAITING;
+            return;
+        }
+        becomeActive();
+    }
+
+    private void uploadEnd(User user) {
+        if (upload == null || !upload.uploader.equals(user.id())) {
+            ignored.warn("bad-state", "Ignored snapshot END from " + user + ": no upload of theirs in progress");
+            return;
+        }
+        if (!upload.complete) {
+            LOG.warnf("Snapshot upload by %s ended with %d of %d announced nodes", user, upload.received.size(),
+                    upload.announced.size());
+            completeUpload(user);
+        }
+        upload = null;
+        user.status(User.Status.ACTIVE);
+        broadcastClientsState();
+    }
+
+    /** The session has a scene: lobby users get the catalog without asking (§6). */
+    private void becomeActive() {
+        state = SessionState.ACTIVE;
+        for (User user : users.values()) {
+            if (user.status() == User.Status.LOBBY && !isUploader(user)) {
+                startJoin(user);
+            }
+        }
+    }
+
+    private boolean isUploader(User user) {
+        return upload != null && upload.uploader.equals(user.id());
+    }
+
+    // ---------------------------------------------------------------- join (snapshot download)
+
+    private void requestInit(User user) {
+        if (user.status() == User.Status.ACTIVE) {
+            ignored.warn("bad-state", "Ignored REQUEST_INIT from " + user + ": already has the scene");
+        } else if (user.join != null) {
+            ignored.warn("bad-state", "Ignored REQUEST_INIT from " + user + ": catalog already sent");
+        } else if (state != SessionState.ACTIVE || graph.isEmpty()) {
+            // Never an empty catalog: the user stays in the lobby and gets the catalog once a scene exists.
+            LOG.debugf("REQUEST_INIT from %s held until the session has a scene", user);
+        } else {
+            startJoin(user);
+        }
+    }
+
+    private void startJoin(User user) {
+        List<String> catalog = graph.uuids();
+        user.join = new JoinProgress(catalog, clock.getAsLong());
+        user.status(User.Status.SYNCING);
+        LOG.infof("Snapshot download started by %s: %d nodes, %d bytes", user, catalog.size(), graph.totalBytes());
+        out.send(user.id(), new ServerCommand.Catalog(catalog));
+    }
+
+    private void get(User user, String uuid) {
+        JoinProgress join = user.join;
+        Node node = graph.get(uuid);
+        if (node == null && join != null) {
+            node = join.removedDuringJoin.get(uuid); // deleted after the catalog: still owed
+        }
+        if (node == null) {
+            ignored.warn("unknown-node", "Ignored GET for unknown node " + uuid + " from " + user);
+            return;
+        }
+        out.push(List.of(user.id()), node);
+        if (join == null) {
+            return;
+        }
+        if (join.sent.add(uuid)) {
+            join.bytesSent += node.payload().length;
+        }
+        if (!join.firstGetSeen) {
+            join.firstGetSeen = true;
+            // Pushed while the client was still in its lobby: it may have discarded them.
+            for (String again : join.forwardedBeforeFirstGet) {
+                Node current = graph.get(again);
+                if (current != null) {
+                    out.push(List.of(user.id()), current);
+                }
+            }
+            join.forwardedBeforeFirstGet.clear();
+        }
+        join.lastProgressDecile = progress("Snapshot download", user, join.sent.size(), join.catalog.size(),
+                join.bytesSent, join.lastProgressDecile);
+    }
+
+    private void joinDone(User user) {
+        if (user.status() == User.Status.ACTIVE) {
+            ignored.warn("bad-state", "Ignored snapshot DONE from " + user + ": already active");
+            return;
+        }
+        JoinProgress join = user.join;
+        user.join = null;
+        user.status(User.Status.ACTIVE);
+        if (join != null) {
+            double seconds = (clock.getAsLong() - join.startedAtMillis) / 1000.0;
+            LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, join.sent.size(),
+                    join.bytesSent, seconds);
+            for (ServerCommand held : join.heldBack) {
+                out.send(user.id(), held);
+            }
+        }
+        broadcastClientsState();
+    }
+
+    private int progress(String what, User user, int done, int total, long bytes, int lastDecile) {
+        if (total < PROGRESS_MIN_NODES) {
+            return lastDecile;
+        }
+        int decile = (int) (10L * done / total);
+        if (decile > lastDecile && decile < 10) {
+            LOG.infof("%s by %s: %d%% (%d of %d nodes, %d bytes)", what, user, decile * 10, done, total, bytes);
+            return decile;
+        }
+        return lastDecile;
+    }
+
+    // ---------------------------------------------------------------- edits
+
+    private static boolean mayEdit(String userName, Node node) {
+        return node.owner().equals(userName) || node.owner().equals(Node.COMMON);
+    }
+
+    private void changeRights(User user, String ownerFrame, ClientCommand.ChangeRights rights) {
+        Node node = graph.get(rights.uuid());
+        if (node == null) {
+            ignored.warn("unknown-node", "Ignored owner change of unknown node " + rights.uuid() + " by " + user);
+            return;
+        }
+        if (!mayEdit(user.name(), node) && !user.admin()) {
+            ignored.warn("no-rights", "Refused owner change of " + rights.uuid() + " by " + user
+                    + ": node is owned by '" + node.owner() + "'");
+            // Tell the sender who really owns it, so its view does not drift.
+            out.send(user.id(), new ServerCommand.RightChanged(ServerCommand.SERVER, node.uuid(), node.owner()));
+            return;
+        }
+        graph.put(node.withOwner(rights.owner()));
+        LOG.debugf("Owner of %s: '%s' -> '%s' by %s", node.uuid(), node.owner(), rights.owner(), user);
+        forwardCommand(user, new ServerCommand.RightChanged(ownerFrame, rights.uuid(), rights.owner()));
+    }
+
+    private void delete(User user, String ownerFrame, String uuid) {
+        Node node = graph.get(uuid);
+        if (node == null) {
+            if (!graph.isDeleted(uuid)) {
+                ignored.warn("unknown-node", "Ignored delete of unknown node " + uuid + " by " + user);
+            }
+            return;
+        }
+        if (!mayEdit(user.name(), node) && !user.admin()) {
+            ignored.warn("no-rights", "Refused delete of " + uuid + " by " + user + ": node is owned by '"
+                    + node.owner() + "'");
+            return;
+        }
+        graph.delete(uuid);
+        for (User other : users.values()) {
+            if (other.join != null && other.join.catalog.contains(uuid)) {
+                other.join.removedDuringJoin.put(uuid, node);
+            }
+        }
+        LOG.debugf("Node %s deleted by %s", uuid, user);
+        forwardCommand(user, new ServerCommand.Deleted(ownerFrame, uuid));
+        if (graph.isEmpty() && state == SessionState.ACTIVE) {
+            // FIX: RUNNING with an empty catalog crashes the real client.
+            LOG.info("Every node was deleted: session is waiting for a new upload");
+            state = SessionState.WAITING;
+        }
+    }
+
+    // ---------------------------------------------------------------- fan-out
+
+    /** Right/Delete to every other user; held back for users still downloading (§6a rule 6). */
+    private void forwardCommand(User sender, ServerCommand command) {
+        List<ClientId> now = new ArrayList<>(users.size());
+        for (User user : users.values()) {
+            if (user == sender) {
+                continue;
+            }
+            if (user.join != null) {
+                user.join.heldBack.add(command);
+            } else {
+                now.add(user.id());
+            }
+        }
+        if (!now.isEmpty()) {
+            out.send(now, command);
+        }
+    }
+
+    private void forwardDatablock(User sender, Node node) {
+        List<ClientId> to = new ArrayList<>(users.size());
+        for (User user : users.values()) {
+            if (user == sender || user.status() == User.Status.LOBBY) {
+                continue; // the lobby gets every node in its catalog later
+            }
+            to.add(user.id());
+            JoinProgress join = user.join;
+            if (join != null && !join.firstGetSeen && !join.catalog.contains(node.uuid())) {
+                join.forwardedBeforeFirstGet.add(node.uuid());
+            }
+        }
+        if (!to.isEmpty()) {
+            out.push(to, node);
+        }
+    }
+
+    private void broadcastClientsState() {
+        lastBroadcast = clock.getAsLong();
+        clientsStateDirty = false;
+        if (users.isEmpty()) {
+            return;
+        }
+        Map<String, UserView> views = new LinkedHashMap<>();
+        for (User user : users.values()) {
+            views.put(user.name(), user.view());
+        }
+        out.send(List.copyOf(users.keySet()), new ServerCommand.ClientsState(views));
+    }
+
+    private static String commandName(ClientCommand command) {
+        return command.getClass().getSimpleName();
+    }
+}

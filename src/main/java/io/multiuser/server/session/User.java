@@ -1,0 +1,91 @@
+package io.multiuser.server.session;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.UserView;
+
+/** A logged-in user. Mutable, confined to the engine thread. */
+public final class User {
+
+    /** Where the user is in the session; SYNCING still shows as lobby on the wire. */
+    public enum Status {
+        LOBBY, SYNCING, ACTIVE
+    }
+
+    private final ClientId id;
+    private final String name;
+    private final boolean admin;
+    private final String address;
+    private final Instant connectedSince;
+    private final Map<String, Object> metadata = new LinkedHashMap<>();
+    private Status status = Status.LOBBY;
+    private int latencyMillis = 999;
+    /** Non-null while the user downloads the snapshot (catalog sent, DONE not yet received). */
+    JoinProgress join;
+
+    User(ClientId id, String name, boolean admin, String address, Instant connectedSince) {
+        this.id = id;
+        this.name = name;
+        this.admin = admin;
+        this.address = address;
+        this.connectedSince = connectedSince;
+    }
+
+    public ClientId id() {
+        return id;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean admin() {
+        return admin;
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public Instant connectedSince() {
+        return connectedSince;
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    void status(Status status) {
+        this.status = status;
+    }
+
+    public int latencyMillis() {
+        return latencyMillis;
+    }
+
+    void latencyMillis(int latencyMillis) {
+        this.latencyMillis = latencyMillis;
+    }
+
+    public Map<String, Object> metadata() {
+        return Collections.unmodifiableMap(metadata);
+    }
+
+    void mergeMetadata(Map<String, Object> update) {
+        metadata.putAll(update);
+    }
+
+    UserView view() {
+        int wireStatus = status == Status.ACTIVE ? UserView.STATUS_ACTIVE : UserView.STATUS_LOBBY;
+        return new UserView(name, admin, latencyMillis, wireStatus, new LinkedHashMap<>(metadata));
+    }
+
+    @Override
+    public String toString() {
+        return "'" + name + "'" + (admin ? " (admin)" : "");
+    }
+}
