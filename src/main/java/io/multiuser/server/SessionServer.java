@@ -7,7 +7,9 @@ import org.jboss.logging.Logger;
 
 import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.config.ServerSettings;
+import io.multiuser.server.engine.EngineStartException;
 import io.multiuser.server.engine.ZmqEngine;
+import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
@@ -34,7 +36,13 @@ public class SessionServer {
                     + " -pwd, the env variable 'password' or MULTIUSER_PASSWORD. ***");
         }
         ZmqEngine started = new ZmqEngine(settings.engine(), settings.session());
-        started.start();
+        try {
+            started.start();
+        } catch (EngineStartException e) {
+            // A port in use is a setting to change: one line, no stack trace (no cause either,
+            // Quarkus looks at the root cause to decide).
+            throw new ConfigurationException(e.getMessage());
+        }
         engine = started;
     }
 

@@ -4,13 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.multiuser.server.engine.EngineSettings;
+import io.quarkus.runtime.configuration.ConfigurationException;
 import io.multiuser.server.session.SessionSettings;
 
 /** The validated configuration, split into what the engine and the session need. */
 public record ServerSettings(EngineSettings engine, SessionSettings session, boolean defaultPassword) {
 
-    /** Thrown for configuration that cannot work; the message names every bad setting. */
-    public static final class InvalidConfigException extends RuntimeException {
+    /**
+     * Thrown for configuration that cannot work; the message names every bad setting. Quarkus
+     * prints a {@link ConfigurationException} as its bare message, without a stack trace.
+     */
+    public static final class InvalidConfigException extends ConfigurationException {
         public InvalidConfigException(String message) {
             super(message);
         }

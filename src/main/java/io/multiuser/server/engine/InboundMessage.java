@@ -28,6 +28,9 @@ record InboundMessage(List<byte[]> frames, Metadata connection, int droppedFrame
         List<byte[]> frames = new ArrayList<>(4);
         int dropped = 0;
         while (true) {
+            if (connection == null) {
+                connection = msg.getMetadata(); // a ROUTER's identity frame has none; the next ones do
+            }
             if (frames.size() < MAX_FRAMES) {
                 frames.add(msg.data());
             } else {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -41,6 +42,7 @@ public final class ZmqEngine implements AutoCloseable {
     private static final long IDLE_POLL_MILLIS = 50;
     private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
     private static final byte[] INIT = "INIT".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PONG = "PONG".getBytes(StandardCharsets.US_ASCII);
 
     private final EngineSettings settings;
     private final SessionSettings sessionSettings;
@@ -172,16 +174,18 @@ public final class ZmqEngine implements AutoCloseable {
                 return;
             }
             ZMQ.Socket commands = sockets[0];
+            ZMQ.Socket dataOut = sockets[1];
             ZMQ.Socket pull = sockets[2];
             ZMQ.Socket heartbeat = sockets[3];
             commandQueues = new RouterQueues(commands, settings.maxQueuedBytesPerClient());
-            dataQueues = new RouterQueues(sockets[1], settings.maxQueuedBytesPerClient());
+            dataQueues = new RouterQueues(dataOut, settings.maxQueuedBytesPerClient());
             outbox = new SocketOutbox(commandQueues, dataQueues, heartbeat, ZmqEngine::nowMillis);
             session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis);
             assembler = new DatablockAssembler(settings.maxMessageBytes());
 
-            ZMQ.Poller poller = context.createPoller(4);
+            ZMQ.Poller poller = context.createPoller(5);
             int commandIndex = poller.register(commands, ZMQ.Poller.POLLIN);
+            int dataOutIndex = poller.register(dataOut, ZMQ.Poller.POLLIN);
             int pullIndex = poller.register(pull, ZMQ.Poller.POLLIN);
             int heartbeatIndex = poller.register(heartbeat, ZMQ.Poller.POLLIN);
             int wakeIndex = poller.register(wakeup.source(), ZMQ.Poller.POLLIN);
@@ -196,6 +200,9 @@ public final class ZmqEngine implements AutoCloseable {
                 runTasks();
                 if (poller.pollin(commandIndex)) {
                     readAll(commands, this::onCommandMessage);
+                }
+                if (poller.pollin(dataOutIndex)) {
+                    readAll(dataOut, this::onUnexpectedDataOutMessage);
                 }
                 if (poller.pollin(pullIndex)) {
                     readAll(pull, this::onDataMessage);
@@ -219,6 +226,7 @@ public final class ZmqEngine implements AutoCloseable {
         ZMQ.Socket[] sockets = new ZMQ.Socket[4];
         sockets[0] = router(context, "SERVER_COMMAND");
         sockets[1] = router(context, "SERVER_PUSH");
+        sockets[1].setMaxMsgSize(4096); // clients only read here; whatever they send is dropped
         sockets[2] = context.createSocket(SocketType.PULL);
         sockets[2].setMaxMsgSize(settings.maxMessageBytes());
         sockets[3] = router(context, null);
@@ -347,7 +355,7 @@ public final class ZmqEngine implements AutoCloseable {
         List<byte[]> f = m.frames();
         ClientId from = ClientId.of(f.get(0));
         if (m.frameCount() != 4) {
-            badInput.warn("malformed", "Port P: dropped a message of " + m.frameCount() + " frames from "
+            badInput.warn("port P", "Port P: dropped a message of " + m.frameCount() + " frames from "
                     + describe(from, m) + " (a command has 3 after the identity)");
             return;
         }
@@ -357,7 +365,7 @@ public final class ZmqEngine implements AutoCloseable {
         try {
             command = CommandCodec.decode(type, f.get(3));
         } catch (MalformedMessageException e) {
-            badInput.warn("malformed", "Port P: dropped " + CommandCodec.printable(type) + " from "
+            badInput.warn("port P", "Port P: dropped command '" + CommandCodec.printable(type) + "' from "
                     + describe(from, m) + ": " + e.getMessage());
             return;
         }
@@ -370,7 +378,7 @@ public final class ZmqEngine implements AutoCloseable {
             block = assembler.accept(m, nowMillis());
         } catch (MalformedMessageException e) {
             String sender = m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m) : m.peerAddress();
-            badInput.warn("malformed", "Port P+2: dropped datablock input from " + sender + ": " + e.getMessage());
+            badInput.warn("port P+2", "Port P+2: dropped datablock input from " + sender + ": " + e.getMessage());
             return;
         }
         if (block != null) {
@@ -378,9 +386,19 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
+    private void onUnexpectedDataOutMessage(InboundMessage m) {
+        badInput.warn("port P+1", "Port P+1: dropped a message of " + m.frameCount() + " frames from "
+                + describe(ClientId.of(m.frames().get(0)), m) + " (clients only receive on this port)");
+    }
+
     private void onHeartbeatMessage(InboundMessage m) {
         ClientId from = ClientId.of(m.frames().get(0));
-        boolean init = m.frames().size() == 2 && java.util.Arrays.equals(m.frames().get(1), INIT);
+        boolean init = m.frameCount() == 2 && Arrays.equals(m.frames().get(1), INIT);
+        if (m.frameCount() != 2 || !(init || Arrays.equals(m.frames().get(1), PONG))) {
+            // Still counts as a sign of life: only the heartbeat's silence drops a client.
+            badInput.warn("port P+3", "Port P+3: unexpected heartbeat message of " + m.frameCount()
+                    + " frame(s) from " + describe(from, m));
+        }
         session.onHeartbeat(from, init);
     }
 

@@ -130,8 +130,8 @@ public final class Session {
     /** Any message on port P+3. */
     public void onHeartbeat(ClientId from, boolean init) {
         long now = clock.getAsLong();
-        if (init && !heartbeats.isWatched(from)) {
-            heartbeats.watch(from, now);
+        if (init) {
+            heartbeats.watch(from, now); // also when the login came first
             out.ping(from);
             heartbeats.pinged(from, now);
             return;

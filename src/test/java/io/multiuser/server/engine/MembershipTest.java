@@ -1,0 +1,142 @@
+package io.multiuser.server.engine;
+
+import static io.multiuser.server.testclient.TestClient.map;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.Nodes;
+import io.multiuser.server.testclient.TestClient;
+import io.multiuser.server.testclient.TestClient.Received;
+
+/** Logins refused, kicks and heartbeat timeouts over real sockets. */
+class MembershipTest extends EngineTestBase {
+
+    @Test
+    void wrongAdminPasswordIsRefusedWithTheOriginalText() {
+        TestClient mallory = client("mallory");
+        assertThat(mallory.loginAsAdmin("guess")).isEqualTo("FAILED: wrong password");
+        assertThat(online("mallory")).isFalse();
+        // A refused identity is not registered: it may try again.
+        assertThat(mallory.loginAsAdmin(PASSWORD)).isEqualTo("LOBBY");
+    }
+
+    @Test
+    void duplicateNameIsRefusedWithTheOriginalText() {
+        client("alice").loginAsClient();
+        assertThat(client("alice").loginAsClient()).isEqualTo("FAILED: client already logged in");
+        assertThat(session(s -> s.users()).size()).isEqualTo(1);
+    }
+
+    @Test
+    void versionPolicyRefusesOtherVersionsWithTheOriginalText() {
+        engine.close();
+        engine = startEngine(List.of("0.1.25"));
+        assertThat(client("old").login(false, null, "0.0.1-forged"))
+                .isEqualTo("FAILED: wrong client version (0.0.1-forged != 0.1.25)");
+        assertThat(client("current").login(false, null, "0.1.25")).isEqualTo("LOBBY");
+    }
+
+    @Test
+    void anyVersionIsAcceptedByDefault() {
+        assertThat(client("bob").login(false, null, "9.9.9")).isEqualTo("LOBBY");
+    }
+
+    @Test
+    void adminKickDisconnectsTheTargetAndReleasesItsNodes() {
+        List<Node> scene = Nodes.scene(4, 64, 20);
+        TestClient alice = host("alice", scene);
+        TestClient bob = joiner("bob");
+        String uuid = scene.get(2).uuid();
+        bob.send("bob", "RepRightCommand", map("uuid", uuid, "owner", "bob"));
+        alice.await("RepRightCommand", r -> ((Map<?, ?>) r.data()).get("owner").equals("bob"), WAIT);
+
+        alice.send("alice", "RepKickCommand", map("user", "bob"));
+
+        Received disconnect = bob.await("RepDisconnectCommand");
+        assertThat(disconnect.owner()).isEqualTo("server");
+        assertThat(disconnect.data()).isEqualTo(Map.of("reason", "kicked by admin"));
+        Received released = alice.await("RepRightCommand", r -> r.owner().equals("server"), WAIT);
+        assertThat(released.data()).isEqualTo(Map.of("uuid", uuid, "owner", Node.COMMON));
+        alice.await("RepUpdateClientsState", r -> !((Map<?, ?>) r.data()).containsKey("bob"), WAIT);
+        assertThat(node(uuid).owner()).isEqualTo(Node.COMMON);
+        assertThat(online("bob")).isFalse();
+    }
+
+    @Test
+    void kickFromANonAdminIsRefused() {
+        TestClient alice = host("alice", Nodes.scene(2, 64, 21));
+        TestClient bob = joiner("bob");
+
+        bob.send("bob", "RepKickCommand", map("user", "alice"));
+
+        assertThat(alice.receivesNo("RepDisconnectCommand", 500)).isTrue();
+        assertThat(online("alice")).isTrue();
+        assertThat(online("bob")).isTrue();
+    }
+
+    @Test
+    void kickOfAnUnknownUserChangesNothing() {
+        TestClient alice = client("alice");
+        alice.loginAsAdmin(PASSWORD);
+        alice.send("alice", "RepKickCommand", map("user", "nobody"));
+        alice.drain(200);
+        assertThat(online("alice")).isTrue();
+    }
+
+    @Test
+    void clientThatStopsAnsweringPingsIsDroppedBetweenTimeoutAndTimeoutPlusOneSecond() {
+        TestClient alice = client("alice");
+        alice.loginAsAdmin(PASSWORD);
+        TestClient bob = client("bob");
+        bob.loginAsClient();
+        // Wait for a measured round trip, so bob's heartbeat is known to work before it stops.
+        alice.await("RepUpdateClientsState", r -> {
+            Map<String, Object> b = SessionFlowTest.entry(r, "bob");
+            return b != null && (int) b.get("latency") < 999;
+        }, WAIT);
+
+        bob.answerPings(false);
+        long stoppedAt = System.nanoTime();
+        int pingsBefore = bob.pingsReceived();
+        await().atMost(Duration.ofMillis(TIMEOUT_MILLIS + 3000)).pollInterval(Duration.ofMillis(20))
+                .until(() -> !online("bob"));
+        long elapsed = (System.nanoTime() - stoppedAt) / 1_000_000;
+
+        // bob last answered at most one ping interval (1 s) before it stopped answering.
+        assertThat(elapsed).isBetween(TIMEOUT_MILLIS - 1000, TIMEOUT_MILLIS + 1000);
+        assertThat(bob.pingsReceived()).as("the server keeps pinging a silent client").isGreaterThan(pingsBefore);
+        alice.await("RepUpdateClientsState", r -> !((Map<?, ?>) r.data()).containsKey("bob"), WAIT);
+        assertThat(online("alice")).isTrue();
+    }
+
+    @Test
+    void idleClientsKeepReceivingPingsAndStayOnline() throws InterruptedException {
+        TestClient alice = client("alice");
+        alice.loginAsAdmin(PASSWORD);
+        Thread.sleep(TIMEOUT_MILLIS + 1500);
+        assertThat(online("alice")).isTrue();
+        assertThat(alice.pingsReceived()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void clientWhoseCommandConnectionIsGoneIsDroppedEvenIfItsHeartbeatAnswers() {
+        TestClient alice = client("alice");
+        alice.loginAsAdmin(PASSWORD);
+        GhostClient ghost = new GhostClient(port, "ghost");
+        try {
+            ghost.loginThenCloseCommandSocket();
+            await().atMost(WAIT).until(() -> online("ghost"));
+            await().atMost(Duration.ofMillis(TIMEOUT_MILLIS + 3000)).until(() -> !online("ghost"));
+            assertThat(ghost.pings()).isGreaterThan(0);
+        } finally {
+            ghost.close();
+        }
+    }
+}

@@ -1,0 +1,325 @@
+package io.multiuser.server.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.multiuser.server.protocol.ClientCommand;
+import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Datablock;
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.ServerCommand;
+import io.multiuser.server.protocol.ServerCommand.AuthReply;
+import io.multiuser.server.protocol.ServerCommand.UploadReply;
+
+/** The session's rules without sockets: a recording outbox and a hand-driven clock. */
+class SessionTest {
+
+    private static final long TIMEOUT = 3000;
+    private final AtomicLong clock = new AtomicLong(1_000_000);
+    private RecordingOutbox out;
+    private Session session;
+    private int nextId;
+
+    @BeforeEach
+    void setUp() {
+        out = new RecordingOutbox(clock::get);
+        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3), out, clock::get);
+    }
+
+    private ClientId id() {
+        byte[] b = new byte[16];
+        b[15] = (byte) ++nextId;
+        return ClientId.of(b);
+    }
+
+    private ClientId login(String name, boolean admin) {
+        ClientId id = id();
+        session.onCommand(id, name, new ClientCommand.Auth(admin, name, admin ? "pw" : null, "0.1.25"), "test");
+        return id;
+    }
+
+    private static Node node(String uuid, String owner, int... payload) {
+        byte[] bytes = new byte[payload.length];
+        for (int i = 0; i < payload.length; i++) {
+            bytes[i] = (byte) payload[i];
+        }
+        return new Node(uuid, owner, "T", List.of(), bytes);
+    }
+
+    private ClientId hostWith(Node... nodes) {
+        ClientId admin = login("admin", true);
+        cmd(admin, new ClientCommand.UploadInit(nodes.length, java.util.Arrays.stream(nodes).map(Node::uuid).toList()));
+        for (Node n : nodes) {
+            cmd(admin, new ClientCommand.UploadSet(n));
+        }
+        cmd(admin, new ClientCommand.UploadEnd());
+        return admin;
+    }
+
+    private void cmd(ClientId from, ClientCommand command) {
+        session.onCommand(from, "owner", command, "test");
+    }
+
+    private ClientId joined(String name) {
+        ClientId id = login(name, false);
+        cmd(id, new ClientCommand.SnapshotRequestInit());
+        for (String uuid : session.graph().uuids()) {
+            cmd(id, new ClientCommand.SnapshotGet(uuid));
+        }
+        cmd(id, new ClientCommand.SnapshotDone());
+        return id;
+    }
+
+    @Test
+    void loginRegistersTheUserAndBroadcastsBeforeReplying() {
+        ClientId alice = login("alice", true);
+        List<ServerCommand> sent = out.commandsTo(alice);
+        assertThat(sent).hasSize(2);
+        assertThat(sent.get(0)).isInstanceOf(ServerCommand.ClientsState.class);
+        assertThat(sent.get(1)).isEqualTo(AuthReply.LOBBY);
+        assertThat(session.user("alice")).hasValueSatisfying(u -> {
+            assertThat(u.admin()).isTrue();
+            assertThat(u.latencyMillis()).isEqualTo(999);
+            assertThat(u.status()).isEqualTo(User.Status.LOBBY);
+        });
+    }
+
+    @Test
+    void aClientLoginNeedsNoPasswordButAnAdminLoginDoes() {
+        ClientId id = id();
+        session.onCommand(id, "x", new ClientCommand.Auth(true, "x", null, "1"), "test");
+        assertThat(out.commandsTo(id)).containsExactly(AuthReply.failed("wrong password"));
+        assertThat(session.users()).isEmpty();
+        assertThat(login("y", false)).satisfies(y -> assertThat(out.commandsTo(y)).contains(AuthReply.LOBBY));
+    }
+
+    @Test
+    void uploadIsAcceptedAfterADelayAndOnlyForAdmins() {
+        ClientId user = login("user", false);
+        cmd(user, new ClientCommand.UploadInit(1, List.of("a")));
+        assertThat(out.commandsTo(user, UploadReply.class)).containsExactly(UploadReply.REJECTED);
+        assertThat(session.state()).isEqualTo(SessionState.WAITING);
+
+        ClientId admin = login("admin", true);
+        long now = clock.get();
+        cmd(admin, new ClientCommand.UploadInit(1, List.of("a")));
+        assertThat(session.state()).isEqualTo(SessionState.SRV_SYNC);
+        RecordingOutbox.Command accepted = out.sent.stream()
+                .filter(s -> s instanceof RecordingOutbox.Command c && c.command() == UploadReply.ACCEPTED)
+                .map(RecordingOutbox.Command.class::cast).findFirst().orElseThrow();
+        assertThat(accepted.at()).isGreaterThanOrEqualTo(now + 10); // the real client needs the delay
+    }
+
+    @Test
+    void uploadCompletesWithTheLastAnnouncedNodeAndSendsTheCatalogToTheLobby() {
+        ClientId waiting = login("early", false);
+        ClientId admin = login("admin", true);
+        cmd(admin, new ClientCommand.UploadInit(2, List.of("a", "b")));
+        cmd(admin, new ClientCommand.UploadSet(node("a", "COMMON", 1)));
+        cmd(admin, new ClientCommand.UploadSet(node("zzz", "COMMON", 1))); // not announced: ignored
+        assertThat(session.graph().get("zzz")).isNull();
+        assertThat(session.state()).isEqualTo(SessionState.SRV_SYNC);
+        cmd(admin, new ClientCommand.UploadSet(node("b", "COMMON", 2)));
+
+        assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
+        assertThat(out.commandsTo(admin, UploadReply.class)).contains(UploadReply.DONE);
+        assertThat(out.commandsTo(waiting, ServerCommand.Catalog.class))
+                .containsExactly(new ServerCommand.Catalog(List.of("a", "b")));
+        assertThat(out.commandsTo(admin, ServerCommand.Catalog.class)).isEmpty();
+    }
+
+    @Test
+    void aSecondUploadOnAnActiveSessionIsIgnored() {
+        ClientId admin = hostWith(node("a", "COMMON", 1));
+        out.clear();
+        cmd(admin, new ClientCommand.UploadInit(1, List.of("b")));
+        assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
+        assertThat(out.sent).isEmpty();
+    }
+
+    @Test
+    void anUploadAbandonedByItsAdminLeavesTheSessionWaiting() {
+        ClientId admin = login("admin", true);
+        cmd(admin, new ClientCommand.UploadInit(2, List.of("a", "b")));
+        cmd(admin, new ClientCommand.UploadSet(node("a", "COMMON", 1)));
+        session.kick("admin", "console");
+        assertThat(session.state()).isEqualTo(SessionState.WAITING);
+        assertThat(session.graph().isEmpty()).isTrue();
+        ClientId other = login("other", true);
+        cmd(other, new ClientCommand.UploadInit(1, List.of("c")));
+        assertThat(session.state()).isEqualTo(SessionState.SRV_SYNC);
+    }
+
+    @Test
+    void commandsFromStrangersAndUnknownNodesAreIgnored() {
+        hostWith(node("a", "COMMON", 1));
+        ClientId stranger = id();
+        out.clear();
+        cmd(stranger, new ClientCommand.SnapshotDone());
+        cmd(stranger, new ClientCommand.UploadSet(node("a", "COMMON", 9)));
+        cmd(stranger, new ClientCommand.Delete("a"));
+        ClientId bob = login("bob", false);
+        out.clear();
+        cmd(bob, new ClientCommand.SnapshotGet("no-such-node"));
+        assertThat(out.sent).isEmpty();
+        assertThat(session.graph().get("a").payload()).containsExactly(1);
+    }
+
+    @Test
+    void aRequestInitWhileWaitingIsHeldNeverAnsweredWithAnEmptyCatalog() {
+        ClientId bob = login("bob", false);
+        cmd(bob, new ClientCommand.SnapshotRequestInit());
+        assertThat(out.commandsTo(bob, ServerCommand.Catalog.class)).isEmpty();
+        hostWith(node("a", "COMMON", 1));
+        assertThat(out.commandsTo(bob, ServerCommand.Catalog.class)).hasSize(1);
+    }
+
+    @Test
+    void rightsAndDeletesAreHeldBackForAJoinerUntilItsDone() {
+        ClientId admin = hostWith(node("a", "COMMON", 1), node("b", "COMMON", 2));
+        ClientId bob = login("bob", false);
+        cmd(bob, new ClientCommand.SnapshotRequestInit());
+        cmd(bob, new ClientCommand.SnapshotGet("b"));
+        session.onCommand(admin, "admin", new ClientCommand.ChangeRights("b", "admin"), "test");
+        session.onCommand(admin, "client", new ClientCommand.Delete("a"), "test");
+        assertThat(out.commandsTo(bob, ServerCommand.RightChanged.class)).isEmpty();
+        assertThat(out.commandsTo(bob, ServerCommand.Deleted.class)).isEmpty();
+
+        // "a" was deleted after bob's catalog: bob still waits for it and gets its last payload.
+        cmd(bob, new ClientCommand.SnapshotGet("a"));
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("b", "a");
+        cmd(bob, new ClientCommand.SnapshotDone());
+
+        List<ServerCommand> after = out.commandsTo(bob);
+        assertThat(after).containsSubsequence(new ServerCommand.RightChanged("admin", "b", "admin"),
+                new ServerCommand.Deleted("client", "a"));
+    }
+
+    @Test
+    void updatesForwardedBeforeTheFirstGetAreSentAgainAtTheFirstGet() {
+        ClientId admin = hostWith(node("a", "COMMON", 1));
+        ClientId bob = login("bob", false);
+        cmd(bob, new ClientCommand.SnapshotRequestInit());
+        session.onDatablock(new Datablock(admin, node("new", "admin", 7)));
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("new");
+        cmd(bob, new ClientCommand.SnapshotGet("a"));
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("new", "a", "new");
+    }
+
+    @Test
+    void onlyTheOwnerOrCommonNodesMayBeEditedAndAdminsMayOverrideOwnership() {
+        ClientId admin = hostWith(node("a", "COMMON", 1));
+        ClientId bob = joined("bob");
+        ClientId carol = joined("carol");
+        session.onCommand(bob, "bob", new ClientCommand.ChangeRights("a", "bob"), "test");
+        assertThat(session.graph().get("a").owner()).isEqualTo("bob");
+
+        out.clear();
+        session.onCommand(carol, "carol", new ClientCommand.ChangeRights("a", "carol"), "test");
+        assertThat(session.graph().get("a").owner()).isEqualTo("bob");
+        // carol is told who really owns it, nobody else hears of it
+        assertThat(out.commandsTo(carol)).containsExactly(new ServerCommand.RightChanged("server", "a", "bob"));
+        session.onDatablock(new Datablock(carol, node("a", "carol", 9)));
+        session.onCommand(carol, "client", new ClientCommand.Delete("a"), "test");
+        assertThat(session.graph().get("a").payload()).containsExactly(1);
+        assertThat(out.pushesTo(bob)).isEmpty();
+
+        session.onCommand(admin, "admin", new ClientCommand.ChangeRights("a", "COMMON"), "test");
+        assertThat(session.graph().get("a").owner()).isEqualTo("COMMON");
+    }
+
+    @Test
+    void anExistingNodeKeepsItsOwnerWhenUpdated() {
+        ClientId admin = hostWith(node("a", "admin", 1));
+        session.onDatablock(new Datablock(admin, node("a", "somebody-else", 2)));
+        assertThat(session.graph().get("a").owner()).isEqualTo("admin");
+        assertThat(session.graph().get("a").payload()).containsExactly(2);
+    }
+
+    @Test
+    void droppingAUserReleasesItsNodesToCommonForEveryone() {
+        ClientId admin = hostWith(node("a", "COMMON", 1), node("b", "COMMON", 1));
+        ClientId bob = joined("bob");
+        session.onCommand(bob, "bob", new ClientCommand.ChangeRights("a", "bob"), "test");
+        out.clear();
+        assertThat(session.kick("bob", "console")).isTrue();
+        assertThat(out.commandsTo(bob)).first().isEqualTo(ServerCommand.Disconnect.KICKED);
+        assertThat(out.commandsTo(admin)).contains(new ServerCommand.RightChanged("server", "a", "COMMON"));
+        assertThat(session.graph().get("a").owner()).isEqualTo("COMMON");
+        assertThat(out.forgotten).containsExactly(bob);
+        ServerCommand.ClientsState last = out.commandsTo(admin, ServerCommand.ClientsState.class).get(0);
+        assertThat(last.users()).containsOnlyKeys("admin");
+        assertThat(session.kick("nobody", "console")).isFalse();
+    }
+
+    @Test
+    void heartbeatPingsIdleClientsMeasuresLatencyAndDropsSilentOnes() {
+        ClientId alice = login("alice", true);
+        session.onHeartbeat(alice, true);
+        assertThat(out.sent).contains(new RecordingOutbox.Ping(alice));
+        clock.addAndGet(42);
+        session.onHeartbeat(alice, false);
+        assertThat(session.user("alice").orElseThrow().latencyMillis()).isEqualTo(42);
+
+        out.clear();
+        clock.addAndGet(1000);
+        session.tick();
+        assertThat(out.sent).contains(new RecordingOutbox.Ping(alice)); // idle for 1 s: pinged
+
+        clock.addAndGet(TIMEOUT - 1000);
+        session.tick();
+        assertThat(session.user("alice")).isPresent(); // silent for exactly the timeout: not yet
+        clock.addAndGet(1);
+        session.tick();
+        assertThat(session.user("alice")).isEmpty();
+    }
+
+    @Test
+    void aLoggedInClientThatNeverStartsItsHeartbeatIsDroppedToo() {
+        login("alice", true);
+        clock.addAndGet(TIMEOUT + 1);
+        session.tick();
+        assertThat(session.users()).isEmpty();
+    }
+
+    @Test
+    void metadataIsMergedAndBroadcastAtTheNextTick() {
+        ClientId alice = login("alice", true);
+        cmd(alice, new ClientCommand.UpdateUserMetadata(Map.of("color", "red", "frame_current", 1)));
+        cmd(alice, new ClientCommand.UpdateUserMetadata(Map.of("frame_current", 2)));
+        out.clear();
+        clock.addAndGet(100);
+        session.tick();
+        ServerCommand.ClientsState state = out.commandsTo(alice, ServerCommand.ClientsState.class).get(0);
+        assertThat(state.users().get("alice").metadata()).containsEntry("color", "red").containsEntry("frame_current", 2);
+    }
+
+    @Test
+    void deletedUuidsAreRememberedUpToTheConfiguredCapacity() {
+        ClientId admin = hostWith(node("a", "COMMON", 1), node("b", "COMMON", 1), node("c", "COMMON", 1),
+                node("d", "COMMON", 1), node("e", "COMMON", 1));
+        for (String uuid : List.of("a", "b", "c", "d")) {
+            session.onCommand(admin, "client", new ClientCommand.Delete(uuid), "test");
+        }
+        assertThat(session.graph().isDeleted("a")).isFalse(); // capacity 3: the oldest is forgotten
+        assertThat(session.graph().isDeleted("d")).isTrue();
+        session.onDatablock(new Datablock(admin, node("d", "COMMON", 5)));
+        assertThat(session.graph().get("d")).isNull();
+    }
+
+    @Test
+    void aSlowClientIsDisconnectedWithAReason() {
+        hostWith(node("a", "COMMON", 1));
+        ClientId bob = joined("bob");
+        out.clear();
+        session.tooSlow(bob, 1 << 30);
+        assertThat(out.commandsTo(bob).get(0)).isInstanceOf(ServerCommand.Disconnect.class);
+        assertThat(session.user("bob")).isEmpty();
+    }
+}

@@ -1,0 +1,397 @@
+package io.multiuser.server.testclient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMsg;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.wire.MalformedMessageException;
+import io.multiuser.server.wire.Pickles;
+
+/**
+ * A protocol test client that behaves like the add-on's networking library: DEALER on P
+ * (commands), DEALER on P+1 (datablocks from the server), PUSH on P+2 (datablocks to the
+ * server), DEALER on P+3 (heartbeat: INIT, then PONG to every frame), all with one 16-byte
+ * identity. The command and push sockets belong to the thread that calls the methods; a
+ * background thread owns the P+1 and P+3 sockets, answers pings and collects datablocks.
+ */
+public final class TestClient implements AutoCloseable {
+
+    public static final String VERSION = "0.1.25";
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    /** A command received on P. */
+    public record Received(String owner, String type, Object data) {
+    }
+
+    /** A datablock received on P+1 (header + chunk). */
+    public record Block(String sender, String uuid, String owner, String type, List<String> dependencies,
+            byte[] payload) {
+    }
+
+    public final String name;
+    public final byte[] identity;
+    private final ZContext context = new ZContext(1);
+    private final ZMQ.Socket commands;
+    private final ZMQ.Socket push;
+    private final List<Received> receivedLog = Collections.synchronizedList(new ArrayList<>());
+    private final List<Received> unread = new ArrayList<>();
+    private final BlockingQueue<Block> blocks = new LinkedBlockingQueue<>();
+    private final AtomicBoolean answerPings = new AtomicBoolean(true);
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicInteger pingsReceived = new AtomicInteger();
+    private final Thread background;
+    private final List<String> backgroundErrors = Collections.synchronizedList(new ArrayList<>());
+
+    public TestClient(String host, int basePort, String name) {
+        this.name = name;
+        UUID uuid = UUID.randomUUID();
+        this.identity = java.nio.ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
+                .putLong(uuid.getLeastSignificantBits()).array();
+        commands = dealer(host, basePort);
+        push = context.createSocket(SocketType.PUSH);
+        push.setLinger(0);
+        push.connect("tcp://" + host + ":" + (basePort + 2));
+        background = new Thread(() -> backgroundLoop(host, basePort), "test-client-" + name);
+        background.setDaemon(true);
+        background.start();
+    }
+
+    public TestClient(int basePort, String name) {
+        this("127.0.0.1", basePort, name);
+    }
+
+    private ZMQ.Socket dealer(String host, int port) {
+        ZMQ.Socket s = context.createSocket(SocketType.DEALER);
+        s.setIdentity(identity);
+        s.setLinger(0);
+        s.connect("tcp://" + host + ":" + port);
+        return s;
+    }
+
+    // ---------------------------------------------------------------- background: P+1 and P+3
+
+    private void backgroundLoop(String host, int basePort) {
+        ZMQ.Socket data = dealer(host, basePort + 1);
+        ZMQ.Socket heartbeat = dealer(host, basePort + 3);
+        heartbeat.send("INIT");
+        ZMQ.Poller poller = context.createPoller(2);
+        poller.register(data, ZMQ.Poller.POLLIN);
+        poller.register(heartbeat, ZMQ.Poller.POLLIN);
+        ZMsg pendingHeader = null;
+        try {
+            while (running.get() && !Thread.currentThread().isInterrupted()) {
+                if (poller.poll(10) < 0) {
+                    break;
+                }
+                if (poller.pollin(1)) {
+                    ZMsg ping;
+                    while ((ping = ZMsg.recvMsg(heartbeat, ZMQ.DONTWAIT)) != null) {
+                        pingsReceived.incrementAndGet();
+                        if (answerPings.get()) {
+                            heartbeat.send("PONG");
+                        }
+                    }
+                }
+                if (poller.pollin(0)) {
+                    ZMsg msg;
+                    while ((msg = ZMsg.recvMsg(data, ZMQ.DONTWAIT)) != null) {
+                        if (msg.size() == 6) {
+                            if (pendingHeader != null) {
+                                backgroundErrors.add("two headers in a row on P+1");
+                            }
+                            pendingHeader = msg;
+                        } else if (msg.size() == 1 && pendingHeader != null) {
+                            blocks.add(block(pendingHeader, msg.pop().getData()));
+                            pendingHeader = null;
+                        } else {
+                            backgroundErrors.add("unexpected P+1 message of " + msg.size() + " frames");
+                        }
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            if (running.get()) {
+                backgroundErrors.add(e.toString());
+            }
+        } finally {
+            poller.close();
+            data.close();
+            heartbeat.close();
+        }
+    }
+
+    private static Block block(ZMsg header, byte[] payload) {
+        List<byte[]> f = new ArrayList<>();
+        header.forEach(frame -> f.add(frame.getData()));
+        try {
+            Object chunks = Pickles.loads(f.get(4));
+            assertThat(chunks).isEqualTo(1);
+            Object deps = Pickles.loads(f.get(5));
+            List<String> dependencies = new ArrayList<>();
+            if (deps != null) {
+                ((List<?>) deps).forEach(d -> dependencies.add((String) d));
+            }
+            return new Block(utf8(f.get(0)), utf8(f.get(1)), utf8(f.get(2)), utf8(f.get(3)), dependencies, payload);
+        } catch (MalformedMessageException e) {
+            throw new AssertionError("server sent an unreadable datablock header", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    /** Sends a command the way the client does: [owner, typeName, pickle(data)]. */
+    public void send(String owner, String type, Object data) {
+        commands.sendMore(owner);
+        commands.sendMore(type);
+        commands.send(ClientPickler.dumps(data));
+    }
+
+    /** Sends raw frames on P (for malformed-input tests). */
+    public void sendRaw(byte[]... frames) {
+        for (int i = 0; i < frames.length; i++) {
+            commands.send(frames[i], i < frames.length - 1 ? ZMQ.SNDMORE : 0);
+        }
+    }
+
+    /** Logs in and returns the text of the reply (LOBBY, RUNNING or FAILED: …). */
+    public String login(boolean admin, String password, String version) {
+        send(name, "RepAuthCommand", map("AUTH_TYPE", admin ? "ADMIN" : "CLIENT", "AUTH_ID", name,
+                "PWD", password, "VERSION", version));
+        return (String) await("RepAuthCommand").data();
+    }
+
+    public String loginAsAdmin(String password) {
+        return login(true, password, VERSION);
+    }
+
+    public String loginAsClient() {
+        return login(false, null, VERSION);
+    }
+
+    /** Waits for the next command of this type (others stay readable by later calls). */
+    public Received await(String type) {
+        return await(type, r -> true, WAIT);
+    }
+
+    public Received await(String type, Predicate<Received> condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            synchronized (unread) {
+                for (int i = 0; i < unread.size(); i++) {
+                    Received r = unread.get(i);
+                    if (r.type().equals(type) && condition.test(r)) {
+                        unread.remove(i);
+                        return r;
+                    }
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                fail("%s: no %s matching the condition within %s; received %s", name, type, timeout, receivedLog);
+            }
+            receiveOne(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+    }
+
+    /** Reads whatever arrives on P during {@code millis} (nothing is awaited). */
+    public void drain(long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < deadline) {
+            receiveOne(deadline - System.currentTimeMillis());
+        }
+    }
+
+    /** True when no command of this type arrives within {@code millis}. */
+    public boolean receivesNo(String type, long millis) {
+        drain(millis);
+        synchronized (unread) {
+            return unread.stream().noneMatch(r -> r.type().equals(type));
+        }
+    }
+
+    private void receiveOne(long timeoutMillis) {
+        commands.setReceiveTimeOut((int) Math.min(Integer.MAX_VALUE, Math.max(1, timeoutMillis)));
+        ZMsg msg = ZMsg.recvMsg(commands);
+        if (msg == null) {
+            return;
+        }
+        assertThat(msg.size()).as("%s: command frames after routing", name).isEqualTo(3);
+        String owner = msg.popString();
+        String type = msg.popString();
+        try {
+            Received r = new Received(owner, type, Pickles.loads(msg.pop().getData()));
+            receivedLog.add(r);
+            synchronized (unread) {
+                unread.add(r);
+            }
+        } catch (MalformedMessageException e) {
+            throw new AssertionError(name + ": server sent an unreadable " + type, e);
+        }
+    }
+
+    /** Every command received so far, in order. */
+    public List<Received> receivedLog() {
+        synchronized (receivedLog) {
+            return List.copyOf(receivedLog);
+        }
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /** The admin's upload: INIT, ACCEPTED, SET per node, DONE, END. */
+    public void upload(List<Node> nodes) {
+        List<String> uuids = nodes.stream().map(Node::uuid).toList();
+        send("server", "RepServerSnapshotCommand", map("STATE", "INIT", "SIZE", nodes.size(), "NODES", uuids));
+        assertThat(await("RepServerSnapshotCommand").data()).isEqualTo(Map.of("STATE", "ACCEPTED"));
+        for (Node node : nodes) {
+            send("server", "RepServerSnapshotCommand", map("STATE", "SET", "DATA", map(
+                    "owner", bytes(node.owner()), "uuid", bytes(node.uuid()), "type", bytes(node.type()),
+                    "dependencies", ClientPickler.dumps(new ArrayList<>(node.dependencies())),
+                    "data", node.payload())));
+        }
+        assertThat(await("RepServerSnapshotCommand").data()).isEqualTo(Map.of("STATE", "DONE"));
+        send("server", "RepServerSnapshotCommand", map("STATE", "END"));
+    }
+
+    /** The joiner's download after RUNNING: REQUEST_INIT, then GET from the last catalog entry. */
+    public Map<String, Block> join() {
+        send(name, "RepSnapshotCommand", map("STATE", "REQUEST_INIT"));
+        return download(catalog(await("RepSnapshotCommand")));
+    }
+
+    /** GETs every catalog entry, last first, as the real client does; then DONE. */
+    public Map<String, Block> download(List<String> catalog) {
+        Map<String, Block> got = new LinkedHashMap<>();
+        for (int i = catalog.size() - 1; i >= 0; i--) {
+            String uuid = catalog.get(i);
+            send(name, "RepSnapshotCommand", map("STATE", "GET", "ID", uuid));
+            Block block = awaitBlock(b -> b.uuid().equals(uuid), WAIT);
+            got.put(uuid, block);
+        }
+        send(name, "RepSnapshotCommand", map("STATE", "DONE"));
+        return got;
+    }
+
+    @SuppressWarnings("unchecked")
+    public static List<String> catalog(Received init) {
+        Map<String, Object> data = (Map<String, Object>) init.data();
+        assertThat(data).containsEntry("STATE", "INIT");
+        return (List<String>) data.get("CATALOG");
+    }
+
+    // ---------------------------------------------------------------- datablocks
+
+    /** Pushes a datablock on P+2: the 6-frame header, then one chunk. */
+    public void push(Node node) {
+        push.sendMore(identity);
+        push.sendMore(node.uuid());
+        push.sendMore(node.owner());
+        push.sendMore(node.type());
+        push.sendMore(ClientPickler.dumps(1));
+        push.send(ClientPickler.dumps(node.dependencies().isEmpty() ? null : new ArrayList<>(node.dependencies())));
+        push.send(node.payload());
+    }
+
+    /** Sends raw messages on P+2 (for malformed-input tests). */
+    public void pushRaw(byte[]... frames) {
+        for (int i = 0; i < frames.length; i++) {
+            push.send(frames[i], i < frames.length - 1 ? ZMQ.SNDMORE : 0);
+        }
+    }
+
+    /** Waits for a datablock matching the condition; earlier non-matching ones are discarded. */
+    public Block awaitBlock(Predicate<Block> condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (true) {
+                checkBackground();
+                Block b = blocks.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (b == null) {
+                    fail("%s: no matching datablock within %s", name, timeout);
+                }
+                if (condition.test(b)) {
+                    return b;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The next datablock, or null if none arrives within the timeout. */
+    public Block pollBlock(Duration timeout) throws InterruptedException {
+        checkBackground();
+        return blocks.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    // ---------------------------------------------------------------- heartbeat
+
+    public void answerPings(boolean answer) {
+        answerPings.set(answer);
+    }
+
+    public int pingsReceived() {
+        return pingsReceived.get();
+    }
+
+    private void checkBackground() {
+        if (!backgroundErrors.isEmpty()) {
+            fail("%s: %s", name, backgroundErrors);
+        }
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        try {
+            background.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        context.close();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    public static Map<String, Object> map(Object... keyValues) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            out.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return out;
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    public static boolean samePayload(Block block, Node node) {
+        return Arrays.equals(block.payload(), node.payload());
+    }
+}
