@@ -3,6 +3,8 @@ package io.multiuser.server.engine;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.function.LongSupplier;
@@ -33,6 +35,8 @@ final class SocketOutbox implements Outbox {
     private final ZMQ.Socket heartbeat;
     private final LongSupplier clock;
     private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
+    /** Clients with a delayed command pending, and when it is due: their other commands wait behind it. */
+    private final Map<ClientId, Long> heldUntil = new HashMap<>();
     /** Clients whose backlog overflowed; the engine drops them after the current message. */
     private final List<ClientId> overflowed = new ArrayList<>();
     private long sequence;
@@ -49,15 +53,21 @@ final class SocketOutbox implements Outbox {
         byte[][] frames = CommandCodec.encode(command);
         long now = clock.getAsLong();
         for (ClientId id : to) {
-            if (commands.send(id, frames, now) == RouterQueues.Result.OVERFLOW && !commands.isClosing(id)) {
-                overflowed.add(id);
+            Long holdUntil = heldUntil.get(id);
+            if (holdUntil != null) {
+                // A delayed command is pending for this client: keep its order, send after it.
+                delayed.add(new Delayed(holdUntil, sequence++, id, command));
+            } else {
+                sendNow(id, frames, now);
             }
         }
     }
 
     @Override
     public void sendAfter(ClientId to, ServerCommand command, long delayMillis) {
-        delayed.add(new Delayed(clock.getAsLong() + delayMillis, sequence++, to, command));
+        long dueAt = Math.max(clock.getAsLong() + delayMillis, heldUntil.getOrDefault(to, Long.MIN_VALUE));
+        delayed.add(new Delayed(dueAt, sequence++, to, command));
+        heldUntil.put(to, dueAt);
     }
 
     @Override
@@ -85,8 +95,7 @@ final class SocketOutbox implements Outbox {
     @Override
     public void forget(ClientId id) {
         data.discard(id);
-        commands.close(id);
-        delayed.removeIf(d -> d.to.equals(id));
+        commands.close(id); // delayed commands still go out: a kick's disconnect may be among them
     }
 
     /** Sends the delayed commands that are due; returns millis until the next one, or -1. */
@@ -94,9 +103,18 @@ final class SocketOutbox implements Outbox {
         long now = clock.getAsLong();
         while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
             Delayed d = delayed.poll();
-            send(List.of(d.to), d.command);
+            sendNow(d.to, CommandCodec.encode(d.command), now);
+            if (delayed.stream().noneMatch(o -> o.to.equals(d.to))) {
+                heldUntil.remove(d.to); // nothing held for this client any more: send directly again
+            }
         }
         return delayed.isEmpty() ? -1 : Math.max(0, delayed.peek().dueAt - now);
+    }
+
+    private void sendNow(ClientId id, byte[][] frames, long now) {
+        if (commands.send(id, frames, now) == RouterQueues.Result.OVERFLOW && !commands.isClosing(id)) {
+            overflowed.add(id);
+        }
     }
 
     /** Takes the list of clients that overflowed since the last call. */

@@ -38,6 +38,8 @@ public final class ZmqEngine implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ZmqEngine.class);
     private static final int MAX_READS_PER_SOCKET = 256;
+    /** A burst of big messages on one socket must not hold back pings and timers for long. */
+    private static final long READ_BUDGET_NANOS = 10_000_000;
     private static final long TICK_MILLIS = 10;
     private static final long IDLE_POLL_MILLIS = 50;
     private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
@@ -156,7 +158,7 @@ public final class ZmqEngine implements AutoCloseable {
         try {
             wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
         } catch (IOException e) {
-            LOG.debug("wake-up write failed", e);
+            LOG.debug("wake-up write failed (engine stopped)", e);
         }
     }
 
@@ -219,6 +221,7 @@ public final class ZmqEngine implements AutoCloseable {
         } finally {
             running = false;
             context.close(); // closes the sockets with linger 0: the ports are free after this
+            closeWakeup(); // a dev-mode reload creates a new engine: do not leak the pipe
         }
     }
 
@@ -282,6 +285,15 @@ public final class ZmqEngine implements AutoCloseable {
         return timeout;
     }
 
+    private void closeWakeup() {
+        try {
+            wakeup.source().close();
+            wakeup.sink().close();
+        } catch (IOException e) {
+            LOG.debug("wake-up pipe close failed", e);
+        }
+    }
+
     private void drainWakeups() {
         ByteBuffer buffer = ByteBuffer.allocate(256);
         try {
@@ -301,7 +313,8 @@ public final class ZmqEngine implements AutoCloseable {
     }
 
     private void readAll(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {
-        for (int i = 0; i < MAX_READS_PER_SOCKET; i++) {
+        long deadline = System.nanoTime() + READ_BUDGET_NANOS;
+        for (int i = 0; i < MAX_READS_PER_SOCKET && System.nanoTime() < deadline; i++) {
             InboundMessage message = InboundMessage.read(socket);
             if (message == null) {
                 return;

@@ -60,6 +60,9 @@ public final class TestClient implements AutoCloseable {
     private final AtomicBoolean answerPings = new AtomicBoolean(true);
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicInteger pingsReceived = new AtomicInteger();
+    private final AtomicBoolean dataPaused = new AtomicBoolean();
+    private volatile long lastPingNanos;
+    private volatile long maxPingGapNanos;
     private final Thread background;
     private final List<String> backgroundErrors = Collections.synchronizedList(new ArrayList<>());
 
@@ -107,13 +110,18 @@ public final class TestClient implements AutoCloseable {
                 if (poller.pollin(1)) {
                     ZMsg ping;
                     while ((ping = ZMsg.recvMsg(heartbeat, ZMQ.DONTWAIT)) != null) {
+                        long now = System.nanoTime();
+                        if (pingsReceived.get() > 0) {
+                            maxPingGapNanos = Math.max(maxPingGapNanos, now - lastPingNanos);
+                        }
+                        lastPingNanos = now;
                         pingsReceived.incrementAndGet();
                         if (answerPings.get()) {
                             heartbeat.send("PONG");
                         }
                     }
                 }
-                if (poller.pollin(0)) {
+                if (poller.pollin(0) && !dataPaused.get()) {
                     ZMsg msg;
                     while ((msg = ZMsg.recvMsg(data, ZMQ.DONTWAIT)) != null) {
                         if (msg.size() == 6) {
@@ -354,6 +362,16 @@ public final class TestClient implements AutoCloseable {
 
     public int pingsReceived() {
         return pingsReceived.get();
+    }
+
+    /** The longest time between two PINGs so far. */
+    public Duration maxPingGap() {
+        return Duration.ofNanos(maxPingGapNanos);
+    }
+
+    /** Stops (or resumes) reading P+1, like a client whose network or machine cannot keep up. */
+    public void pauseData(boolean paused) {
+        dataPaused.set(paused);
     }
 
     private void checkBackground() {

@@ -1,0 +1,78 @@
+package io.multiuser.server.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.testclient.FreePorts;
+import io.multiuser.server.testclient.Nodes;
+import io.multiuser.server.testclient.TestClient;
+import io.multiuser.server.testclient.TestClient.Block;
+
+/** Heartbeats during big transfers, and what happens to a receiver that stops reading. */
+class FlowControlTest extends EngineTestBase {
+
+    @Test
+    void pingsKeepFlowingWhileALargeSnapshotIsUploadedAndDownloaded() {
+        TestClient watcher = client("watcher");
+        watcher.loginAsClient();
+        List<Node> scene = Nodes.scene(120, 1 << 20, 50); // 120 MiB
+        host("alice", scene);
+        TestClient bob = client("bob");
+        assertThat(bob.loginAsClient()).isEqualTo("RUNNING");
+        assertThat(bob.join()).hasSize(scene.size());
+        assertThat(TestClient.catalog(watcher.await("RepSnapshotCommand"))).hasSize(scene.size());
+
+        for (TestClient c : List.of(watcher, bob, clients.get(1))) {
+            assertThat(c.maxPingGap()).as("%s: longest gap between pings", c.name)
+                    .isLessThan(Duration.ofMillis(1500));
+        }
+        assertThat(online("watcher")).isTrue();
+        assertThat(online("bob")).isTrue();
+    }
+
+    @Test
+    void aReceiverThatStopsReadingIsDisconnectedWhileOthersGetEveryUpdate() throws Exception {
+        engine.close();
+        port = FreePorts.base();
+        // Small pipes and a small backlog limit, so that the stalled client overflows quickly.
+        engine = new ZmqEngine(new EngineSettings("127.0.0.1", port, 1, 1 << 20, 50, 1 << 20, TIMEOUT_MILLIS),
+                new SessionSettings(PASSWORD, List.of(), 10_000, 1000, 20, 1000, 50, 1000));
+        engine.start();
+        List<Node> scene = Nodes.scene(1, 64, 51);
+        TestClient alice = host("alice", scene);
+        TestClient stalled = joiner("stalled");
+        TestClient carol = joiner("carol");
+        stalled.pauseData(true);
+
+        // Batches of 100 that carol reads before the next: her backlog stays far below the limit,
+        // while the stalled client's grows with every batch.
+        Random random = new Random(52);
+        int batches = 30;
+        int perBatch = 100;
+        for (int batch = 0; batch < batches; batch++) {
+            for (int i = 0; i < perBatch; i++) {
+                byte[] payload = Nodes.payload(random, 4096);
+                payload[0] = (byte) batch;
+                payload[1] = (byte) i;
+                alice.push(Nodes.edited(scene.get(0), payload));
+            }
+            for (int i = 0; i < perBatch; i++) {
+                Block b = carol.awaitBlock(x -> true, WAIT);
+                assertThat(new int[] {b.payload()[0], b.payload()[1]}).as("lost or reordered").containsExactly(batch, i);
+            }
+        }
+        assertThat(stalled.await("RepDisconnectCommand").data())
+                .isEqualTo(Map.of("reason", "connection too slow, please join again"));
+        await().atMost(WAIT).until(() -> !online("stalled"));
+        assertThat(online("carol")).isTrue();
+    }
+}
