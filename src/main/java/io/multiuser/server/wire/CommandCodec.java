@@ -51,7 +51,6 @@ public final class CommandCodec {
 
     private static ClientCommand metadata(Object value) throws MalformedMessageException {
         Map<Object, Object> data = PyValues.dict(value, "metadata");
-        PyValues.checkDepth(data, "metadata");
         Map<String, Object> metadata = new LinkedHashMap<>();
         for (Map.Entry<Object, Object> e : data.entrySet()) {
             metadata.put(PyValues.str(e.getKey(), "metadata key"), e.getValue());

@@ -75,37 +75,60 @@ final class PyValues {
         return out;
     }
 
-    /** Refuses values nested deeper than {@link #MAX_DEPTH} (and so any cycle). */
-    static void checkDepth(Object value, String what) throws MalformedMessageException {
-        if (!withinDepth(value, 0)) {
-            throw new MalformedMessageException(what + " is nested deeper than " + MAX_DEPTH + " levels");
+    /**
+     * Refuses anything outside the protocol's value model: other types, dict keys Python cannot
+     * hash (list, dict), and nesting deeper than {@link #MAX_DEPTH} (which also catches cycles).
+     */
+    static void checkModel(Object value, String what) throws MalformedMessageException {
+        String problem = modelProblem(value, 0, false);
+        if (problem != null) {
+            throw new MalformedMessageException(what + ": " + problem);
         }
     }
 
-    private static boolean withinDepth(Object value, int depth) {
+    private static String modelProblem(Object value, int depth, boolean asKey) {
         if (depth > MAX_DEPTH) {
-            return false;
+            return "nested deeper than " + MAX_DEPTH + " levels";
+        }
+        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Integer
+                || value instanceof Long || value instanceof BigInteger || value instanceof Double
+                || value instanceof byte[]) {
+            return null;
+        }
+        if (value instanceof Object[] tuple) {
+            for (Object item : tuple) {
+                String p = modelProblem(item, depth + 1, asKey);
+                if (p != null) {
+                    return p;
+                }
+            }
+            return null;
+        }
+        if (asKey && (value instanceof List || value instanceof Map)) {
+            return "unhashable " + typeName(value) + " used as a dict key";
+        }
+        if (value instanceof List<?> list) {
+            for (Object item : list) {
+                String p = modelProblem(item, depth + 1, false);
+                if (p != null) {
+                    return p;
+                }
+            }
+            return null;
         }
         if (value instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                if (!withinDepth(e.getKey(), depth + 1) || !withinDepth(e.getValue(), depth + 1)) {
-                    return false;
+                String p = modelProblem(e.getKey(), depth + 1, true);
+                if (p == null) {
+                    p = modelProblem(e.getValue(), depth + 1, false);
+                }
+                if (p != null) {
+                    return p;
                 }
             }
-        } else if (value instanceof List<?> list) {
-            for (Object item : list) {
-                if (!withinDepth(item, depth + 1)) {
-                    return false;
-                }
-            }
-        } else if (value instanceof Object[] tuple) {
-            for (Object item : tuple) {
-                if (!withinDepth(item, depth + 1)) {
-                    return false;
-                }
-            }
+            return null;
         }
-        return true;
+        return "unexpected value of type " + value.getClass().getSimpleName();
     }
 
     static String typeName(Object value) {

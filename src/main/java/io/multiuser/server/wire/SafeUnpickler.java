@@ -3,6 +3,8 @@ package io.multiuser.server.wire;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
 
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
@@ -17,6 +19,7 @@ import net.razorvine.pickle.Unpickler;
  * <li>length checks before every length-prefixed opcode, because the library allocates the
  * announced length before reading it: a 20-byte frame could otherwise ask for 2 GiB.</li>
  * </ul>
+ * What it returns is then checked against the value model by {@link Pickles#loads}.
  * Only for in-memory input (a frame), which is what {@link #loads(byte[])} takes.
  */
 final class SafeUnpickler extends Unpickler {
@@ -57,10 +60,27 @@ final class SafeUnpickler extends Unpickler {
         switch (key) {
             case Opcodes.BINUNICODE, Opcodes.BINBYTES -> checkLength(4);
             case Opcodes.BINUNICODE8, Opcodes.BINBYTES8 -> checkLength(8);
+            case Opcodes.SETITEMS -> {
+                setItems();
+                return NO_RETURN_VALUE;
+            }
             default -> {
             }
         }
         return super.dispatch(key);
+    }
+
+    /** SETITEMS in order, so that a repeated key keeps its last value, as in CPython (razorvine keeps the first). */
+    @SuppressWarnings("unchecked")
+    private void setItems() {
+        List<Object> items = stack.pop_all_since_marker();
+        if (items.size() % 2 != 0 || stack.size() == 0 || !(stack.peek() instanceof Map)) {
+            throw new PickleException("SETITEMS without a dict and key/value pairs");
+        }
+        Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
+        for (int i = 0; i < items.size(); i += 2) {
+            dict.put(items.get(i), items.get(i + 1));
+        }
     }
 
     /** Peeks the little-endian length that follows the opcode and checks it against what is left. */
