@@ -98,8 +98,13 @@ final class SocketOutbox implements Outbox {
         commands.close(id); // delayed commands still go out: a kick's disconnect may be among them
     }
 
-    /** Sends the delayed commands that are due; returns millis until the next one, or -1. */
-    long sendDue() {
+    /** Millis until the next delayed command is due, or -1 when none waits. */
+    long nextDueInMillis() {
+        return delayed.isEmpty() ? -1 : Math.max(0, delayed.peek().dueAt - clock.getAsLong());
+    }
+
+    /** Sends the delayed commands that are due. */
+    void sendDue() {
         long now = clock.getAsLong();
         while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
             Delayed d = delayed.poll();
@@ -108,7 +113,6 @@ final class SocketOutbox implements Outbox {
                 heldUntil.remove(d.to); // nothing held for this client any more: send directly again
             }
         }
-        return delayed.isEmpty() ? -1 : Math.max(0, delayed.peek().dueAt - now);
     }
 
     private void sendNow(ClientId id, byte[][] frames, long now) {

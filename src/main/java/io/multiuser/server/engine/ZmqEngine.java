@@ -48,7 +48,7 @@ public final class ZmqEngine implements AutoCloseable {
 
     private final EngineSettings settings;
     private final SessionSettings sessionSettings;
-    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
     private final Pipe wakeup;
@@ -104,15 +104,29 @@ public final class ZmqEngine implements AutoCloseable {
             result.completeExceptionally(new IllegalStateException("engine is not running"));
             return result;
         }
-        tasks.add(() -> {
+        tasks.add(new Task(() -> {
             try {
                 result.complete(work.apply(session));
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
-        });
+        }, result::completeExceptionally));
         wake();
+        if (!running) {
+            failPendingTasks(); // raced with close(): nobody else will run it
+        }
         return result;
+    }
+
+    /** Work for the engine thread, and how to tell its caller when it will never run. */
+    private record Task(Runnable work, java.util.function.Consumer<Throwable> abandon) {
+    }
+
+    private void failPendingTasks() {
+        Task task;
+        while ((task = tasks.poll()) != null) {
+            task.abandon().accept(new IllegalStateException("engine stopped"));
+        }
     }
 
     public boolean isRunning() {
@@ -222,6 +236,7 @@ public final class ZmqEngine implements AutoCloseable {
             running = false;
             context.close(); // closes the sockets with linger 0: the ports are free after this
             closeWakeup(); // a dev-mode reload creates a new engine: do not leak the pipe
+            failPendingTasks();
         }
     }
 
@@ -275,7 +290,7 @@ public final class ZmqEngine implements AutoCloseable {
 
     private long pollTimeout() {
         long timeout = IDLE_POLL_MILLIS;
-        long due = outbox.sendDue();
+        long due = outbox.nextDueInMillis();
         if (due >= 0) {
             timeout = Math.min(timeout, due);
         }
@@ -306,9 +321,9 @@ public final class ZmqEngine implements AutoCloseable {
     }
 
     private void runTasks() {
-        Runnable task;
+        Task task;
         while ((task = tasks.poll()) != null) {
-            guarded("admin task", task);
+            guarded("admin task", task.work());
         }
     }
 
