@@ -9,6 +9,8 @@ import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.config.ServerSettings;
 import io.multiuser.server.engine.EngineStartException;
 import io.multiuser.server.engine.ZmqEngine;
+import io.multiuser.server.observability.ServerMetrics;
+import io.multiuser.server.session.SessionListener;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -23,10 +25,12 @@ public class SessionServer {
     private static final Logger LOG = Logger.getLogger(SessionServer.class);
 
     private final ServerConfig config;
+    private final SessionListener listener;
     private volatile ZmqEngine engine;
 
-    public SessionServer(ServerConfig config) {
+    public SessionServer(ServerConfig config, ServerMetrics metrics) {
         this.config = config;
+        this.listener = metrics;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -35,7 +39,7 @@ public class SessionServer {
             LOG.warn("*** The admin password is the default one: anyone can host or kick as admin. Set it with"
                     + " -pwd, the env variable 'password' or MULTIUSER_PASSWORD. ***");
         }
-        ZmqEngine started = new ZmqEngine(settings.engine(), settings.session());
+        ZmqEngine started = new ZmqEngine(settings.engine(), settings.session(), listener);
         try {
             started.start();
         } catch (EngineStartException e) {

@@ -38,6 +38,7 @@ class LegacyInterfaceIT {
 
     private Process launch(List<String> args, Map<String, String> env) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dquarkus.http.port=0", // any free HTTP port: these tests are about the session ports
                 "-jar", System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar")));
         command.addAll(args);
         output = Files.createTempFile("server", ".log");

@@ -92,10 +92,20 @@ final class RouterQueues {
         return !queues.isEmpty();
     }
 
-    /** Drops a peer's backlog now. */
-    void discard(ClientId id) {
-        queues.remove(id);
+    /** Drops a peer's backlog now; returns how many messages were thrown away. */
+    int discard(ClientId id) {
         closing.remove(id);
+        PeerQueue queue = queues.remove(id);
+        return queue == null ? 0 : queue.messages.size();
+    }
+
+    /** Messages waiting in all backlogs. */
+    long backlogMessages() {
+        long total = 0;
+        for (PeerQueue queue : queues.values()) {
+            total += queue.messages.size();
+        }
+        return total;
     }
 
     /** Lets a departed peer's backlog drain, then forgets it. */

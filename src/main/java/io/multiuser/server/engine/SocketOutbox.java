@@ -16,6 +16,7 @@ import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.session.Outbox;
+import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.wire.CommandCodec;
 import io.multiuser.server.wire.DatablockCodec;
 import zmq.Msg;
@@ -34,6 +35,7 @@ final class SocketOutbox implements Outbox {
     private final RouterQueues data;
     private final ZMQ.Socket heartbeat;
     private final LongSupplier clock;
+    private final SessionListener listener;
     private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
     /** Clients with a delayed command pending, and when it is due: their other commands wait behind it. */
     private final Map<ClientId, Long> heldUntil = new HashMap<>();
@@ -41,7 +43,9 @@ final class SocketOutbox implements Outbox {
     private final List<ClientId> overflowed = new ArrayList<>();
     private long sequence;
 
-    SocketOutbox(RouterQueues commands, RouterQueues data, ZMQ.Socket heartbeat, LongSupplier clock) {
+    SocketOutbox(RouterQueues commands, RouterQueues data, ZMQ.Socket heartbeat, LongSupplier clock,
+            SessionListener listener) {
+        this.listener = listener;
         this.commands = commands;
         this.data = data;
         this.heartbeat = heartbeat;
@@ -94,7 +98,10 @@ final class SocketOutbox implements Outbox {
 
     @Override
     public void forget(ClientId id) {
-        data.discard(id);
+        int discarded = data.discard(id);
+        if (discarded > 0) {
+            listener.dropped(SessionListener.Drop.UNDELIVERABLE, discarded);
+        }
         commands.close(id); // delayed commands still go out: a kick's disconnect may be among them
     }
 

@@ -24,7 +24,9 @@ import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.Datablock;
 import io.multiuser.server.session.Session;
+import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.session.User;
 import io.multiuser.server.wire.CommandCodec;
 import io.multiuser.server.wire.MalformedMessageException;
 
@@ -41,6 +43,7 @@ public final class ZmqEngine implements AutoCloseable {
     /** A burst of big messages on one socket must not hold back pings and timers for long. */
     private static final long READ_BUDGET_NANOS = 10_000_000;
     private static final long TICK_MILLIS = 10;
+    private static final long STATS_MILLIS = 200;
     private static final long IDLE_POLL_MILLIS = 50;
     private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
     private static final byte[] INIT = "INIT".getBytes(StandardCharsets.US_ASCII);
@@ -48,12 +51,14 @@ public final class ZmqEngine implements AutoCloseable {
 
     private final EngineSettings settings;
     private final SessionSettings sessionSettings;
+    private final SessionListener listener;
     private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
     private final Pipe wakeup;
     private volatile boolean running;
     private volatile long lastLoopNanos;
+    private volatile SessionStats stats = SessionStats.EMPTY;
     private Thread thread;
 
     // Engine-thread state.
@@ -63,10 +68,16 @@ public final class ZmqEngine implements AutoCloseable {
     private RouterQueues dataQueues;
     private DatablockAssembler assembler;
     private long lastTick;
+    private long lastStats;
 
     public ZmqEngine(EngineSettings settings, SessionSettings sessionSettings) {
+        this(settings, sessionSettings, SessionListener.NONE);
+    }
+
+    public ZmqEngine(EngineSettings settings, SessionSettings sessionSettings, SessionListener listener) {
         this.settings = settings;
         this.sessionSettings = sessionSettings;
+        this.listener = listener;
         try {
             this.wakeup = Pipe.open();
             wakeup.source().configureBlocking(false);
@@ -142,6 +153,11 @@ public final class ZmqEngine implements AutoCloseable {
         return settings.basePort();
     }
 
+    /** The session's size as of the last fraction of a second; safe from any thread. */
+    public SessionStats stats() {
+        return stats;
+    }
+
     /** Stops the loop and closes every socket; the ports are free when this returns. */
     @Override
     public void close() {
@@ -195,8 +211,8 @@ public final class ZmqEngine implements AutoCloseable {
             ZMQ.Socket heartbeat = sockets[3];
             commandQueues = new RouterQueues(commands, settings.maxQueuedBytesPerClient());
             dataQueues = new RouterQueues(dataOut, settings.maxQueuedBytesPerClient());
-            outbox = new SocketOutbox(commandQueues, dataQueues, heartbeat, ZmqEngine::nowMillis);
-            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis);
+            outbox = new SocketOutbox(commandQueues, dataQueues, heartbeat, ZmqEngine::nowMillis, listener);
+            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener);
             assembler = new DatablockAssembler(settings.maxMessageBytes());
 
             ZMQ.Poller poller = context.createPoller(5);
@@ -347,7 +363,12 @@ public final class ZmqEngine implements AutoCloseable {
             int expired = assembler.expire(now, PENDING_DATABLOCK_MAX_AGE_MILLIS);
             if (expired > 0) {
                 LOG.warnf("Discarded %d datablock header(s) whose chunks never came", expired);
+                listener.dropped(SessionListener.Drop.MALFORMED, expired);
             }
+        }
+        if (now - lastStats >= STATS_MILLIS) {
+            lastStats = now;
+            publishStats();
         }
         long timeout = settings.unreachableTimeoutMillis();
         for (ClientId id : commandQueues.flush(now, timeout)) {
@@ -361,8 +382,26 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
+    private void publishStats() {
+        int lobby = 0;
+        int syncing = 0;
+        int active = 0;
+        for (User user : session.users()) {
+            switch (user.status()) {
+                case LOBBY -> lobby++;
+                case SYNCING -> syncing++;
+                case ACTIVE -> active++;
+            }
+        }
+        stats = new SessionStats(session.state(), lobby, syncing, active, session.graph().size(),
+                session.graph().totalBytes(), commandQueues.backlogMessages() + dataQueues.backlogMessages());
+    }
+
     private void lost(ClientId id, RouterQueues queues, String which) {
-        queues.discard(id);
+        int discarded = queues.discard(id);
+        if (discarded > 0) {
+            listener.dropped(SessionListener.Drop.UNDELIVERABLE, discarded);
+        }
         if (session.isLoggedIn(id)) {
             guarded("connection lost", () -> session.connectionLost(id, which));
         }
@@ -383,6 +422,7 @@ public final class ZmqEngine implements AutoCloseable {
         List<byte[]> f = m.frames();
         ClientId from = ClientId.of(f.get(0));
         if (m.frameCount() != 4) {
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
             badInput.warn("port P", "Port P: dropped a message of " + m.frameCount() + " frames from "
                     + describe(from, m) + " (a command has 3 after the identity)");
             return;
@@ -393,10 +433,12 @@ public final class ZmqEngine implements AutoCloseable {
         try {
             command = CommandCodec.decode(type, f.get(3));
         } catch (MalformedMessageException e) {
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
             badInput.warn("port P", "Port P: dropped command '" + CommandCodec.printable(type) + "' from "
                     + describe(from, m) + ": " + e.getMessage());
             return;
         }
+        listener.commandReceived(type);
         session.onCommand(from, owner, command, m.peerAddress());
     }
 
@@ -405,16 +447,19 @@ public final class ZmqEngine implements AutoCloseable {
         try {
             block = assembler.accept(m, nowMillis());
         } catch (MalformedMessageException e) {
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
             String sender = m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m) : m.peerAddress();
             badInput.warn("port P+2", "Port P+2: dropped datablock input from " + sender + ": " + e.getMessage());
             return;
         }
         if (block != null) {
+            listener.datablockReceived(block.node().payload().length);
             session.onDatablock(block);
         }
     }
 
     private void onUnexpectedDataOutMessage(InboundMessage m) {
+        listener.dropped(SessionListener.Drop.MALFORMED, 1);
         badInput.warn("port P+1", "Port P+1: dropped a message of " + m.frameCount() + " frames from "
                 + describe(ClientId.of(m.frames().get(0)), m) + " (clients only receive on this port)");
     }
@@ -424,6 +469,7 @@ public final class ZmqEngine implements AutoCloseable {
         boolean init = m.frameCount() == 2 && Arrays.equals(m.frames().get(1), INIT);
         if (m.frameCount() != 2 || !(init || Arrays.equals(m.frames().get(1), PONG))) {
             // Still counts as a sign of life: only the heartbeat's silence drops a client.
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
             badInput.warn("port P+3", "Port P+3: unexpected heartbeat message of " + m.frameCount()
                     + " frame(s) from " + describe(from, m));
         }

@@ -23,6 +23,10 @@ import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.protocol.ServerCommand.AuthReply;
 import io.multiuser.server.protocol.ServerCommand.UploadReply;
 import io.multiuser.server.protocol.UserView;
+import io.multiuser.server.session.SessionListener.Departure;
+import io.multiuser.server.session.SessionListener.Drop;
+import io.multiuser.server.session.SessionListener.LoginRefusal;
+import io.multiuser.server.session.SessionListener.SnapshotDirection;
 
 /**
  * The whole session: users, the node graph and the WAITING / SRV_SYNC / ACTIVE state machine,
@@ -39,6 +43,7 @@ public final class Session {
     private final SessionSettings settings;
     private final Outbox out;
     private final LongSupplier clock;
+    private final SessionListener listener;
     private final ThrottledLog ignored = new ThrottledLog(LOG, 20, 10_000);
     private final NodeGraph graph;
     private final Heartbeats heartbeats;
@@ -50,9 +55,14 @@ public final class Session {
     private long lastBroadcast = Long.MIN_VALUE / 2;
 
     public Session(SessionSettings settings, Outbox out, LongSupplier clockMillis) {
+        this(settings, out, clockMillis, SessionListener.NONE);
+    }
+
+    public Session(SessionSettings settings, Outbox out, LongSupplier clockMillis, SessionListener listener) {
         this.settings = settings;
         this.out = out;
         this.clock = clockMillis;
+        this.listener = listener;
         this.graph = new NodeGraph(settings.tombstoneCapacity());
         this.heartbeats = new Heartbeats(settings.pingIntervalMillis(), settings.heartbeatTimeoutMillis());
     }
@@ -67,7 +77,7 @@ public final class Session {
         }
         User user = users.get(from);
         if (user == null) {
-            ignored.warn("unauthenticated", "Dropped " + commandName(command) + " from identity " + from + " ("
+            reject(Drop.UNAUTHENTICATED, "Dropped " + commandName(command) + " from identity " + from + " ("
                     + address + "): not logged in");
             return;
         }
@@ -100,19 +110,20 @@ public final class Session {
         User user = users.get(block.sender());
         Node incoming = block.node();
         if (user == null) {
-            ignored.warn("unauthenticated", "Dropped datablock " + incoming.uuid() + " from identity "
+            reject(Drop.UNAUTHENTICATED, "Dropped datablock " + incoming.uuid() + " from identity "
                     + block.sender() + ": not logged in");
             return;
         }
         if (graph.isDeleted(incoming.uuid())) {
             LOG.debugf("Dropped datablock %s from %s: node was deleted", incoming.uuid(), user);
+            listener.dropped(Drop.DELETED_NODE, 1);
             return;
         }
         Node existing = graph.get(incoming.uuid());
         Node stored = incoming;
         if (existing != null) {
             if (!mayEdit(user.name(), existing)) {
-                ignored.warn("no-rights", "Refused datablock " + incoming.uuid() + " from " + user
+                reject(Drop.NO_RIGHTS, "Refused datablock " + incoming.uuid() + " from " + user
                         + ": node is owned by '" + existing.owner() + "'");
                 return;
             }
@@ -132,12 +143,12 @@ public final class Session {
         long now = clock.getAsLong();
         if (init) {
             heartbeats.watch(from, now); // also when the login came first
-            out.ping(from);
-            heartbeats.pinged(from, now);
+            ping(from, now);
             return;
         }
         OptionalInt rtt = heartbeats.received(from, now);
         if (rtt.isPresent()) {
+            listener.pongReceived(rtt.getAsInt());
             User user = users.get(from);
             if (user != null) {
                 user.latencyMillis(rtt.getAsInt());
@@ -147,19 +158,24 @@ public final class Session {
         }
     }
 
+    private void ping(ClientId id, long now) {
+        out.ping(id);
+        heartbeats.pinged(id, now);
+        listener.pingSent();
+    }
+
     /** Timers: PINGs due, heartbeat timeouts, the periodic clients-state broadcast. Call often. */
     public void tick() {
         long now = clock.getAsLong();
         for (ClientId id : heartbeats.duePings(now)) {
-            out.ping(id);
-            heartbeats.pinged(id, now);
+            ping(id, now);
         }
         for (ClientId id : heartbeats.expire(now)) {
             User user = users.get(id);
             if (user != null) {
                 LOG.warnf("Heartbeat timeout: %s sent nothing for more than %d ms", user,
                         settings.heartbeatTimeoutMillis());
-                drop(user, "heartbeat timeout");
+                drop(user, Departure.HEARTBEAT_TIMEOUT, "heartbeat timeout");
             }
         }
         boolean periodic = now - lastBroadcast >= settings.broadcastIntervalMillis();
@@ -178,7 +194,7 @@ public final class Session {
         if (user != null) {
             LOG.warnf("%s lost its %s connection for more than %d ms", user, which,
                     settings.heartbeatTimeoutMillis());
-            drop(user, which + " connection lost");
+            drop(user, Departure.CONNECTION_LOST, which + " connection lost");
         }
     }
 
@@ -188,7 +204,7 @@ public final class Session {
         if (user != null) {
             LOG.warnf("%s cannot keep up (%d bytes queued for it); disconnecting it", user, queuedBytes);
             out.send(id, new ServerCommand.Disconnect("connection too slow, please join again"));
-            drop(user, "too slow");
+            drop(user, Departure.TOO_SLOW, "too slow");
         }
     }
 
@@ -200,7 +216,7 @@ public final class Session {
         }
         LOG.infof("Kick: %s kicked by %s", target, by);
         out.send(target.id(), ServerCommand.Disconnect.KICKED);
-        drop(target, "kicked by " + by);
+        drop(target, Departure.KICKED, "kicked by " + by);
         return true;
     }
 
@@ -235,17 +251,19 @@ public final class Session {
     // ---------------------------------------------------------------- login and leave
 
     private void login(ClientId from, ClientCommand.Auth auth, String address) {
-        String refusal = refusal(from, auth);
+        Refusal refusal = refusal(from, auth);
         if (refusal != null) {
+            listener.loginRefused(refusal.reason());
             LOG.warnf("Login refused for '%s' (%s) from %s: %s", auth.name(), auth.admin() ? "admin" : "client",
-                    address, refusal);
-            out.send(from, AuthReply.failed(refusal));
+                    address, refusal.text());
+            out.send(from, AuthReply.failed(refusal.text()));
             return;
         }
         long now = clock.getAsLong();
         User user = new User(from, auth.name(), auth.admin(), address, Instant.now());
         users.put(from, user);
         usersByName.put(user.name(), user);
+        listener.loginAccepted(user.admin());
         if (!heartbeats.isWatched(from)) {
             heartbeats.watch(from, now); // a client that never starts its heartbeat is dropped too
         }
@@ -256,17 +274,21 @@ public final class Session {
         out.send(from, lobby ? AuthReply.LOBBY : AuthReply.RUNNING);
     }
 
-    /** The FAILED reason of a login, or null to accept it; checks in the original's order. */
-    private String refusal(ClientId from, ClientCommand.Auth auth) {
+    private record Refusal(LoginRefusal reason, String text) {
+    }
+
+    /** Why a login is refused (with the FAILED text), or null to accept it; checks in the original's order. */
+    private Refusal refusal(ClientId from, ClientCommand.Auth auth) {
         if (usersByName.containsKey(auth.name()) || users.containsKey(from)) {
-            return "client already logged in";
+            return new Refusal(LoginRefusal.DUPLICATE, "client already logged in");
         }
         if (auth.admin() && !passwordMatches(auth.password())) {
-            return "wrong password";
+            return new Refusal(LoginRefusal.WRONG_PASSWORD, "wrong password");
         }
         List<String> accepted = settings.acceptedVersions();
         if (!accepted.isEmpty() && !accepted.contains(auth.version())) {
-            return "wrong client version (" + auth.version() + " != " + String.join(" or ", accepted) + ")";
+            return new Refusal(LoginRefusal.VERSION,
+                    "wrong client version (" + auth.version() + " != " + String.join(" or ", accepted) + ")");
         }
         return null;
     }
@@ -278,7 +300,8 @@ public final class Session {
     }
 
     /** Removes a user: its nodes become COMMON for everyone, its upload is abandoned. */
-    private void drop(User user, String reason) {
+    private void drop(User user, Departure departure, String reason) {
+        listener.userLeft(departure);
         users.remove(user.id());
         usersByName.remove(user.name());
         heartbeats.forget(user.id());
@@ -301,11 +324,11 @@ public final class Session {
 
     private void kickRequest(User requester, String targetName) {
         if (!requester.admin()) {
-            ignored.warn("no-rights", "Refused kick of '" + targetName + "' by " + requester + ": not an admin");
+            reject(Drop.NO_RIGHTS, "Refused kick of '" + targetName + "' by " + requester + ": not an admin");
             return;
         }
         if (!kick(targetName, requester.name())) {
-            ignored.warn("unknown-user", "Kick by " + requester + " ignored: no user named '" + targetName + "'");
+            reject(Drop.UNKNOWN_TARGET, "Kick by " + requester + " ignored: no user named '" + targetName + "'");
         }
     }
 
@@ -313,13 +336,13 @@ public final class Session {
 
     private void uploadInit(User user, ClientCommand.UploadInit init) {
         if (!user.admin()) {
-            ignored.warn("no-rights", "Refused snapshot upload from " + user + ": not an admin");
+            reject(Drop.NO_RIGHTS, "Refused snapshot upload from " + user + ": not an admin");
             out.send(user.id(), UploadReply.REJECTED);
         } else if (state == SessionState.SRV_SYNC) {
-            ignored.warn("bad-state", "Refused snapshot upload from " + user + ": another upload is in progress");
+            reject(Drop.BAD_STATE, "Refused snapshot upload from " + user + ": another upload is in progress");
             out.send(user.id(), UploadReply.REJECTED);
         } else if (state == SessionState.ACTIVE) {
-            ignored.warn("bad-state", "Ignored snapshot upload from " + user + ": the session is already active");
+            reject(Drop.BAD_STATE, "Ignored snapshot upload from " + user + ": the session is already active");
         } else {
             upload = new Upload(user.id(), init.nodes(), clock.getAsLong());
             state = SessionState.SRV_SYNC;
@@ -334,12 +357,12 @@ public final class Session {
 
     private void uploadSet(User user, Node node) {
         if (upload == null || !upload.uploader.equals(user.id()) || upload.complete) {
-            ignored.warn("bad-state", "Ignored snapshot node " + node.uuid() + " from " + user
+            reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
                     + ": no upload of theirs in progress");
             return;
         }
         if (!upload.announced.contains(node.uuid())) {
-            ignored.warn("bad-state", "Ignored snapshot node " + node.uuid() + " from " + user
+            reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
                     + ": not announced in the upload's INIT");
             return;
         }
@@ -358,9 +381,10 @@ public final class Session {
 
     private void completeUpload(User uploader) {
         upload.complete = true;
-        double seconds = (clock.getAsLong() - upload.startedAtMillis) / 1000.0;
+        long millis = clock.getAsLong() - upload.startedAtMillis;
         LOG.infof("Snapshot upload by %s complete: %d nodes, %d bytes in %.2f s", uploader, graph.size(),
-                graph.totalBytes(), seconds);
+                graph.totalBytes(), millis / 1000.0);
+        listener.snapshotCompleted(SnapshotDirection.UPLOAD, graph.size(), graph.totalBytes(), millis);
         out.send(uploader.id(), UploadReply.DONE);
         if (graph.isEmpty()) {
             LOG.info("The uploaded scene is empty; session stays waiting");
@@ -372,7 +396,7 @@ public final class Session {
 
     private void uploadEnd(User user) {
         if (upload == null || !upload.uploader.equals(user.id())) {
-            ignored.warn("bad-state", "Ignored snapshot END from " + user + ": no upload of theirs in progress");
+            reject(Drop.BAD_STATE, "Ignored snapshot END from " + user + ": no upload of theirs in progress");
             return;
         }
         if (!upload.complete) {
@@ -403,9 +427,9 @@ public final class Session {
 
     private void requestInit(User user) {
         if (user.status() == User.Status.ACTIVE) {
-            ignored.warn("bad-state", "Ignored REQUEST_INIT from " + user + ": already has the scene");
+            reject(Drop.BAD_STATE, "Ignored REQUEST_INIT from " + user + ": already has the scene");
         } else if (user.join != null) {
-            ignored.warn("bad-state", "Ignored REQUEST_INIT from " + user + ": catalog already sent");
+            reject(Drop.BAD_STATE, "Ignored REQUEST_INIT from " + user + ": catalog already sent");
         } else if (state != SessionState.ACTIVE || graph.isEmpty()) {
             // Never an empty catalog: the user stays in the lobby and gets the catalog once a scene exists.
             LOG.debugf("REQUEST_INIT from %s held until the session has a scene", user);
@@ -429,7 +453,7 @@ public final class Session {
             node = join.removedDuringJoin.get(uuid); // deleted after the catalog: still owed
         }
         if (node == null) {
-            ignored.warn("unknown-node", "Ignored GET for unknown node " + uuid + " from " + user);
+            reject(Drop.UNKNOWN_TARGET, "Ignored GET for unknown node " + uuid + " from " + user);
             return;
         }
         out.push(List.of(user.id()), node);
@@ -456,16 +480,17 @@ public final class Session {
 
     private void joinDone(User user) {
         if (user.status() == User.Status.ACTIVE) {
-            ignored.warn("bad-state", "Ignored snapshot DONE from " + user + ": already active");
+            reject(Drop.BAD_STATE, "Ignored snapshot DONE from " + user + ": already active");
             return;
         }
         JoinProgress join = user.join;
         user.join = null;
         user.status(User.Status.ACTIVE);
         if (join != null) {
-            double seconds = (clock.getAsLong() - join.startedAtMillis) / 1000.0;
+            long millis = clock.getAsLong() - join.startedAtMillis;
             LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, join.sent.size(),
-                    join.bytesSent, seconds);
+                    join.bytesSent, millis / 1000.0);
+            listener.snapshotCompleted(SnapshotDirection.DOWNLOAD, join.sent.size(), join.bytesSent, millis);
             for (ServerCommand held : join.heldBack) {
                 out.send(user.id(), held);
             }
@@ -494,11 +519,11 @@ public final class Session {
     private void changeRights(User user, String ownerFrame, ClientCommand.ChangeRights rights) {
         Node node = graph.get(rights.uuid());
         if (node == null) {
-            ignored.warn("unknown-node", "Ignored owner change of unknown node " + rights.uuid() + " by " + user);
+            reject(Drop.UNKNOWN_TARGET, "Ignored owner change of unknown node " + rights.uuid() + " by " + user);
             return;
         }
         if (!mayEdit(user.name(), node) && !user.admin()) {
-            ignored.warn("no-rights", "Refused owner change of " + rights.uuid() + " by " + user
+            reject(Drop.NO_RIGHTS, "Refused owner change of " + rights.uuid() + " by " + user
                     + ": node is owned by '" + node.owner() + "'");
             // Tell the sender who really owns it, so its view does not drift.
             out.send(user.id(), new ServerCommand.RightChanged(ServerCommand.SERVER, node.uuid(), node.owner()));
@@ -513,12 +538,12 @@ public final class Session {
         Node node = graph.get(uuid);
         if (node == null) {
             if (!graph.isDeleted(uuid)) {
-                ignored.warn("unknown-node", "Ignored delete of unknown node " + uuid + " by " + user);
+                reject(Drop.UNKNOWN_TARGET, "Ignored delete of unknown node " + uuid + " by " + user);
             }
             return;
         }
         if (!mayEdit(user.name(), node) && !user.admin()) {
-            ignored.warn("no-rights", "Refused delete of " + uuid + " by " + user + ": node is owned by '"
+            reject(Drop.NO_RIGHTS, "Refused delete of " + uuid + " by " + user + ": node is owned by '"
                     + node.owner() + "'");
             return;
         }
@@ -571,6 +596,7 @@ public final class Session {
         }
         if (!to.isEmpty()) {
             out.push(to, node);
+            listener.datablockForwarded(to.size(), node.payload().length);
         }
     }
 
@@ -585,6 +611,12 @@ public final class Session {
             views.put(user.name(), user.view());
         }
         out.send(List.copyOf(users.keySet()), new ServerCommand.ClientsState(views));
+    }
+
+    /** Drops a message that breaks a rule: one throttled warning, one count. */
+    private void reject(Drop reason, String message) {
+        listener.dropped(reason, 1);
+        ignored.warn(reason.name(), message);
     }
 
     private static String commandName(ClientCommand command) {

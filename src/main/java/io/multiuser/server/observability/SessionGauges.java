@@ -1,0 +1,82 @@
+package io.multiuser.server.observability;
+
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.multiuser.server.SessionServer;
+import io.multiuser.server.engine.SessionStats;
+import io.multiuser.server.engine.ZmqEngine;
+import io.multiuser.server.session.SessionState;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Gauges read from the engine's published {@link SessionStats} at scrape time: users by
+ * status, the scene's size, the session state and the engine loop's health.
+ */
+@ApplicationScoped
+public class SessionGauges {
+
+    private final SessionServer server;
+
+    public SessionGauges(SessionServer server, MeterRegistry registry) {
+        this.server = server;
+        for (String status : new String[] {"lobby", "syncing", "active"}) {
+            Gauge.builder(ServerMetrics.PREFIX + "users", this, g -> g.users(status)).tag("status", status)
+                    .description("Users online by status").register(registry);
+        }
+        stat(registry, "session.nodes", null, "Nodes in the scene", s -> s.nodes());
+        stat(registry, "session.payload", "bytes", "Payload bytes held by the scene", s -> s.payloadBytes());
+        stat(registry, "engine.backlog.messages", null, "Messages waiting for slow or absent clients",
+                s -> s.backlogMessages());
+        for (SessionState state : SessionState.values()) {
+            String label = state.name().toLowerCase(Locale.ROOT);
+            Gauge.builder(ServerMetrics.PREFIX + "session.state", this, g -> g.stats().state() == state ? 1 : 0)
+                    .tag("state", label).description("1 for the session's current state").register(registry);
+        }
+        Gauge.builder(ServerMetrics.PREFIX + "engine.running", this, g -> g.running() ? 1 : 0)
+                .description("1 while the engine thread runs with its ports bound").register(registry);
+        Gauge.builder(ServerMetrics.PREFIX + "engine.loop.age", this, SessionGauges::loopAgeSeconds).baseUnit("seconds")
+                .description("Time since the engine loop last started an iteration").register(registry);
+    }
+
+    /** Instantiates the bean (and so the gauges) at start rather than at the first scrape. */
+    void onStart(@Observes StartupEvent event) {
+        // nothing else to do: the constructor registered everything
+    }
+
+    private void stat(MeterRegistry registry, String name, String unit, String description,
+            ToDoubleFunction<SessionStats> value) {
+        Gauge.builder(ServerMetrics.PREFIX + name, this, g -> value.applyAsDouble(g.stats())).baseUnit(unit)
+                .description(description).register(registry);
+    }
+
+    private SessionStats stats() {
+        ZmqEngine engine = server.engine();
+        return engine == null ? SessionStats.EMPTY : engine.stats();
+    }
+
+    private double users(String status) {
+        SessionStats s = stats();
+        return switch (status) {
+            case "lobby" -> s.lobby();
+            case "syncing" -> s.syncing();
+            default -> s.active();
+        };
+    }
+
+    private boolean running() {
+        ZmqEngine engine = server.engine();
+        return engine != null && engine.isRunning();
+    }
+
+    private double loopAgeSeconds() {
+        ZmqEngine engine = server.engine();
+        return engine == null || !engine.isRunning() ? Double.NaN
+                : (System.nanoTime() - engine.lastLoopNanos()) / 1e9;
+    }
+}

@@ -1,0 +1,55 @@
+package io.multiuser.server.session;
+
+/**
+ * What happens in a session, for metrics. Called on the engine thread, so implementations
+ * must be cheap and must not block; every method has a no-op default.
+ */
+public interface SessionListener {
+
+    SessionListener NONE = new SessionListener() {
+    };
+
+    /** Why a login was refused. */
+    enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, VERSION }
+
+    /** Why a user left. */
+    enum Departure { KICKED, HEARTBEAT_TIMEOUT, CONNECTION_LOST, TOO_SLOW }
+
+    /** Why a message was dropped instead of applied or delivered. */
+    enum Drop { MALFORMED, UNAUTHENTICATED, NO_RIGHTS, BAD_STATE, UNKNOWN_TARGET, DELETED_NODE, UNDELIVERABLE }
+
+    /** A snapshot moved: an admin's upload, or a joiner's download. */
+    enum SnapshotDirection { UPLOAD, DOWNLOAD }
+
+    default void loginAccepted(boolean admin) {
+    }
+
+    default void loginRefused(LoginRefusal reason) {
+    }
+
+    default void userLeft(Departure reason) {
+    }
+
+    default void pingSent() {
+    }
+
+    default void pongReceived(int roundTripMillis) {
+    }
+
+    /** A command decoded on P; {@code type} is one of the protocol's type names. */
+    default void commandReceived(String type) {
+    }
+
+    default void datablockReceived(int payloadBytes) {
+    }
+
+    /** A live update sent to {@code receivers} clients. */
+    default void datablockForwarded(int receivers, int payloadBytes) {
+    }
+
+    default void snapshotCompleted(SnapshotDirection direction, int nodes, long bytes, long millis) {
+    }
+
+    default void dropped(Drop reason, int messages) {
+    }
+}
