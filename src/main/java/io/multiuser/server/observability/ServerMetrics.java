@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.multiuser.server.session.SessionListener;
 
@@ -41,7 +41,12 @@ public class ServerMetrics implements SessionListener {
     private final Map<SnapshotDirection, Counter> snapshotNodes = new EnumMap<>(SnapshotDirection.class);
     private final Map<SnapshotDirection, Counter> snapshotBytes = new EnumMap<>(SnapshotDirection.class);
 
-    public ServerMetrics(MeterRegistry registry) {
+    /**
+     * Registered on the Prometheus registry itself, not on Micrometer's global composite: Quarkus
+     * attaches the registry to the composite only after the StartupEvent that starts the engine,
+     * and whatever a client did in between (a login, an upload) would be lost from the counts.
+     */
+    public ServerMetrics(PrometheusMeterRegistry registry) {
         loginsAccepted = Counter.builder(PREFIX + "logins").tag("result", "accepted")
                 .description("Logins by result").register(registry);
         for (LoginRefusal r : LoginRefusal.values()) {

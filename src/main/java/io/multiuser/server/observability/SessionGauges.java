@@ -8,6 +8,7 @@ import jakarta.enterprise.event.Observes;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.multiuser.server.SessionServer;
 import io.multiuser.server.engine.SessionStats;
 import io.multiuser.server.engine.ZmqEngine;
@@ -23,7 +24,7 @@ public class SessionGauges {
 
     private final SessionServer server;
 
-    public SessionGauges(SessionServer server, MeterRegistry registry) {
+    public SessionGauges(SessionServer server, PrometheusMeterRegistry registry) {
         this.server = server;
         for (String status : new String[] {"lobby", "syncing", "active"}) {
             Gauge.builder(ServerMetrics.PREFIX + "users", this, g -> g.users(status)).tag("status", status)
