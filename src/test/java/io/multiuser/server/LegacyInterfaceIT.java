@@ -126,6 +126,18 @@ class LegacyInterfaceIT {
     }
 
     @Test
+    void logsCanBeSwitchedToJsonForLogShippers() throws Exception {
+        int port = FreePorts.base();
+        Process p = launch(List.of("-p", String.valueOf(port)), Map.of("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true"));
+        awaitListening(p);
+        String line = log().lines().filter(l -> l.contains("Session server listening")).findFirst().orElseThrow();
+        jakarta.json.JsonObject json = jakarta.json.Json.createReader(new java.io.StringReader(line)).readObject();
+        assertThat(json.getString("level")).isEqualTo("INFO");
+        assertThat(json.getString("loggerName")).isEqualTo("io.multiuser.server.engine.ZmqEngine");
+        assertThat(json.getString("message")).contains("ports " + port + "-" + (port + 3));
+    }
+
+    @Test
     void anUnknownFlagPrintsTheUsage() throws Exception {
         Process p = launch(List.of("--nope"), Map.of());
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
