@@ -26,7 +26,7 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 class DashboardTest {
 
-    private static final Path DASHBOARD = Path.of("observability/grafana-dashboard.json");
+    private static final Path DASHBOARD = Path.of("kubernetes/base/grafana/multi-user-server-dashboard.json");
     private static final Pattern METRIC = Pattern.compile("\\bmultiuser_[a-z_]+");
 
     @Test
