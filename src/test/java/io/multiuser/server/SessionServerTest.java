@@ -21,7 +21,7 @@ class SessionServerTest {
         assertThat(server.engine()).isNotNull();
         assertThat(server.engine().isRunning()).isTrue();
         int port = server.engine().basePort();
-        assertThat(port).isEqualTo(Integer.getInteger("test.base-port", 45555));
+        assertThat(port).isBetween(20_000, 60_000); // the test profile asks for any free ports
         try (TestClient admin = new TestClient(port, "quarkus-admin")) {
             assertThat(admin.loginAsAdmin("wrong")).isEqualTo("FAILED: wrong password");
             assertThat(admin.loginAsAdmin("quarkus-test-password")).isEqualTo("LOBBY");

@@ -15,7 +15,7 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "multiuser")
 public interface ServerConfig {
 
-    /** Base port P; the server binds P (commands) to P+3 (heartbeat). */
+    /** Base port P; the server binds P (commands) to P+3 (heartbeat); 0 picks four free ones (tests). */
     @WithDefault("5555")
     int port();
 

@@ -22,9 +22,9 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, boo
 
     public static ServerSettings from(ServerConfig config) {
         List<String> problems = new ArrayList<>();
-        if (config.port() < 1 || config.port() > 65532) {
+        if (config.port() < 0 || config.port() > 65532) {
             problems.add("multiuser.port=" + config.port() + " is out of range: the server uses P to P+3,"
-                    + " so the base port must be between 1 and 65532");
+                    + " so the base port must be between 1 and 65532 (or 0 for any free ports)");
         }
         if (config.timeout() <= 0) {
             problems.add("multiuser.timeout=" + config.timeout()

@@ -4,7 +4,7 @@ package io.multiuser.server.engine;
  * Socket-level settings of the engine.
  *
  * @param bindAddress interface to bind, {@code *} for all
- * @param basePort P; the engine binds P to P+3
+ * @param basePort P; the engine binds P to P+3 (0: any four consecutive free ports, for tests)
  * @param ioThreads ZeroMQ I/O threads
  * @param maxMessageBytes largest frame accepted on P and P+2 (a larger one closes that connection)
  * @param sendHighWaterMark per-peer ZeroMQ queue on P and P+1, in messages
@@ -21,8 +21,4 @@ public record EngineSettings(
         int sendHighWaterMark,
         long maxQueuedBytesPerClient,
         long unreachableTimeoutMillis) {
-
-    public String endpoint(int offset) {
-        return "tcp://" + bindAddress + ":" + (basePort + offset);
-    }
 }

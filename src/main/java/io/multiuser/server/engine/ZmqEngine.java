@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
@@ -59,6 +60,8 @@ public final class ZmqEngine implements AutoCloseable {
     private volatile boolean running;
     private volatile long lastLoopNanos;
     private volatile SessionStats stats = SessionStats.EMPTY;
+    /** The base port really bound: the configured one, or the one picked for port 0. */
+    private volatile int basePort;
     private Thread thread;
 
     // Engine-thread state.
@@ -90,7 +93,7 @@ public final class ZmqEngine implements AutoCloseable {
     /** Binds the four ports and starts the loop; returns once bound, or throws naming the port. */
     public void start() {
         running = true;
-        thread = new Thread(this::run, "zmq-engine-" + settings.basePort());
+        thread = new Thread(this::run, "zmq-engine");
         thread.start();
         try {
             started.get(30, TimeUnit.SECONDS);
@@ -104,8 +107,7 @@ public final class ZmqEngine implements AutoCloseable {
             throw new EngineStartException("engine did not bind its ports in time", e);
         }
         LOG.infof("Session server listening on %s, ports %d-%d (commands %d, data out %d, data in %d, heartbeat %d)",
-                settings.bindAddress(), settings.basePort(), settings.basePort() + 3, settings.basePort(),
-                settings.basePort() + 1, settings.basePort() + 2, settings.basePort() + 3);
+                settings.bindAddress(), basePort, basePort + 3, basePort, basePort + 1, basePort + 2, basePort + 3);
     }
 
     /** Runs {@code work} on the engine thread with the session; the future completes with its result. */
@@ -149,8 +151,9 @@ public final class ZmqEngine implements AutoCloseable {
         return lastLoopNanos;
     }
 
+    /** The base port the engine bound (for a configured 0, the one it picked). */
     public int basePort() {
-        return settings.basePort();
+        return basePort;
     }
 
     /** The session's size as of the last fraction of a second; safe from any thread. */
@@ -167,7 +170,7 @@ public final class ZmqEngine implements AutoCloseable {
         running = false;
         wake();
         join();
-        LOG.infof("Session server stopped; ports %d-%d released", settings.basePort(), settings.basePort() + 3);
+        LOG.infof("Session server stopped; ports %d-%d released", basePort, basePort + 3);
     }
 
     private void join() {
@@ -256,7 +259,24 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
+    /** Binds the configured base port, or for 0 the first of four consecutive free ports it finds. */
     private ZMQ.Socket[] bindAll(ZContext context) {
+        if (settings.basePort() != 0) {
+            return bindAll(context, settings.basePort());
+        }
+        EngineStartException last = null;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try {
+                return bindAll(context, ThreadLocalRandom.current().nextInt(20_000, 60_000));
+            } catch (EngineStartException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private ZMQ.Socket[] bindAll(ZContext context, int base) {
+        basePort = base;
         ZMQ.Socket[] sockets = new ZMQ.Socket[4];
         sockets[0] = router(context, "SERVER_COMMAND");
         sockets[1] = router(context, "SERVER_PUSH");
@@ -267,7 +287,7 @@ public final class ZmqEngine implements AutoCloseable {
         sockets[3].setMaxMsgSize(4096);
         sockets[0].setMaxMsgSize(settings.maxMessageBytes());
         for (Port port : Port.values()) {
-            String endpoint = settings.endpoint(port.offset);
+            String endpoint = "tcp://" + settings.bindAddress() + ":" + (base + port.offset);
             try {
                 sockets[port.offset].bind(endpoint);
             } catch (ZMQException | IllegalArgumentException e) {
@@ -275,9 +295,9 @@ public final class ZmqEngine implements AutoCloseable {
                     context.destroySocket(s);
                 }
                 String reason = e instanceof ZMQException z ? zmqReason(z) : e.getMessage();
-                throw new EngineStartException("Cannot bind port " + (settings.basePort() + port.offset) + " ("
+                throw new EngineStartException("Cannot bind port " + (base + port.offset) + " ("
                         + port.description + ") on " + settings.bindAddress() + ": " + reason
-                        + ". Check multiuser.port (base port " + settings.basePort()
+                        + ". Check multiuser.port (base port " + base
                         + ", the server needs it and the next three) and multiuser.bind-address.", e);
             }
         }

@@ -44,7 +44,7 @@ class FlowControlTest extends EngineTestBase {
         engine.close();
         port = FreePorts.base();
         // Small pipes and a small backlog limit, so that the stalled client overflows quickly.
-        engine = new ZmqEngine(new EngineSettings("127.0.0.1", port, 1, 1 << 20, 50, 1 << 20, TIMEOUT_MILLIS),
+        engine = new ZmqEngine(new EngineSettings("127.0.0.1", port, 1, 1 << 20, 50, 4 << 20, TIMEOUT_MILLIS),
                 new SessionSettings(PASSWORD, List.of(), 10_000, 1000, 20, 1000, 50, 1000));
         engine.start();
         List<Node> scene = Nodes.scene(1, 64, 51);
@@ -60,7 +60,7 @@ class FlowControlTest extends EngineTestBase {
         int perBatch = 100;
         for (int batch = 0; batch < batches; batch++) {
             for (int i = 0; i < perBatch; i++) {
-                byte[] payload = Nodes.payload(random, 4096);
+                byte[] payload = Nodes.payload(random, 16_384); // 48 MB in all: more than loopback buffers hold
                 payload[0] = (byte) batch;
                 payload[1] = (byte) i;
                 alice.push(Nodes.edited(scene.get(0), payload));
