@@ -1,0 +1,31 @@
+package io.multiuser.server.admin;
+
+import jakarta.ws.rs.core.Application;
+
+import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
+import org.eclipse.microprofile.openapi.annotations.info.Info;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
+import org.eclipse.microprofile.openapi.annotations.security.SecuritySchemes;
+
+/**
+ * Document-level OpenAPI data for the admin API, read at build time by the smallrye-open-api
+ * plugin, which takes it only from an {@link Application} subclass. Without
+ * {@code @ApplicationPath} and with no class list, it changes nothing for Quarkus REST: every
+ * resource is served at its own path.
+ */
+@OpenAPIDefinition(info = @Info(title = "multi-user-server admin API", version = "1",
+        description = "Administer a running multi-user session: users, kick, session info, nodes, stop."
+                + " Every endpoint needs the admin secret (multiuser.admin.token if set, else the admin"
+                + " password multiuser.password), as HTTP Basic with any user name or as a Bearer token."))
+@SecuritySchemes({
+        @SecurityScheme(securitySchemeName = AdminApiDefinition.BASIC, type = SecuritySchemeType.HTTP, scheme = "basic",
+                description = "any user name; password: the admin secret"),
+        @SecurityScheme(securitySchemeName = AdminApiDefinition.BEARER, type = SecuritySchemeType.HTTP,
+                scheme = "bearer", description = "the admin secret as the token")
+})
+public class AdminApiDefinition extends Application {
+
+    static final String BASIC = "basic";
+    static final String BEARER = "bearer";
+}

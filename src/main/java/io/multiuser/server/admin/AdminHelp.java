@@ -1,0 +1,43 @@
+package io.multiuser.server.admin;
+
+/** The help texts of the console and the REST API, side by side so they stay in step. */
+public final class AdminHelp {
+
+    public static final String CONSOLE = """
+            Commands:
+              help          this list
+              users         the users online: name, admin mark, latency in ms
+              kick <user>   disconnect a user (as an admin's kick: its nodes become COMMON)
+              exit          stop the server gracefully (same as Ctrl+C)
+            The same and more over HTTP: GET /admin/api/help on the HTTP port (default 8080).""";
+
+    private AdminHelp() {
+    }
+
+    /** The REST help; {@code baseUri} (e.g. {@code http://host:8080/}) makes its examples copy-paste ready. */
+    static String api(String baseUri) {
+        String api = baseUri.replaceAll("/+$", "") + AdminResource.BASE;
+        return """
+                multi-user-server admin API (JSON). Every call needs the admin secret: multiuser.admin.token
+                if set, else the admin password (multiuser.password). Give it as HTTP Basic with any user name,
+                or as a Bearer token. No credentials: 401; wrong ones: 403.
+
+                  GET  %1$s/users                   users: name, admin, status, latency, address, since, metadata
+                  POST %1$s/users/{name}/kick       kick a user, exactly as an admin client does (404: unknown)
+                  GET  %1$s/session                 state, nodes, payload bytes, uptime, ports, accepted versions
+                  GET  %1$s/nodes?page=1&size=50    nodes in catalog order, one page (size 1..%2$d) and the total
+                  POST %1$s/stop                    stop the server gracefully (202, then it exits)
+                  GET  %1$s/help                    this text
+
+                Examples:
+                  curl -u admin:PASSWORD %1$s/users
+                  curl -H 'Authorization: Bearer PASSWORD' '%1$s/nodes?page=2&size=100'
+                  curl -u admin:PASSWORD -X POST %1$s/users/bob/kick
+
+                Without credentials: %3$s/q/openapi (OpenAPI document, ?format=json for JSON)
+                and %3$s/q/swagger-ui (browse and try the API).
+
+                Console (when the server runs in a terminal): help, users, kick <user>, exit.
+                """.formatted(api, AdminResource.MAX_PAGE_SIZE, baseUri.replaceAll("/+$", ""));
+    }
+}

@@ -1,0 +1,163 @@
+package io.multiuser.server.admin;
+
+import java.util.List;
+
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+
+/** The admin REST API: JSON over the main HTTP port, every call authenticated ({@link AdminAuthFilter}). */
+@Path(AdminResource.BASE)
+@Produces(MediaType.APPLICATION_JSON)
+@AdminSecured
+@Tag(name = "admin", description = "Administer the running session")
+@SecurityRequirement(name = AdminApiDefinition.BASIC)
+@SecurityRequirement(name = AdminApiDefinition.BEARER)
+@APIResponse(responseCode = "401", description = "No credentials",
+        content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+@APIResponse(responseCode = "403", description = "Wrong credentials",
+        content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+public class AdminResource {
+
+    static final String BASE = "/admin/api";
+    static final int MAX_PAGE_SIZE = 500;
+    private static final Logger LOG = Logger.getLogger(AdminResource.class);
+
+    private final AdminService admin;
+
+    public AdminResource(AdminService admin) {
+        this.admin = admin;
+    }
+
+    @GET
+    @Path("users")
+    @Operation(summary = "List the users", description = "Everyone logged in, in login order.")
+    @APIResponse(responseCode = "200", description = "The users")
+    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public List<UserInfo> users() {
+        return admin.users();
+    }
+
+    @POST
+    @Path("users/{name}/kick")
+    @Operation(summary = "Kick a user", description = "Exactly the protocol's admin kick: the client receives"
+            + " RepDisconnectCommand {'reason': 'kicked by admin'}, its nodes become COMMON, and it leaves the"
+            + " user list.")
+    @APIResponse(responseCode = "200", description = "Kicked")
+    @APIResponse(responseCode = "404", description = "No user has that name",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public ApiMessage kick(@Parameter(description = "user name, as in the users list") @PathParam("name") String name,
+            @Context HttpServerRequest request) {
+        if (!admin.kick(name, "admin API (" + peer(request) + ")")) {
+            throw AdminException.notFound("no user named '" + name + "'");
+        }
+        return new ApiMessage("kicked '" + name + "'");
+    }
+
+    @GET
+    @Path("session")
+    @Operation(summary = "Session info", description = "State, scene size, uptime, ports and version policy.")
+    @APIResponse(responseCode = "200", description = "The session")
+    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public SessionInfo session() {
+        return admin.info();
+    }
+
+    @GET
+    @Path("nodes")
+    @Operation(summary = "List the nodes, a page at a time", description = "In catalog (upload) order.")
+    @APIResponse(responseCode = "200", description = "One page; past the last page, an empty list")
+    @APIResponse(responseCode = "400", description = "page or size out of bounds",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public NodePage nodes(
+            @Parameter(description = "1-based page number", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
+                    defaultValue = "1")) @QueryParam("page") @DefaultValue("1") String page,
+            @Parameter(description = "nodes per page", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
+                    maximum = "500", defaultValue = "50")) @QueryParam("size") @DefaultValue("50") String size) {
+        return admin.nodes(intParam("page", page, 1, Integer.MAX_VALUE), intParam("size", size, 1, MAX_PAGE_SIZE));
+    }
+
+    @POST
+    @Path("stop")
+    @Operation(summary = "Stop the server", description = "Graceful, as Ctrl+C or SIGTERM: clients are"
+            + " disconnected, the four ports are released and the process exits after this answer.")
+    @APIResponse(responseCode = "202", description = "Stopping")
+    public RestResponse<ApiMessage> stop(@Context RoutingContext context) {
+        String by = "admin API (" + peer(context.request()) + ")";
+        // Exit once the answer is on its way, not while it is being written.
+        context.addEndHandler(done -> admin.stop(by));
+        return RestResponse.accepted(new ApiMessage("stopping: the server exits after this answer"));
+    }
+
+    @GET
+    @Path("help")
+    @Produces(MediaType.TEXT_PLAIN)
+    @Operation(summary = "What this API and the console can do", description = "Plain text, with curl examples.")
+    @APIResponse(responseCode = "200", description = "The help text")
+    public String help(@Context UriInfo uri) {
+        return AdminHelp.api(uri.getBaseUri().toString());
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<ApiError> refused(AdminException e) {
+        return RestResponse.ResponseBuilder.<ApiError>create(e.status())
+                .entity(new ApiError(e.status(), e.getMessage())).type(MediaType.APPLICATION_JSON).build();
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e) {
+        if (e instanceof WebApplicationException web) {
+            return web.getResponse(); // JAX-RS' own answers (404, 405, ...) stay as they are
+        }
+        LOG.error("Admin API request failed", e); // the trace goes to the log, not to the client
+        return Response.serverError().entity(new ApiError(500, "internal error; the server log has the details"))
+                .type(MediaType.APPLICATION_JSON).build();
+    }
+
+    private static int intParam(String name, String value, int min, int max) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the same answer as out of range
+        }
+        String range = max == Integer.MAX_VALUE ? "at least " + min : "between " + min + " and " + max;
+        throw AdminException.badRequest(name + " must be a whole number " + range + ", got '" + value + "'");
+    }
+
+    private static String peer(HttpServerRequest request) {
+        return request.remoteAddress() == null ? "unknown address" : request.remoteAddress().hostAddress();
+    }
+}
