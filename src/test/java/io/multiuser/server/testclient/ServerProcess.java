@@ -1,0 +1,132 @@
+package io.multiuser.server.testclient;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The packaged server as its own process (failsafe passes the jar as {@code server.jar}), on a
+ * free base port and a free HTTP port, with a pipe to its standard input and its output in a file.
+ */
+public final class ServerProcess implements AutoCloseable {
+
+    public final int basePort;
+    public final int httpPort;
+    private final Process process;
+    private final Path output;
+    private final OutputStream stdin;
+
+    private ServerProcess(int basePort, int httpPort, Process process, Path output) {
+        this.basePort = basePort;
+        this.httpPort = httpPort;
+        this.process = process;
+        this.output = output;
+        this.stdin = process.getOutputStream();
+    }
+
+    /** Starts the jar with the original flags {@code -p <free base port> -pwd <password>} plus {@code jvmOptions}. */
+    public static ServerProcess start(String password, String... jvmOptions) throws IOException {
+        int base = FreePorts.base();
+        int http = freeHttpPort(base);
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Dquarkus.http.port=" + http));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-jar", System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar"),
+                "-p", String.valueOf(base), "-pwd", password));
+        Path output = Files.createTempFile("server", ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("MULTIUSER_") || List.of("port", "password", "timeout")
+                .contains(k));
+        return new ServerProcess(base, http, pb.start(), output);
+    }
+
+    private static int freeHttpPort(int base) throws IOException {
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                int port = s.getLocalPort();
+                if (port < base || port > base + 3) {
+                    return port;
+                }
+            }
+        }
+    }
+
+    public String log() throws IOException {
+        return Files.readString(output, StandardCharsets.UTF_8);
+    }
+
+    /** Waits until the output contains {@code text}; fails early if the process exits first. */
+    public void awaitOutput(String text, Duration timeout) throws Exception {
+        awaitOutput(Pattern.compile(Pattern.quote(text)), timeout);
+    }
+
+    public void awaitOutput(Pattern pattern, Duration timeout) throws Exception {
+        String text = pattern.pattern();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!pattern.matcher(log()).find()) {
+            if (!process.isAlive()) {
+                throw new AssertionError("server exited (" + process.exitValue() + ") before printing '" + text
+                        + "':\n" + log());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("server did not print '" + text + "' within " + timeout + ":\n" + log());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Waits until Quarkus is up: the four ports and the HTTP port are listening. */
+    public void awaitStarted() throws Exception {
+        awaitOutput("Listening on: http", Duration.ofSeconds(30));
+    }
+
+    /** Writes one line to the server's standard input. */
+    public void typeLine(String line) throws IOException {
+        stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        stdin.flush();
+    }
+
+    public void closeStdin() throws IOException {
+        stdin.close();
+    }
+
+    public boolean waitForExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    /** True when the four protocol ports and the HTTP port can all be bound again. */
+    public boolean portsFree() {
+        for (int i = 0; i < 4; i++) {
+            if (!FreePorts.free(basePort + i)) {
+                return false;
+            }
+        }
+        return FreePorts.free(httpPort);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
