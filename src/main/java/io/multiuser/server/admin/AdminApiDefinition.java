@@ -9,10 +9,9 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 import org.eclipse.microprofile.openapi.annotations.security.SecuritySchemes;
 
 /**
- * Document-level OpenAPI data for the admin API, read at build time by the smallrye-open-api
- * plugin, which takes it only from an {@link Application} subclass. Without
- * {@code @ApplicationPath} and with no class list, it changes nothing for Quarkus REST: every
- * resource is served at its own path.
+ * Document-level OpenAPI data for the admin API (served at /q/openapi, with Swagger UI at
+ * /q/swagger-ui). Without {@code @ApplicationPath} and with no class list, this
+ * {@link Application} subclass changes nothing for Quarkus REST: every resource keeps its path.
  */
 @OpenAPIDefinition(info = @Info(title = "multi-user-server admin API", version = "1",
         description = "Administer a running multi-user session: users, kick, session info, nodes, stop."
