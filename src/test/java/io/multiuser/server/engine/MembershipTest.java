@@ -18,6 +18,14 @@ import io.multiuser.server.testclient.TestClient.Received;
 /** Logins refused, kicks and heartbeat timeouts over real sockets. */
 class MembershipTest extends EngineTestBase {
 
+    /** Short, so that the timeout tests run fast; they measure against it. */
+    static final long TIMEOUT_MILLIS = 2000;
+
+    @Override
+    long heartbeatTimeoutMillis() {
+        return TIMEOUT_MILLIS;
+    }
+
     @Test
     void wrongAdminPasswordIsRefusedWithTheOriginalText() {
         TestClient mallory = client("mallory");

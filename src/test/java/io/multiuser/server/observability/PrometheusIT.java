@@ -13,8 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 
@@ -26,8 +24,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import io.multiuser.server.testclient.FreePorts;
 import io.multiuser.server.testclient.Nodes;
+import io.multiuser.server.testclient.ServerProcess;
 import io.multiuser.server.testclient.TestClient;
 
 /**
@@ -38,17 +36,21 @@ import io.multiuser.server.testclient.TestClient;
 class PrometheusIT {
 
     private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
-    private final List<Process> processes = new ArrayList<>();
+    private ServerProcess server;
+    private Process prometheus;
     private volatile String lastAnswer;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
     void stop() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroy();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
+        if (prometheus != null) {
+            prometheus.destroy();
+            if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
+                prometheus.destroyForcibly();
             }
+        }
+        if (server != null) {
+            server.close();
         }
     }
 
@@ -59,15 +61,11 @@ class PrometheusIT {
             Assumptions.abort("/usr/bin/prometheus is missing (run .ci/setup)");
         }
         Path dir = Files.createTempDirectory("prometheus-it");
-        int basePort = FreePorts.base();
-        int httpPort = freePort();
+        server = ServerProcess.start("prom-pw");
+        server.awaitStarted();
+        int basePort = server.basePort;
+        int httpPort = server.httpPort;
         int prometheusPort = freePort();
-        Path serverLog = dir.resolve("server.log");
-        start(serverLog, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dquarkus.http.port=" + httpPort, "-jar",
-                System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar"),
-                "-p", String.valueOf(basePort), "-pwd", "prom-pw");
-        awaitLogLine(serverLog, "Session server listening");
 
         Path config = dir.resolve("prometheus.yml");
         Files.writeString(config, """
@@ -79,8 +77,9 @@ class PrometheusIT {
                     static_configs:
                       - targets: ['127.0.0.1:%d']
                 """.formatted(httpPort));
-        start(dir.resolve("prometheus.log"), PROMETHEUS.toString(), "--config.file=" + config,
-                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + prometheusPort);
+        prometheus = new ProcessBuilder(PROMETHEUS.toString(), "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + prometheusPort)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
 
         try (TestClient admin = new TestClient(basePort, "prom-admin");
                 TestClient bob = new TestClient(basePort, "prom-bob")) {
@@ -95,18 +94,6 @@ class PrometheusIT {
             awaitQuery(prometheusPort, "multiuser_snapshot_nodes_total{direction=\"download\"}", 5);
             awaitQuery(prometheusPort, "multiuser_snapshot_bytes_total{direction=\"upload\"}", 5 * 2048);
             awaitQuery(prometheusPort, "multiuser_session_nodes", 5);
-        }
-    }
-
-    private void start(Path log, String... command) throws Exception {
-        processes.add(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start());
-    }
-
-    private static void awaitLogLine(Path log, String text) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (!Files.exists(log) || !Files.readString(log).contains(text)) {
-            assertThat(System.currentTimeMillis()).as("no '%s' in %s", text, log).isLessThan(deadline);
-            Thread.sleep(100);
         }
     }
 

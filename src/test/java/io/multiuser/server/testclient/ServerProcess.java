@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -35,17 +36,28 @@ public final class ServerProcess implements AutoCloseable {
     /** Starts the jar with the original flags {@code -p <free base port> -pwd <password>} plus {@code jvmOptions}. */
     public static ServerProcess start(String password, String... jvmOptions) throws IOException {
         int base = FreePorts.base();
-        int http = freeHttpPort(base);
+        return launch(base, List.of("-p", String.valueOf(base), "-pwd", password), Map.of(), jvmOptions);
+    }
+
+    /**
+     * Starts the jar with these program arguments and extra environment (the caller's own
+     * {@code MULTIUSER_*}, {@code port}, {@code password}, {@code timeout} variables are removed),
+     * on a free HTTP port; {@code basePort} is the port the arguments or environment select.
+     */
+    public static ServerProcess launch(int basePort, List<String> args, Map<String, String> env,
+            String... jvmOptions) throws IOException {
+        int http = freeHttpPort(basePort);
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Dquarkus.http.port=" + http));
         command.addAll(List.of(jvmOptions));
-        command.addAll(List.of("-jar", System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar"),
-                "-p", String.valueOf(base), "-pwd", password));
+        command.addAll(List.of("-jar", System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar")));
+        command.addAll(args);
         Path output = Files.createTempFile("server", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("MULTIUSER_") || List.of("port", "password", "timeout")
                 .contains(k));
-        return new ServerProcess(base, http, pb.start(), output);
+        pb.environment().putAll(env);
+        return new ServerProcess(basePort, http, pb.start(), output);
     }
 
     private static int freeHttpPort(int base) throws IOException {
