@@ -36,6 +36,20 @@ public interface ServerConfig {
 
     Engine engine();
 
+    Snapshot snapshot();
+
+    /** How joiners get the scene. */
+    interface Snapshot {
+
+        /** Nodes pushed ahead of a joiner's GETs; 0 answers one GET at a time, like the original. */
+        @WithDefault("128")
+        int window();
+
+        /** Payload bytes pushed ahead of a joiner's GETs, at most. */
+        @WithDefault("8388608")
+        long windowBytes();
+    }
+
     String DEFAULT_PASSWORD = "admin";
 
     /** Tuning of the ZeroMQ engine; the defaults suit studio sessions. */

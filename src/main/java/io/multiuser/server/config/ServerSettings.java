@@ -55,13 +55,21 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, boo
             problems.add("multiuser.engine.max-queued-bytes-per-client=" + engine.maxQueuedBytesPerClient()
                     + " must be at least multiuser.engine.max-message-size (" + engine.maxMessageSize() + ")");
         }
+        if (config.snapshot().window() < 0) {
+            problems.add("multiuser.snapshot.window=" + config.snapshot().window()
+                    + " must be 0 (one node per request) or more");
+        }
+        if (config.snapshot().windowBytes() < 1) {
+            problems.add("multiuser.snapshot.window-bytes=" + config.snapshot().windowBytes() + " must be positive");
+        }
         if (!problems.isEmpty()) {
             throw new InvalidConfigException("Invalid configuration: " + String.join("; ", problems));
         }
         return new ServerSettings(
                 new EngineSettings(config.bindAddress(), config.port(), engine.ioThreads(), engine.maxMessageSize(),
                         engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), config.timeout()),
-                SessionSettings.of(config.password(), versions, config.timeout()),
+                SessionSettings.of(config.password(), versions, config.timeout())
+                        .withSnapshotWindow(config.snapshot().window(), config.snapshot().windowBytes()),
                 config.password().equals(ServerConfig.DEFAULT_PASSWORD));
     }
 }

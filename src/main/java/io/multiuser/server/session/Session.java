@@ -448,34 +448,79 @@ public final class Session {
 
     private void get(User user, String uuid) {
         JoinProgress join = user.join;
-        Node node = graph.get(uuid);
-        if (node == null && join != null) {
-            node = join.removedDuringJoin.get(uuid); // deleted after the catalog: still owed
+        int index = join == null ? -1 : join.indexOf(uuid);
+        if (index >= 0 && settings.snapshotWindowNodes() > 0) {
+            stream(user, join, index);
+            return;
         }
+        // The original way: one node per GET (window 0, or a GET outside the stream).
+        Node node = snapshotNode(join, uuid);
         if (node == null) {
             reject(Drop.UNKNOWN_TARGET, "Ignored GET for unknown node " + uuid + " from " + user);
             return;
         }
         out.push(List.of(user.id()), node);
-        if (join == null) {
+        if (index >= 0 && index == join.pushed) {
+            join.recordPush(node.payload().length); // in order, as the client asks
+        }
+        if (join != null) {
+            firstGet(user, join);
+            join.lastProgressDecile = progress("Snapshot download", user, join.pushed, join.catalog.size(),
+                    join.bytesSent, join.lastProgressDecile);
+        }
+    }
+
+    /**
+     * Streams the snapshot ahead of the client's GETs (PROTOCOL.md §6a): a GET for the node at
+     * {@code index} acknowledges every node before it, is never answered twice, and always gets
+     * its node; then the window is topped up, in the order the client asks.
+     */
+    private void stream(User user, JoinProgress join, int index) {
+        join.acknowledgeUpTo(index);
+        while (join.pushed <= index) {
+            pushNext(user, join); // the node being waited for goes out even when the window is full
+        }
+        firstGet(user, join);
+        while (!join.everythingPushed() && join.inFlight() < settings.snapshotWindowNodes()
+                && join.bytesInFlight < settings.snapshotWindowBytes()) {
+            pushNext(user, join);
+        }
+        join.lastProgressDecile = progress("Snapshot download", user, join.acknowledged, join.catalog.size(),
+                join.bytesSent, join.lastProgressDecile);
+    }
+
+    /** Sends the next node of the join order with its payload as of now. */
+    private void pushNext(User user, JoinProgress join) {
+        String uuid = join.order.get(join.pushed);
+        Node node = snapshotNode(join, uuid);
+        if (node == null) {
+            // Cannot happen: the catalog lists existing nodes and deleted ones are kept for the join.
+            LOG.errorf("Snapshot node %s for %s has vanished; the client will wait for it", uuid, user);
+            join.recordPush(0);
             return;
         }
-        if (join.sent.add(uuid)) {
-            join.bytesSent += node.payload().length;
+        out.push(List.of(user.id()), node);
+        join.recordPush(node.payload().length);
+    }
+
+    private Node snapshotNode(JoinProgress join, String uuid) {
+        Node node = graph.get(uuid);
+        return node == null && join != null ? join.removedDuringJoin.get(uuid) : node; // deleted since: still owed
+    }
+
+    /** At the first GET, resends what was forwarded while the client could not take it yet (§6a rule 7). */
+    private void firstGet(User user, JoinProgress join) {
+        if (join.firstGetSeen) {
+            return;
         }
-        if (!join.firstGetSeen) {
-            join.firstGetSeen = true;
-            // Pushed while the client was still in its lobby: it may have discarded them.
-            for (String again : join.forwardedBeforeFirstGet) {
-                Node current = graph.get(again);
-                if (current != null) {
-                    out.push(List.of(user.id()), current);
-                }
+        join.firstGetSeen = true;
+        for (String again : join.forwardedBeforeFirstGet) {
+            Node current = graph.get(again);
+            if (current != null) {
+                out.push(List.of(user.id()), current);
             }
-            join.forwardedBeforeFirstGet.clear();
         }
-        join.lastProgressDecile = progress("Snapshot download", user, join.sent.size(), join.catalog.size(),
-                join.bytesSent, join.lastProgressDecile);
+        join.forwardedBeforeFirstGet.clear();
     }
 
     private void joinDone(User user) {
@@ -488,9 +533,9 @@ public final class Session {
         user.status(User.Status.ACTIVE);
         if (join != null) {
             long millis = clock.getAsLong() - join.startedAtMillis;
-            LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, join.sent.size(),
+            LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, join.pushed,
                     join.bytesSent, millis / 1000.0);
-            listener.snapshotCompleted(SnapshotDirection.DOWNLOAD, join.sent.size(), join.bytesSent, millis);
+            listener.snapshotCompleted(SnapshotDirection.DOWNLOAD, join.pushed, join.bytesSent, millis);
             for (ServerCommand held : join.heldBack) {
                 out.send(user.id(), held);
             }

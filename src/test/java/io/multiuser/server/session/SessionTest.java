@@ -322,4 +322,79 @@ class SessionTest {
         assertThat(out.commandsTo(bob).get(0)).isInstanceOf(ServerCommand.Disconnect.class);
         assertThat(session.user("bob")).isEmpty();
     }
+
+    // ---------------------------------------------------------------- streamed snapshot (§6a)
+
+    private void window(int nodes, long bytes) {
+        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3)
+                .withSnapshotWindow(nodes, bytes), out, clock::get);
+    }
+
+    private ClientId joinerWithCatalog(String name) {
+        ClientId id = login(name, false);
+        cmd(id, new ClientCommand.SnapshotRequestInit());
+        return id;
+    }
+
+    @Test
+    void theSnapshotStreamsFromTheFirstGetInTheClientsOrderWithinTheWindow() {
+        window(3, 1 << 20);
+        hostWith(node("a", "COMMON", 1), node("b", "COMMON", 2), node("c", "COMMON", 3), node("d", "COMMON", 4),
+                node("e", "COMMON", 5));
+        ClientId bob = joinerWithCatalog("bob");
+        assertThat(out.pushesTo(bob)).as("nothing before the first GET").isEmpty();
+
+        cmd(bob, new ClientCommand.SnapshotGet("e")); // the client starts with the last catalog entry
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("e", "d", "c");
+        cmd(bob, new ClientCommand.SnapshotGet("d")); // e is stored: one more may go
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("e", "d", "c", "b");
+        for (String uuid : List.of("c", "b", "a")) {
+            cmd(bob, new ClientCommand.SnapshotGet(uuid));
+        }
+        // Every node exactly once: a GET for a node already pushed is only an acknowledgement.
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("e", "d", "c", "b", "a");
+        cmd(bob, new ClientCommand.SnapshotDone());
+        assertThat(session.user("bob").orElseThrow().status()).isEqualTo(User.Status.ACTIVE);
+    }
+
+    @Test
+    void theWindowAlsoStopsAtItsByteLimitButTheAwaitedNodeAlwaysGoesOut() {
+        window(100, 5);
+        hostWith(node("a", "COMMON", 1, 1, 1, 1), node("b", "COMMON", 2, 2, 2, 2), node("c", "COMMON", 3, 3, 3, 3));
+        ClientId bob = joinerWithCatalog("bob");
+        cmd(bob, new ClientCommand.SnapshotGet("c"));
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("c", "b"); // 8 bytes >= 5: stop
+        cmd(bob, new ClientCommand.SnapshotGet("a")); // a client may ask beyond the stream: it gets its node
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("c", "b", "a");
+    }
+
+    @Test
+    void windowZeroAnswersOneGetAtATimeLikeTheOriginal() {
+        window(0, 1 << 20);
+        hostWith(node("a", "COMMON", 1), node("b", "COMMON", 2), node("c", "COMMON", 3));
+        ClientId bob = joinerWithCatalog("bob");
+        cmd(bob, new ClientCommand.SnapshotGet("c"));
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("c");
+        cmd(bob, new ClientCommand.SnapshotGet("b"));
+        assertThat(out.pushesTo(bob)).extracting(Node::uuid).containsExactly("c", "b");
+    }
+
+    @Test
+    void streamedNodesCarryTheirPayloadAsOfThePushEvenIfDeletedSinceTheCatalog() {
+        window(1, 1 << 20);
+        ClientId admin = hostWith(node("a", "COMMON", 1), node("b", "COMMON", 2), node("c", "COMMON", 3));
+        ClientId bob = joinerWithCatalog("bob");
+        session.onDatablock(new Datablock(admin, node("b", "COMMON", 20))); // edited after the catalog
+        session.onCommand(admin, "client", new ClientCommand.Delete("a"), "test"); // deleted after the catalog
+        for (String uuid : List.of("c", "b", "a")) {
+            cmd(bob, new ClientCommand.SnapshotGet(uuid));
+        }
+        List<Node> pushed = out.pushesTo(bob);
+        assertThat(pushed).extracting(Node::uuid).containsExactly("b", "c", "b", "a");
+        assertThat(pushed.get(2).payload()).containsExactly(20); // the stream reads the current payload
+        assertThat(pushed.get(3).payload()).containsExactly(1); // the deleted node's last payload
+        cmd(bob, new ClientCommand.SnapshotDone());
+        assertThat(out.commandsTo(bob, ServerCommand.Deleted.class)).containsExactly(
+                new ServerCommand.Deleted("client", "a")); // held back until DONE
+    }
 }

@@ -57,6 +57,8 @@ public final class TestClient implements AutoCloseable {
     private final List<Received> receivedLog = Collections.synchronizedList(new ArrayList<>());
     private final List<Received> unread = new ArrayList<>();
     private final BlockingQueue<Block> blocks = new LinkedBlockingQueue<>();
+    /** Datablocks that arrived before a caller asked for them. */
+    private final java.util.ArrayDeque<Block> unmatchedBlocks = new java.util.ArrayDeque<>();
     private final AtomicBoolean answerPings = new AtomicBoolean(true);
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicInteger pingsReceived = new AtomicInteger();
@@ -328,9 +330,19 @@ public final class TestClient implements AutoCloseable {
         }
     }
 
-    /** Waits for a datablock matching the condition; earlier non-matching ones are discarded. */
+    /**
+     * Waits for a datablock matching the condition. Others stay readable by later calls, in the
+     * order they came: a server streaming the snapshot sends nodes before they are asked for.
+     */
     public Block awaitBlock(Predicate<Block> condition, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        for (java.util.Iterator<Block> it = unmatchedBlocks.iterator(); it.hasNext();) {
+            Block b = it.next();
+            if (condition.test(b)) {
+                it.remove();
+                return b;
+            }
+        }
         try {
             while (true) {
                 checkBackground();
@@ -341,6 +353,7 @@ public final class TestClient implements AutoCloseable {
                 if (condition.test(b)) {
                     return b;
                 }
+                unmatchedBlocks.add(b);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -351,7 +364,8 @@ public final class TestClient implements AutoCloseable {
     /** The next datablock, or null if none arrives within the timeout. */
     public Block pollBlock(Duration timeout) throws InterruptedException {
         checkBackground();
-        return blocks.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        Block kept = unmatchedBlocks.poll();
+        return kept != null ? kept : blocks.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     // ---------------------------------------------------------------- heartbeat
