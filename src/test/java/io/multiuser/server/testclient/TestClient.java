@@ -303,6 +303,43 @@ public final class TestClient implements AutoCloseable {
         return got;
     }
 
+    /**
+     * GETs the catalog last entry first like {@link #download}, but keeps datablocks that arrive
+     * before their GET (a server pushing the snapshot ahead) and takes them when their GET comes,
+     * as the real client consumes a streamed snapshot. Sends DONE after the last one. Stops early,
+     * without DONE, when {@code deadlineNanos} (System.nanoTime) passes; returns what it got.
+     */
+    public Map<String, Block> downloadKeepingEarly(List<String> catalog, long deadlineNanos) {
+        Map<String, Block> got = new LinkedHashMap<>();
+        Map<String, Block> early = new java.util.HashMap<>();
+        try {
+            for (int i = catalog.size() - 1; i >= 0; i--) {
+                String uuid = catalog.get(i);
+                send(name, "RepSnapshotCommand", map("STATE", "GET", "ID", uuid));
+                Block block = early.remove(uuid);
+                while (block == null) {
+                    checkBackground();
+                    long left = Math.min(deadlineNanos - System.nanoTime(), WAIT.toNanos());
+                    Block b = left <= 0 ? null : blocks.poll(left, TimeUnit.NANOSECONDS);
+                    if (b == null) {
+                        return got;
+                    }
+                    if (b.uuid().equals(uuid)) {
+                        block = b;
+                    } else {
+                        early.put(b.uuid(), b);
+                    }
+                }
+                got.put(uuid, block);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return got;
+        }
+        send(name, "RepSnapshotCommand", map("STATE", "DONE"));
+        return got;
+    }
+
     @SuppressWarnings("unchecked")
     public static List<String> catalog(Received init) {
         Map<String, Object> data = (Map<String, Object>) init.data();

@@ -1,0 +1,490 @@
+package io.multiuser.server.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.Nodes;
+import io.multiuser.server.testclient.ServerProcess;
+import io.multiuser.server.testclient.TestClient;
+
+/**
+ * The benchmark suite: fan-out through the packaged server and through bare JeroMQ, snapshot
+ * upload and join (loopback and an emulated 50 ms round trip, default window and window 0),
+ * memory with 100,000 nodes, GC pauses and start-up time. Every server is the packaged jar in
+ * its own process ({@code server.jar}); everything runs on 127.0.0.1 and every loop is bounded.
+ * Writes target/bench/results.json and results.md. Run with {@code ./mvnw -Pbench verify}.
+ */
+public final class Bench {
+
+    private static final String PASSWORD = "bench";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final Pattern GC_PAUSE = Pattern.compile("Pause.* ([0-9.]+)ms\\s*$");
+
+    private final Path out;
+    private final boolean quick;
+    private final List<Double> startupSeconds = new ArrayList<>();
+    private final Map<String, Object> json = new LinkedHashMap<>();
+    private final StringBuilder md = new StringBuilder();
+    private final List<String[]> targets = new ArrayList<>();
+
+    private Bench(Path out, boolean quick) {
+        this.out = out;
+        this.quick = quick;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(System.getProperty("bench.out", "target/bench"));
+        Files.createDirectories(out);
+        // -Dbench.quick=true: a few small cases, to check the harness in seconds
+        new Bench(out, Boolean.getBoolean("bench.quick")).run();
+    }
+
+    private void run() throws Exception {
+        long t0 = System.nanoTime();
+        json.put("machine", machine());
+        List<FanOut.Result> fanOut = fanOut();
+        List<Map<String, Object>> joins = joins();
+        Map<String, Object> memory = memory();
+        Map<String, Object> startup = stats(startupSeconds);
+        json.put("startup_seconds", startup);
+        md.append("\n## Start-up (process start → /q/health/ready 200)\n\n");
+        md.append(String.format("%d launches: min %.2f s, median %.2f s, max %.2f s%n", startupSeconds.size(),
+                startup.get("min"), startup.get("median"), startup.get("max")));
+        json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
+                .toList());
+        json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
+        write(fanOut, joins, memory);
+    }
+
+    // ---------------------------------------------------------------- 1 + 2: fan-out
+
+    private List<FanOut.Case> matrix() {
+        List<FanOut.Case> m = new ArrayList<>();
+        if (quick) {
+            m.add(new FanOut.Case(8, false, 1024, 0, 500));
+            m.add(new FanOut.Case(4, true, 1024, 50, 50));
+            return m;
+        }
+        int[] clients = {2, 8, 16, 32};
+        for (int n : clients) {
+            m.add(new FanOut.Case(n, false, 1024, 50, 250)); // 5 s at 50/s
+            m.add(new FanOut.Case(n, true, 1024, 50, 250));
+        }
+        // flat-out counts: enough for runs of about a second or more, so rates are not start-up noise
+        for (int n : clients) {
+            m.add(new FanOut.Case(n, false, 1024, 0, 10_000));
+            m.add(new FanOut.Case(n, true, 1024, 0, Math.max(500, 10_000 / n)));
+        }
+        m.add(new FanOut.Case(8, false, 64 * 1024, 50, 250));
+        for (int n : clients) {
+            m.add(new FanOut.Case(n, false, 64 * 1024, 0, 1000));
+        }
+        m.add(new FanOut.Case(2, true, 64 * 1024, 0, 1000));
+        m.add(new FanOut.Case(8, true, 64 * 1024, 0, 250));
+        m.add(new FanOut.Case(2, false, 1024 * 1024, 0, 100));
+        m.add(new FanOut.Case(8, false, 1024 * 1024, 0, 50));
+        m.add(new FanOut.Case(2, true, 1024 * 1024, 0, 50));
+        return m;
+    }
+
+    private List<FanOut.Result> fanOut() throws Exception {
+        List<FanOut.Result> results = new ArrayList<>();
+        Path gcLog = out.resolve("gc-fanout.log").toAbsolutePath();
+        Files.deleteIfExists(gcLog);
+        int run = 0;
+        String gc;
+        try (ServerProcess server = start("-Xlog:gc:file=" + gcLog)) {
+            // a scene of 64 COMMON nodes: sender i edits node i (anyone may edit COMMON nodes)
+            List<Node> scene = Nodes.scene(64, 16, 1);
+            try (TestClient admin = new TestClient(server.basePort, "bench-admin")) {
+                admin.loginAsAdmin(PASSWORD);
+                admin.upload(scene);
+            }
+            // The admin left (it would be one more receiver); the session stays ACTIVE with the scene.
+            // Clients of earlier runs linger until the heartbeat timeout; sends to their closed
+            // connections fail at once (unknown target) and cost the server next to nothing.
+            for (FanOut.Case c : matrix()) {
+                System.out.println("fan-out: " + c.label());
+                results.add(FanOut.viaServer(c, server.basePort, scene, run++));
+                print(results.get(results.size() - 1));
+                if (!c.allSend() && c.size() <= 64 * 1024 && c.rate() == 0) {
+                    results.add(FanOut.raw(c, run++));
+                    print(results.get(results.size() - 1));
+                }
+            }
+            gc = gcPauses(gcLog, "fan-out server");
+        }
+        json.put("fan_out", results);
+
+        md.append("\n## Fan-out (loopback; deliveries = datablocks received by all receivers)\n\n");
+        md.append("| case | via | delivered/expected | lost | dup | deliveries/s | MB/s | p50 ms | p99 ms | max ms |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        for (FanOut.Result r : results) {
+            md.append(String.format("| %s | %s | %d/%d | %d | %d | %.0f | %.1f | %.2f | %.2f | %.2f |%n",
+                    r.c().label(), r.via(), r.delivered(), r.expected(), r.lost(), r.duplicated(),
+                    r.deliveriesPerSecond(), r.megabytesPerSecond(), r.p50Ms(), r.p99Ms(), r.maxMs()));
+        }
+        md.append(gc);
+        targetsFromFanOut(results);
+        return results;
+    }
+
+    private void targetsFromFanOut(List<FanOut.Result> results) {
+        FanOut.Result ours = find(results, "server", 8, false, 1024, 0);
+        FanOut.Result raw = find(results, "raw JeroMQ", 8, false, 1024, 0);
+        if (ours != null && raw != null) {
+            double ratio = ours.deliveriesPerSecond() / raw.deliveriesPerSecond();
+            json.put("ratio_ours_raw_1KiB_8_receivers", ratio);
+            target("fan-out 1 KiB × 8 receivers, 1 sender, flat-out ≥ 70 % of raw JeroMQ",
+                    String.format("%.0f %% (%.0f vs %.0f deliveries/s)", ratio * 100, ours.deliveriesPerSecond(),
+                            raw.deliveriesPerSecond()), ratio >= 0.70);
+        }
+        FanOut.Result paced = find(results, "server", 8, true, 1024, 50);
+        if (paced != null) {
+            target("8 clients each sending 50/s of 1 KiB: p99 ≤ 2 ms, zero loss",
+                    String.format("p99 %.2f ms, lost %d", paced.p99Ms(), paced.lost()),
+                    paced.p99Ms() <= 2 && paced.lost() == 0);
+        }
+        for (FanOut.Result r : results) {
+            if (r.via().equals("server") && r.c().clients() == 16 && r.c().allSend()) {
+                target("16 clients all sending (" + r.c().label() + "): zero loss, zero duplicates",
+                        "lost " + r.lost() + ", dup " + r.duplicated(), r.lost() == 0 && r.duplicated() == 0);
+            }
+        }
+    }
+
+    private static FanOut.Result find(List<FanOut.Result> results, String via, int clients, boolean all, int size,
+            int rate) {
+        return results.stream().filter(r -> r.via().equals(via) && r.c().clients() == clients
+                && r.c().allSend() == all && r.c().size() == size && r.c().rate() == rate).findFirst().orElse(null);
+    }
+
+    private static void print(FanOut.Result r) {
+        System.out.printf("  %-10s %d/%d lost %d dup %d  %.0f/s  %.1f MB/s  p50 %.2f p99 %.2f max %.2f ms (%.1f s)%n",
+                r.via(), r.delivered(), r.expected(), r.lost(), r.duplicated(), r.deliveriesPerSecond(),
+                r.megabytesPerSecond(), r.p50Ms(), r.p99Ms(), r.maxMs(), r.seconds());
+    }
+
+    // ---------------------------------------------------------------- 3: upload and join
+
+    private List<Map<String, Object>> joins() throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        boolean windowKnown = true;
+        int[][] scenes = quick ? new int[][] {{200, 64 * 1024}} : new int[][] {{1000, 64 * 1024}, {10_000, 1024}};
+        md.append("\n## Snapshot upload and join (join = catalog received → DONE sent)\n\n");
+        md.append("| scene | window | upload s | join loopback s | join 50 ms RTT s |\n|---|---|---|---|---|\n");
+        for (int[] s : scenes) {
+            List<Node> scene = Nodes.scene(s[0], s[1], 7);
+            for (boolean windowZero : new boolean[] {false, true}) {
+                String window = windowZero ? "0" : "default";
+                System.out.printf("join: %d × %s, window %s%n", s[0], size(s[1]), window);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("nodes", s[0]);
+                row.put("node_bytes", s[1]);
+                row.put("window", window);
+                if (windowZero && !windowKnown) {
+                    continue;
+                }
+                ServerProcess started;
+                try {
+                    started = windowZero ? start("-Dmultiuser.snapshot.window=0") : start();
+                } catch (UnknownPropertyException e) {
+                    // A build without the streamed snapshot: its default already is one GET per node.
+                    windowKnown = false;
+                    System.out.println("  multiuser.snapshot.window is unknown to this build: window 0 skipped");
+                    md.append(String.format("| %d × %s | 0 | not run: this build has no `multiuser.snapshot.window`"
+                            + " (its default answers one GET per round trip, as window 0 would) | | |%n", s[0],
+                            size(s[1])));
+                    continue;
+                }
+                try (ServerProcess server = started) {
+                    try (TestClient admin = new TestClient(server.basePort, "admin")) {
+                        admin.loginAsAdmin(PASSWORD);
+                        long u0 = System.nanoTime();
+                        admin.upload(scene);
+                        row.put("upload_seconds", (System.nanoTime() - u0) / 1e9);
+                        row.put("loopback", join(server.basePort, scene, "j-loop", 60));
+                        try (DelayRelay relay = new DelayRelay(server.basePort, 25)) {
+                            // window 0 answers one GET per round trip: 10,000 × 50 ms would be 500 s
+                            row.put("rtt50ms", join(relay.basePort(), scene, "j-wan", s[0] > 2000 ? 30 : 75));
+                        }
+                    }
+                }
+                System.out.println("  " + row);
+                rows.add(row);
+                md.append(String.format("| %d × %s | %s | %.2f | %s | %s |%n", s[0], size(s[1]), window,
+                        row.get("upload_seconds"), joinText(row.get("loopback")), joinText(row.get("rtt50ms"))));
+            }
+        }
+        json.put("join", rows);
+        json.put("snapshot_window_property_known", windowKnown);
+        Map<String, Object> wan = rows.stream().filter(r -> r.get("nodes").equals(1000) && r.get("window")
+                .equals("default")).findFirst().map(r -> cast(r.get("rtt50ms"))).orElse(null);
+        Map<String, Object> wan0 = rows.stream().filter(r -> r.get("nodes").equals(1000) && r.get("window")
+                .equals("0")).findFirst().map(r -> cast(r.get("rtt50ms"))).orElse(null);
+        if (wan != null) {
+            target("join 1,000 × 64 KiB over 50 ms RTT ≤ 3 s, default window",
+                    joinText(wan) + " (window 0: " + joinText(wan0) + ")",
+                    Boolean.TRUE.equals(wan.get("complete")) && (double) wan.get("seconds") <= 3);
+        }
+        return rows;
+    }
+
+    /** A client joins like the real one (last catalog entry first, keeping blocks pushed ahead). */
+    private static Map<String, Object> join(int basePort, List<Node> scene, String name, int capSeconds) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        try (TestClient joiner = new TestClient(basePort, name)) {
+            String reply = joiner.loginAsClient();
+            if (!reply.equals("RUNNING")) {
+                throw new IllegalStateException("login: " + reply);
+            }
+            joiner.send(name, "RepSnapshotCommand", TestClient.map("STATE", "REQUEST_INIT"));
+            List<String> catalog = TestClient.catalog(joiner.await("RepSnapshotCommand"));
+            long t0 = System.nanoTime();
+            Map<String, TestClient.Block> got = joiner.downloadKeepingEarly(catalog,
+                    t0 + TimeUnit.SECONDS.toNanos(capSeconds));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int intact = 0;
+            for (Node n : scene) {
+                TestClient.Block b = got.get(n.uuid());
+                if (b != null && Arrays.equals(b.payload(), n.payload())) {
+                    intact++;
+                }
+            }
+            boolean complete = got.size() == catalog.size();
+            r.put("complete", complete);
+            r.put("seconds", seconds);
+            r.put("nodes_received", got.size());
+            r.put("nodes_intact", intact);
+            if (!complete && !got.isEmpty()) {
+                r.put("extrapolated_seconds", seconds * catalog.size() / got.size());
+            }
+        }
+        return r;
+    }
+
+    private static String joinText(Object o) {
+        Map<String, Object> r = cast(o);
+        if (r == null) {
+            return "not run";
+        }
+        if (Boolean.TRUE.equals(r.get("complete"))) {
+            return String.format("%.2f", r.get("seconds"));
+        }
+        return String.format("> %.0f (capped: %s nodes; ≈ %.0f extrapolated)", r.get("seconds"),
+                r.get("nodes_received"), r.getOrDefault("extrapolated_seconds", Double.NaN));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    // ---------------------------------------------------------------- 4: memory
+
+    private Map<String, Object> memory() throws Exception {
+        int count = quick ? 10_000 : 100_000;
+        System.out.printf("memory: %d × 1 KiB%n", count);
+        Map<String, Object> r = new LinkedHashMap<>();
+        String gc;
+        Path gcLog = out.resolve("gc-memory.log").toAbsolutePath();
+        Files.deleteIfExists(gcLog);
+        try (ServerProcess server = start("-Xlog:gc:file=" + gcLog)) {
+            r.put("rss_idle_mib", rssMib(server.pid()));
+            r.put("heap_idle_mib", heapMib(server.httpPort));
+            List<Node> scene = Nodes.scene(count, 1024, 3);
+            try (TestClient admin = new TestClient(server.basePort, "admin")) {
+                admin.loginAsAdmin(PASSWORD);
+                long u0 = System.nanoTime();
+                admin.upload(scene);
+                r.put("upload_seconds", (System.nanoTime() - u0) / 1e9);
+                Thread.sleep(3000); // let the upload's garbage settle; the heap metric is after the last GC
+                r.put("nodes", count);
+                r.put("rss_mib", rssMib(server.pid()));
+                r.put("heap_used_mib", heapMib(server.httpPort));
+            }
+            gc = gcPauses(gcLog, "memory server (100,000-node upload)");
+        }
+        System.out.println("  " + r);
+        json.put("memory", r);
+        md.append(String.format("%n## Memory (%,d nodes of 1 KiB)%n%n", count));
+        md.append("| | heap used MiB | RSS MiB |\n|---|---|---|\n");
+        md.append(String.format("| idle server | %.0f | %.0f |%n", r.get("heap_idle_mib"), r.get("rss_idle_mib")));
+        md.append(String.format("| holding the scene | %.0f | %.0f |%n", r.get("heap_used_mib"), r.get("rss_mib")));
+        md.append(String.format("%nUpload of the %,d nodes: %.2f s.%n", count, r.get("upload_seconds")));
+        md.append(gc);
+        double heap = (double) r.get("heap_used_mib");
+        target(String.format("%,d nodes of 1 KiB in ≤ 400 MiB heap", count), String.format("%.0f MiB", heap),
+                heap <= 400);
+        return r;
+    }
+
+    private static double rssMib(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+            }
+        }
+        return Double.NaN;
+    }
+
+    /** Sum of jvm_memory_used_bytes{area="heap",...} over the heap pools, from /q/metrics. */
+    private static double heapMib(int httpPort) throws Exception {
+        double bytes = 0;
+        for (String line : get(httpPort, "/q/metrics").body().split("\n")) {
+            if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+                bytes += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return bytes / 1024 / 1024;
+    }
+
+    /** GC pauses from the server's -Xlog:gc file (lines "... Pause Young (Normal) ... 3.456ms"). */
+    private String gcPauses(Path log, String what) throws IOException {
+        double max = 0;
+        double sum = 0;
+        int n = 0;
+        if (Files.exists(log)) {
+            for (String line : Files.readAllLines(log)) {
+                Matcher m = GC_PAUSE.matcher(line);
+                if (m.find()) {
+                    double ms = Double.parseDouble(m.group(1));
+                    max = Math.max(max, ms);
+                    sum += ms;
+                    n++;
+                }
+            }
+        }
+        Map<String, Object> g = new LinkedHashMap<>();
+        g.put("pauses", n);
+        g.put("max_ms", max);
+        g.put("total_ms", sum);
+        json.put("gc_" + (what.startsWith("fan") ? "fan_out" : "memory"), g);
+        target("no GC pause > 50 ms (" + what + ")", String.format("max %.1f ms over %d pauses", max, n), max <= 50);
+        return String.format("%nGC pauses of the %s (its -Xlog:gc file): %d pauses, max %.1f ms, total %.0f ms.%n",
+                what, n, max, sum);
+    }
+
+    // ---------------------------------------------------------------- 5: start-up and helpers
+
+    /** Starts the packaged server and records process start → /q/health/ready 200. */
+    private ServerProcess start(String... jvmOptions) throws Exception {
+        long t0 = System.nanoTime();
+        ServerProcess server = ServerProcess.start(PASSWORD, jvmOptions);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                if (get(server.httpPort, "/q/health/ready").statusCode() == 200) {
+                    break;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            if (!server.isAlive() || System.nanoTime() > deadline) {
+                String log = server.log();
+                server.close();
+                if (log.contains("SRCFG00050")) {
+                    throw new UnknownPropertyException(log);
+                }
+                throw new IllegalStateException("server not ready:\n" + log);
+            }
+            Thread.sleep(10);
+        }
+        startupSeconds.add((System.nanoTime() - t0) / 1e9);
+        return server;
+    }
+
+    /** The server refused a property it does not know (an older build). */
+    private static final class UnknownPropertyException extends IllegalStateException {
+        UnknownPropertyException(String log) {
+            super(log);
+        }
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void target(String what, String measured, boolean pass) {
+        targets.add(new String[] {what, measured, pass ? "PASS" : "FAIL"});
+    }
+
+    static String size(int bytes) {
+        return bytes >= 1024 * 1024 ? bytes / (1024 * 1024) + " MiB" : bytes / 1024 + " KiB";
+    }
+
+    private static Map<String, Object> stats(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("launches", v.length);
+        m.put("min", v.length == 0 ? Double.NaN : v[0]);
+        m.put("median", v.length == 0 ? Double.NaN : v[v.length / 2]);
+        m.put("max", v.length == 0 ? Double.NaN : v[v.length - 1]);
+        return m;
+    }
+
+    private static Map<String, Object> machine() throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("date", Instant.now().toString());
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        String model = "?";
+        long memKb = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+            if (line.startsWith("model name")) {
+                model = line.substring(line.indexOf(':') + 1).trim();
+                break;
+            }
+        }
+        for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            if (line.startsWith("MemTotal:")) {
+                memKb = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        m.put("cpu", model);
+        m.put("ram_mib", memKb / 1024);
+        m.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        m.put("bench_jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
+        return m;
+    }
+
+    private void write(List<FanOut.Result> fanOut, List<Map<String, Object>> joins, Map<String, Object> memory)
+            throws IOException {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        Files.writeString(out.resolve("results.json"), mapper.writeValueAsString(json));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) json.get("machine");
+        StringBuilder head = new StringBuilder("# Benchmark results\n\n");
+        head.append(String.format("%s; %s cores (%s), %s MiB RAM; %s; %s. Suite: %.0f s.%n%n", m.get("date"),
+                m.get("cores"), m.get("cpu"), m.get("ram_mib"), m.get("jvm"), m.get("os"), json.get("suite_seconds")));
+        head.append("## Targets\n\n| target | measured | result |\n|---|---|---|\n");
+        for (String[] t : targets) {
+            head.append("| ").append(t[0]).append(" | ").append(t[1]).append(" | ").append(t[2]).append(" |\n");
+        }
+        Files.writeString(out.resolve("results.md"), head.append(md).toString());
+        System.out.println(head);
+        System.out.println("wrote " + out.resolve("results.json") + " and " + out.resolve("results.md"));
+    }
+}

@@ -1,0 +1,354 @@
+package io.multiuser.server.bench;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.TestClient;
+
+/**
+ * Fan-out runs: through the server (senders push datablocks on P+2, every other active client
+ * receives them on P+1) and through a bare JeroMQ ROUTER that sends the same header + chunk
+ * messages to N DEALERs (the ceiling, no server logic). Each payload starts with the sender's
+ * System.nanoTime, its index and a sequence number; all clients live in this JVM, so the clocks
+ * agree and every receiver can compute latency, losses and duplicates.
+ */
+final class FanOut {
+
+    /** One row of the matrix. rate 0 = flat-out; count = updates per sender. */
+    record Case(int clients, boolean allSend, int size, int rate, int count) {
+        String label() {
+            return (allSend ? clients + " clients, all send" : "1 sender → " + clients + " receivers") + ", "
+                    + Bench.size(size) + ", "
+                    + (rate == 0 ? "flat-out" : rate + "/s");
+        }
+    }
+
+    record Result(Case c, String via, long expected, long delivered, long lost, long duplicated, double seconds,
+            double deliveriesPerSecond, double megabytesPerSecond, double p50Ms, double p99Ms, double maxMs) {
+    }
+
+    static final int HEADER = 16;
+    /** A receiver that has seen nothing for this long after the senders finished gives up. */
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    /** Hard cap on one run, whatever happens. */
+    private static final long RUN_CAP_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    private FanOut() {
+    }
+
+    static byte[] payload(int size, int sender, int seq) {
+        byte[] b = new byte[size];
+        ByteBuffer.wrap(b).putLong(System.nanoTime()).putInt(sender).putInt(seq);
+        return b;
+    }
+
+    /** Per-receiver bookkeeping: which (sender, seq) arrived, and the latencies. */
+    static final class Tally {
+        final BitSet[] seen;
+        long delivered;
+        long duplicated;
+        long[] latencies = new long[1024];
+        int n;
+        long lastNanos;
+
+        Tally(int senders, int count) {
+            seen = new BitSet[senders];
+            for (int i = 0; i < senders; i++) {
+                seen[i] = new BitSet(count);
+            }
+        }
+
+        void record(byte[] payload, long now) {
+            ByteBuffer b = ByteBuffer.wrap(payload);
+            long sent = b.getLong();
+            int sender = b.getInt();
+            int seq = b.getInt();
+            delivered++;
+            if (seen[sender].get(seq)) {
+                duplicated++;
+            } else {
+                seen[sender].set(seq);
+            }
+            if (n == latencies.length) {
+                latencies = Arrays.copyOf(latencies, n * 2);
+            }
+            latencies[n++] = now - sent;
+            lastNanos = now;
+        }
+
+        long unique() {
+            long u = 0;
+            for (BitSet s : seen) {
+                u += s.cardinality();
+            }
+            return u;
+        }
+    }
+
+    // ---------------------------------------------------------------- through the server
+
+    /**
+     * Runs one case against the server on {@code basePort}. {@code nodes} are COMMON nodes of the
+     * uploaded scene: sender i edits nodes[i]. Receivers are the clients that do not send (one
+     * sender) or all clients (all send: each gets everybody's updates but its own).
+     */
+    static Result viaServer(Case c, int basePort, List<Node> nodes, int run) throws Exception {
+        int senders = c.allSend() ? c.clients() : 1;
+        int total = c.allSend() ? c.clients() : c.clients() + 1;
+        List<TestClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < total; i++) {
+                TestClient client = new TestClient(basePort, "r" + run + "c" + i);
+                clients.add(client);
+                String reply = client.loginAsClient();
+                if (!reply.equals("RUNNING")) {
+                    throw new IllegalStateException("login: " + reply);
+                }
+                client.join();
+            }
+            // one sender: the last client sends, the first c.clients() receive
+            List<TestClient> sending = c.allSend() ? clients : clients.subList(total - 1, total);
+            List<TestClient> receiving = c.allSend() ? clients : clients.subList(0, total - 1);
+            Tally[] tallies = new Tally[receiving.size()];
+            AtomicLong sendersDone = new AtomicLong();
+            long start = System.nanoTime();
+            List<Thread> threads = new ArrayList<>();
+            for (int r = 0; r < receiving.size(); r++) {
+                Tally t = tallies[r] = new Tally(senders, c.count());
+                TestClient client = receiving.get(r);
+                int own = c.allSend() ? r : -1;
+                long expected = (long) c.count() * (own >= 0 ? senders - 1 : senders);
+                threads.add(thread(() -> receive(client, t, expected, sendersDone, senders, start)));
+            }
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> sendThreads = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                TestClient client = sending.get(s);
+                Node node = nodes.get(s);
+                int index = s;
+                sendThreads.add(thread(() -> {
+                    await(go);
+                    pace(c, i -> client.push(new Node(node.uuid(), node.owner(), node.type(), List.of(),
+                            payload(c.size(), index, i))));
+                    sendersDone.incrementAndGet();
+                }));
+            }
+            long first = System.nanoTime();
+            go.countDown();
+            joinAll(sendThreads);
+            joinAll(threads);
+            return summarize(c, "server", tallies, senders, first);
+        } finally {
+            for (TestClient client : clients) {
+                client.close();
+            }
+        }
+    }
+
+    private static void receive(TestClient client, Tally t, long expected, AtomicLong sendersDone, int senders,
+            long start) {
+        long idleSince = System.nanoTime();
+        try {
+            while (t.delivered < expected && System.nanoTime() - start < RUN_CAP_NANOS) {
+                TestClient.Block b = client.pollBlock(java.time.Duration.ofMillis(100));
+                long now = System.nanoTime();
+                if (b == null) {
+                    if (sendersDone.get() == senders && now - idleSince > IDLE_NANOS) {
+                        return;
+                    }
+                    continue;
+                }
+                idleSince = now;
+                t.record(b.payload(), now);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- raw JeroMQ ceiling
+
+    /** One ROUTER (own context, as the server) sends each update to N DEALERs (own contexts, as clients). */
+    static Result raw(Case c, int run) throws Exception {
+        if (c.allSend()) {
+            throw new IllegalArgumentException("the raw ceiling is one sender only");
+        }
+        try (ZContext serverContext = new ZContext(1)) {
+            ZMQ.Socket router = serverContext.createSocket(SocketType.ROUTER);
+            router.setRouterMandatory(true);
+            router.setLinger(0);
+            router.bind("tcp://127.0.0.1:*");
+            String endpoint = router.getLastEndpoint();
+            int n = c.clients();
+            Tally[] tallies = new Tally[n];
+            List<ZContext> contexts = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            CountDownLatch connected = new CountDownLatch(n);
+            long start = System.nanoTime();
+            AtomicLong sendersDone = new AtomicLong();
+            for (int r = 0; r < n; r++) {
+                ZContext ctx = new ZContext(1);
+                contexts.add(ctx);
+                Tally t = tallies[r] = new Tally(1, c.count());
+                byte[] id = ("raw" + run + "-" + r).getBytes();
+                threads.add(thread(() -> {
+                    ZMQ.Socket dealer = ctx.createSocket(SocketType.DEALER);
+                    dealer.setIdentity(id);
+                    dealer.setLinger(0);
+                    dealer.setReceiveTimeOut(100);
+                    dealer.connect(endpoint);
+                    dealer.send("hello");
+                    connected.countDown();
+                    long idleSince = System.nanoTime();
+                    while (t.delivered < c.count() && System.nanoTime() - start < RUN_CAP_NANOS) {
+                        byte[] first = dealer.recv();
+                        long now = System.nanoTime();
+                        if (first == null) {
+                            if (sendersDone.get() == 1 && now - idleSince > IDLE_NANOS) {
+                                break;
+                            }
+                            continue;
+                        }
+                        while (dealer.hasReceiveMore()) {
+                            dealer.recv(); // rest of the 6-frame header
+                        }
+                        byte[] chunk = dealer.recv(); // the chunk message follows the header
+                        while (chunk == null && System.nanoTime() - start < RUN_CAP_NANOS) {
+                            chunk = dealer.recv();
+                        }
+                        if (chunk == null) {
+                            break;
+                        }
+                        idleSince = now;
+                        t.record(chunk, System.nanoTime());
+                    }
+                    dealer.close();
+                }));
+            }
+            connected.await();
+            List<byte[]> ids = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                router.recv(); // identity of a connected DEALER (any order; all are known)
+                router.recv(); // hello
+                ids.add(("raw" + run + "-" + r).getBytes());
+            }
+            byte[] uuid = "00000000-0000-0000-0000-000000000000".getBytes();
+            byte[] owner = Node.COMMON.getBytes();
+            byte[] type = "SynthNode".getBytes();
+            byte[] one = {(byte) 0x80, 4, 'K', 1, '.'};
+            byte[] none = {(byte) 0x80, 4, 'N', '.'};
+            long first = System.nanoTime();
+            pace(c, i -> {
+                byte[] p = payload(c.size(), 0, i);
+                for (byte[] id : ids) {
+                    router.sendMore(id);
+                    router.sendMore(uuid);
+                    router.sendMore(owner);
+                    router.sendMore(type);
+                    router.sendMore(one);
+                    router.send(none);
+                    router.sendMore(id);
+                    router.send(p);
+                }
+            });
+            sendersDone.set(1);
+            joinAll(threads);
+            router.close();
+            for (ZContext ctx : contexts) {
+                ctx.close();
+            }
+            return summarize(c, "raw JeroMQ", tallies, 1, first);
+        }
+    }
+
+    // ---------------------------------------------------------------- common
+
+    interface Send {
+        void send(int seq);
+    }
+
+    /** Sends c.count() updates, flat-out or at c.rate() per second (on a schedule, no drift). */
+    private static void pace(Case c, Send send) {
+        long period = c.rate() == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / c.rate();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < c.count(); i++) {
+            if (period > 0) {
+                long wait = t0 + i * period - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+            }
+            send.send(i);
+        }
+    }
+
+    private static Result summarize(Case c, String via, Tally[] tallies, int senders, long firstSend) {
+        long expected = 0;
+        long delivered = 0;
+        long unique = 0;
+        long dup = 0;
+        long last = firstSend;
+        int n = 0;
+        for (Tally t : tallies) {
+            n += t.n;
+        }
+        long[] all = new long[n];
+        int k = 0;
+        for (int r = 0; r < tallies.length; r++) {
+            Tally t = tallies[r];
+            expected += (long) c.count() * (c.allSend() && via.equals("server") ? senders - 1 : senders);
+            delivered += t.delivered;
+            unique += t.unique();
+            dup += t.duplicated;
+            last = Math.max(last, t.lastNanos);
+            System.arraycopy(t.latencies, 0, all, k, t.n);
+            k += t.n;
+        }
+        Arrays.sort(all);
+        double seconds = Math.max(1e-9, (last - firstSend) / 1e9);
+        return new Result(c, via, expected, delivered, expected - unique, dup, seconds, delivered / seconds,
+                delivered * (double) c.size() / seconds / 1e6, pct(all, 0.50), pct(all, 0.99),
+                all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6);
+    }
+
+    private static double pct(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int i = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+        return sorted[Math.max(0, i)] / 1e6;
+    }
+
+    private static Thread thread(Runnable body) {
+        Thread t = new Thread(body, "bench");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void joinAll(List<Thread> threads) throws InterruptedException {
+        for (Thread t : threads) {
+            t.join(RUN_CAP_NANOS / 1_000_000 + 10_000);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
