@@ -31,9 +31,10 @@ class FlowControlTest extends EngineTestBase {
         assertThat(bob.join()).hasSize(scene.size());
         assertThat(TestClient.catalog(watcher.await("RepSnapshotCommand"))).hasSize(scene.size());
 
+        // About one PING a second, and never a gap near the timeout after which a client gives up.
         for (TestClient c : List.of(watcher, bob, clients.get(1))) {
             assertThat(c.maxPingGap()).as("%s: longest gap between pings", c.name)
-                    .isLessThan(Duration.ofMillis(1500));
+                    .isLessThan(Duration.ofMillis(2500));
         }
         assertThat(online("watcher")).isTrue();
         assertThat(online("bob")).isTrue();

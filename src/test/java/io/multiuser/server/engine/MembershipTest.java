@@ -111,14 +111,12 @@ class MembershipTest extends EngineTestBase {
         }, WAIT);
 
         bob.answerPings(false);
-        long stoppedAt = System.nanoTime();
         int pingsBefore = bob.pingsReceived();
         await().atMost(Duration.ofMillis(TIMEOUT_MILLIS + 3000)).pollInterval(Duration.ofMillis(20))
                 .until(() -> !online("bob"));
-        long elapsed = (System.nanoTime() - stoppedAt) / 1_000_000;
-
-        // bob last answered at most one ping interval (1 s) before it stopped answering.
-        assertThat(elapsed).isBetween(TIMEOUT_MILLIS - 1000, TIMEOUT_MILLIS + 1000);
+        // Silence counts from bob's last answer; 200 ms of slack for this poll and a busy machine.
+        long silence = (System.nanoTime() - bob.lastPongNanos()) / 1_000_000;
+        assertThat(silence).isBetween(TIMEOUT_MILLIS, TIMEOUT_MILLIS + 1000 + 200);
         assertThat(bob.pingsReceived()).as("the server keeps pinging a silent client").isGreaterThan(pingsBefore);
         alice.await("RepUpdateClientsState", r -> !((Map<?, ?>) r.data()).containsKey("bob"), WAIT);
         assertThat(online("alice")).isTrue();

@@ -65,6 +65,7 @@ public final class TestClient implements AutoCloseable {
     private final AtomicBoolean dataPaused = new AtomicBoolean();
     private volatile long lastPingNanos;
     private volatile long maxPingGapNanos;
+    private volatile long lastPongNanos;
     private final Thread background;
     private final List<String> backgroundErrors = Collections.synchronizedList(new ArrayList<>());
 
@@ -120,6 +121,7 @@ public final class TestClient implements AutoCloseable {
                         pingsReceived.incrementAndGet();
                         if (answerPings.get()) {
                             heartbeat.send("PONG");
+                            lastPongNanos = System.nanoTime();
                         }
                     }
                 }
@@ -413,6 +415,11 @@ public final class TestClient implements AutoCloseable {
 
     public int pingsReceived() {
         return pingsReceived.get();
+    }
+
+    /** When this client last answered a PING ({@link System#nanoTime()}). */
+    public long lastPongNanos() {
+        return lastPongNanos;
     }
 
     /** The longest time between two PINGs so far. */
