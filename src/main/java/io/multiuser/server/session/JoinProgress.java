@@ -19,7 +19,6 @@ import io.multiuser.server.protocol.ServerCommand;
  */
 final class JoinProgress {
 
-    final Set<String> catalog;
     final long startedAtMillis;
     /** Catalog nodes deleted during the join: the client still waits for them, so we keep them. */
     final Map<String, Node> removedDuringJoin = new HashMap<>();
@@ -39,7 +38,6 @@ final class JoinProgress {
     int lastProgressDecile;
 
     JoinProgress(List<String> catalog, long startedAtMillis) {
-        this.catalog = new LinkedHashSet<>(catalog);
         this.startedAtMillis = startedAtMillis;
         List<String> reversed = new ArrayList<>(catalog);
         Collections.reverse(reversed);
@@ -49,6 +47,14 @@ final class JoinProgress {
             position.put(reversed.get(i), i);
         }
         this.pushedBytes = new long[reversed.size()];
+    }
+
+    boolean inCatalog(String uuid) {
+        return position.containsKey(uuid);
+    }
+
+    int catalogSize() {
+        return order.size();
     }
 
     /** Where this uuid stands in the order of requests, or -1 outside the catalog. */

@@ -465,7 +465,7 @@ public final class Session {
         }
         if (join != null) {
             firstGet(user, join);
-            join.lastProgressDecile = progress("Snapshot download", user, join.pushed, join.catalog.size(),
+            join.lastProgressDecile = progress("Snapshot download", user, join.pushed, join.catalogSize(),
                     join.bytesSent, join.lastProgressDecile);
         }
     }
@@ -485,7 +485,7 @@ public final class Session {
                 && join.bytesInFlight < settings.snapshotWindowBytes()) {
             pushNext(user, join);
         }
-        join.lastProgressDecile = progress("Snapshot download", user, join.acknowledged, join.catalog.size(),
+        join.lastProgressDecile = progress("Snapshot download", user, join.acknowledged, join.catalogSize(),
                 join.bytesSent, join.lastProgressDecile);
     }
 
@@ -594,7 +594,7 @@ public final class Session {
         }
         graph.delete(uuid);
         for (User other : users.values()) {
-            if (other.join != null && other.join.catalog.contains(uuid)) {
+            if (other.join != null && other.join.inCatalog(uuid)) {
                 other.join.removedDuringJoin.put(uuid, node);
             }
         }
@@ -635,7 +635,7 @@ public final class Session {
             }
             to.add(user.id());
             JoinProgress join = user.join;
-            if (join != null && !join.firstGetSeen && !join.catalog.contains(node.uuid())) {
+            if (join != null && !join.firstGetSeen && !join.inCatalog(node.uuid())) {
                 join.forwardedBeforeFirstGet.add(node.uuid());
             }
         }

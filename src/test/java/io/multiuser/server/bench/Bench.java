@@ -261,7 +261,7 @@ public final class Bench {
             joiner.send(name, "RepSnapshotCommand", TestClient.map("STATE", "REQUEST_INIT"));
             List<String> catalog = TestClient.catalog(joiner.await("RepSnapshotCommand"));
             long t0 = System.nanoTime();
-            Map<String, TestClient.Block> got = joiner.downloadKeepingEarly(catalog,
+            Map<String, TestClient.Block> got = joiner.download(catalog,
                     t0 + TimeUnit.SECONDS.toNanos(capSeconds));
             double seconds = (System.nanoTime() - t0) / 1e9;
             int intact = 0;
