@@ -105,9 +105,6 @@ final class DatablockAssembler {
         return removed;
     }
 
-    int pendingCount() {
-        return pending.size();
-    }
 
     private static int chunkCountOrOne(byte[] frame) {
         try {

@@ -124,10 +124,6 @@ final class RouterQueues {
         return queue == null ? 0 : queue.bytes;
     }
 
-    int queuedMessages(ClientId id) {
-        PeerQueue queue = queues.get(id);
-        return queue == null ? 0 : queue.messages.size();
-    }
 
     /** 0 when the whole message went into the peer's pipe, else the errno (EAGAIN, EHOSTUNREACH). */
     private int trySend(ClientId to, byte[][] frames) {

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.multiuser.server.session.SessionListener;
+import io.multiuser.server.wire.CommandCodec;
 
 /**
  * The session's events as Prometheus counters and histograms, all under the {@code multiuser_}
@@ -32,6 +33,7 @@ public class ServerMetrics implements SessionListener {
     private final Counter pingsSent;
     private final Counter pongsReceived;
     private final Timer roundTrip;
+    /** One counter per protocol command type: the type label can take no other value. */
     private final Map<String, Counter> commands = new ConcurrentHashMap<>();
     private final Counter datablocksReceived;
     private final Counter datablockBytesReceived;
@@ -68,7 +70,7 @@ public class ServerMetrics implements SessionListener {
         roundTrip = Timer.builder(PREFIX + "heartbeat.rtt").description("PING to answer round trip")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
-        for (String type : COMMAND_TYPES) {
+        for (String type : CommandCodec.CLIENT_COMMAND_TYPES) {
             commands.put(type, Counter.builder(PREFIX + "commands.received").tag("type", type)
                     .description("Commands received on P, by type").register(registry));
         }
@@ -92,10 +94,6 @@ public class ServerMetrics implements SessionListener {
                     .register(registry));
         }
     }
-
-    /** The protocol's command types: the only values the type label can take. */
-    static final java.util.List<String> COMMAND_TYPES = java.util.List.of("RepAuthCommand", "RepUpdateUserMetadata",
-            "RepSnapshotCommand", "RepServerSnapshotCommand", "RepRightCommand", "RepDeleteCommand", "RepKickCommand");
 
     static String label(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);

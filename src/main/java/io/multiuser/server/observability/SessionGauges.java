@@ -4,7 +4,6 @@ import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,12 +12,13 @@ import io.multiuser.server.SessionServer;
 import io.multiuser.server.engine.SessionStats;
 import io.multiuser.server.engine.ZmqEngine;
 import io.multiuser.server.session.SessionState;
-import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.Startup;
 
 /**
  * Gauges read from the engine's published {@link SessionStats} at scrape time: users by
  * status, the scene's size, the session state and the engine loop's health.
  */
+@Startup // created at start, so the gauges are in the scrape from the first one
 @ApplicationScoped
 public class SessionGauges {
 
@@ -45,10 +45,6 @@ public class SessionGauges {
                 .description("Time since the engine loop last started an iteration").register(registry);
     }
 
-    /** Instantiates the bean (and so the gauges) at start rather than at the first scrape. */
-    void onStart(@Observes StartupEvent event) {
-        // nothing else to do: the constructor registered everything
-    }
 
     private void stat(MeterRegistry registry, String name, String unit, String description,
             ToDoubleFunction<SessionStats> value) {

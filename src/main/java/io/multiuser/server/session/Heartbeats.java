@@ -84,10 +84,6 @@ final class Heartbeats {
         return expired;
     }
 
-    long silentFor(ClientId id, long now) {
-        Peer peer = peers.get(id);
-        return peer == null ? 0 : now - peer.lastReceived;
-    }
 
     void forget(ClientId id) {
         peers.remove(id);

@@ -20,6 +20,11 @@ public final class CommandCodec {
     private CommandCodec() {
     }
 
+    /** The command types a client sends on P: exactly the names {@link #decode} accepts. */
+    public static final List<String> CLIENT_COMMAND_TYPES = List.of("RepAuthCommand", "RepUpdateUserMetadata",
+            "RepSnapshotCommand", "RepServerSnapshotCommand", "RepRightCommand", "RepDeleteCommand",
+            "RepKickCommand");
+
     public static ClientCommand decode(String typeName, byte[] pickle) throws MalformedMessageException {
         return switch (typeName) {
             case "RepAuthCommand" -> auth(Pickles.loads(pickle));
@@ -166,8 +171,4 @@ public final class CommandCodec {
         return s.length() > 64 ? out + "…" : out.toString();
     }
 
-    /** Frame bytes as text for a log line (invalid UTF-8 shows as replacement characters). */
-    public static String printable(byte[] frame) {
-        return printable(new String(frame, 0, Math.min(frame.length, 256), StandardCharsets.UTF_8));
-    }
 }

@@ -451,7 +451,4 @@ public final class TestClient implements AutoCloseable {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    public static boolean samePayload(Block block, Node node) {
-        return Arrays.equals(block.payload(), node.payload());
-    }
 }
