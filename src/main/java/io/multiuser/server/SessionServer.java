@@ -1,5 +1,7 @@
 package io.multiuser.server;
 
+import java.util.List;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -10,14 +12,19 @@ import io.multiuser.server.config.ServerSettings;
 import io.multiuser.server.engine.EngineStartException;
 import io.multiuser.server.engine.ZmqEngine;
 import io.multiuser.server.observability.ServerMetrics;
-import io.multiuser.server.session.SessionListener;
+import io.multiuser.server.observability.StoreMetrics;
+import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.persistence.StoreException;
+import io.multiuser.server.session.SessionJournal;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Starts the four-port engine when Quarkus starts and stops it when Quarkus stops (also on
- * every dev-mode reload, which is why the ports must be free when {@link #onStop} returns).
+ * Opens the session store and starts the four-port engine on the scene it restored when Quarkus
+ * starts; stops the engine, then writes the last changes and closes the store when Quarkus stops
+ * (also on every dev-mode reload, which is why the ports and the data directory must be free
+ * when {@link #onStop} returns).
  */
 @ApplicationScoped
 public class SessionServer {
@@ -25,12 +32,15 @@ public class SessionServer {
     private static final Logger LOG = Logger.getLogger(SessionServer.class);
 
     private final ServerConfig config;
-    private final SessionListener listener;
+    private final ServerMetrics metrics;
+    private final StoreMetrics storeMetrics;
     private volatile ZmqEngine engine;
+    private volatile SessionStore store;
 
-    public SessionServer(ServerConfig config, ServerMetrics metrics) {
+    public SessionServer(ServerConfig config, ServerMetrics metrics, StoreMetrics storeMetrics) {
         this.config = config;
-        this.listener = metrics;
+        this.metrics = metrics;
+        this.storeMetrics = storeMetrics;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -39,14 +49,29 @@ public class SessionServer {
             LOG.warn("*** The admin password is the default one: anyone can host or kick as admin. Set it with"
                     + " -pwd, the env variable 'password' or MULTIUSER_PASSWORD. ***");
         }
-        ZmqEngine started = new ZmqEngine(settings.engine(), settings.session(), listener);
+        SessionStore opened = null;
+        if (settings.store().isPresent()) {
+            try {
+                opened = SessionStore.open(settings.store().get(), storeMetrics);
+            } catch (StoreException e) {
+                throw new ConfigurationException(e.getMessage()); // one line: what is wrong and what to do
+            }
+        } else {
+            LOG.warn("Session store disabled (multiuser.store.enabled=false): the scene is lost when the server stops");
+        }
+        ZmqEngine started = new ZmqEngine(settings.engine(), settings.session(), metrics,
+                opened == null ? SessionJournal.NONE : opened, opened == null ? List.of() : opened.restored());
         try {
             started.start();
         } catch (EngineStartException e) {
+            if (opened != null) {
+                opened.close();
+            }
             // A port in use is a setting to change: one line, no stack trace (no cause either,
             // Quarkus looks at the root cause to decide).
             throw new ConfigurationException(e.getMessage());
         }
+        store = opened;
         engine = started;
     }
 
@@ -54,12 +79,22 @@ public class SessionServer {
         ZmqEngine running = engine;
         engine = null;
         if (running != null) {
-            running.close();
+            running.close(); // no change can arrive after this
+        }
+        SessionStore open = store;
+        store = null;
+        if (open != null) {
+            open.close();
         }
     }
 
     /** The running engine, or null before start and after stop. */
     public ZmqEngine engine() {
         return engine;
+    }
+
+    /** The open store, or null when disabled, before start and after stop. */
+    public SessionStore store() {
+        return store;
     }
 }

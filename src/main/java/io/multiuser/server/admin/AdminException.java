@@ -21,6 +21,10 @@ public final class AdminException extends RuntimeException {
         return new AdminException(404, message);
     }
 
+    public static AdminException conflict(String message) {
+        return new AdminException(409, message);
+    }
+
     public static AdminException unavailable(String message) {
         return new AdminException(503, message);
     }

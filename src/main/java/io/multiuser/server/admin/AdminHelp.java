@@ -26,6 +26,10 @@ public final class AdminHelp {
                   POST %1$s/users/{name}/kick       kick a user, exactly as an admin client does (404: unknown)
                   GET  %1$s/session                 state, nodes, payload bytes, uptime, ports, accepted versions
                   GET  %1$s/nodes?page=1&size=50    nodes in catalog order, one page (size 1..%2$d) and the total
+                  GET  %1$s/session/export          the whole scene as one file (to import here or elsewhere)
+                  POST %1$s/session/import          replace the scene with an export file (409 while users are
+                                                    connected; ?force=true disconnects them)
+                  POST %1$s/session/reset           drop every node, back to waiting (same rule, same ?force=true)
                   POST %1$s/stop                    stop the server gracefully (202, then it exits)
                   GET  %1$s/help                    this text
 
@@ -33,6 +37,9 @@ public final class AdminHelp {
                   curl -u admin:PASSWORD %1$s/users
                   curl -H 'Authorization: Bearer PASSWORD' '%1$s/nodes?page=2&size=100'
                   curl -u admin:PASSWORD -X POST %1$s/users/bob/kick
+                  curl -u admin:PASSWORD -OJ %1$s/session/export
+                  curl -u admin:PASSWORD --data-binary @scene.musession -H 'Content-Type: application/octet-stream' \\
+                       %1$s/session/import
 
                 Without credentials: %3$s/q/openapi (OpenAPI document, ?format=json for JSON)
                 and %3$s/q/swagger-ui (browse and try the API).

@@ -1,7 +1,11 @@
 package io.multiuser.server.admin;
 
+import java.io.InputStream;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -13,6 +17,7 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.core.UriInfo;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -20,6 +25,7 @@ import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -27,6 +33,8 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.protocol.Node;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
@@ -45,6 +53,8 @@ public class AdminResource {
 
     static final String BASE = "/admin/api";
     static final int MAX_PAGE_SIZE = 500;
+    static final String EXPORT_EXTENSION = ".musession";
+    private static final DateTimeFormatter FILE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
     private static final Logger LOG = Logger.getLogger(AdminResource.class);
 
     private final AdminService admin;
@@ -105,6 +115,68 @@ public class AdminResource {
             @Parameter(description = "nodes per page", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
                     maximum = "500", defaultValue = "50")) @QueryParam("size") @DefaultValue("50") String size) {
         return admin.nodes(intParam("page", page, 1, Integer.MAX_VALUE), intParam("size", size, 1, MAX_PAGE_SIZE));
+    }
+
+    @GET
+    @Path("session/export")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(summary = "Export the session", description = "The whole scene (every node's uuid, owner, type,"
+            + " dependencies and payload) as one file, in the session log format; import it here or on another"
+            + " server.")
+    @APIResponse(responseCode = "200", description = "The export file", content = @Content(
+            mediaType = MediaType.APPLICATION_OCTET_STREAM, schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(responseCode = "409", description = "An upload is in progress",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public Response exportSession() {
+        List<Node> scene = admin.sceneForExport();
+        String name = "multi-user-session-" + LocalDateTime.now().format(FILE_STAMP) + EXPORT_EXTENSION;
+        StreamingOutput body = out -> SessionStore.export(scene, out);
+        return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM)
+                .header("Content-Disposition", "attachment; filename=\"" + name + "\"").build();
+    }
+
+    @POST
+    @Path("session/import")
+    @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(summary = "Import a session", description = "Replaces the scene with an export file (or a"
+            + " session.log from a data directory). Node owners become COMMON. The whole file is checked first:"
+            + " a damaged one changes nothing. Refused while users are connected, unless force=true, which"
+            + " disconnects them (their copy would no longer match).")
+    @APIResponse(responseCode = "200", description = "Imported")
+    @APIResponse(responseCode = "400", description = "Not an export file, a damaged one, or an upload cut short",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "409", description = "Users are connected and force is not set",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public SceneChangeInfo importSession(
+            @Parameter(description = "disconnect connected users instead of refusing") @QueryParam("force")
+            @DefaultValue("false") boolean force,
+            @RequestBody(description = "an export file", content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                    schema = @Schema(type = SchemaType.STRING, format = "binary"))) InputStream file,
+            @Context HttpServerRequest request) {
+        AdminService.SceneChange change = admin.importScene(file, force, "admin API (" + peer(request) + ")");
+        return SceneChangeInfo.of("imported " + change.nodes() + " nodes", change);
+    }
+
+    @POST
+    @Path("session/reset")
+    @Operation(summary = "Reset the session", description = "Drops every node; the session waits for a new"
+            + " upload (and the store keeps it that way). Refused while users are connected, unless force=true,"
+            + " which disconnects them.")
+    @APIResponse(responseCode = "200", description = "Reset")
+    @APIResponse(responseCode = "409", description = "Users are connected and force is not set",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public SceneChangeInfo resetSession(
+            @Parameter(description = "disconnect connected users instead of refusing") @QueryParam("force")
+            @DefaultValue("false") boolean force,
+            @Context HttpServerRequest request) {
+        AdminService.SceneChange change = admin.reset(force, "admin API (" + peer(request) + ")");
+        return SceneChangeInfo.of("session reset; waiting for an upload", change);
     }
 
     @POST

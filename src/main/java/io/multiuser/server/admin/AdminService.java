@@ -1,5 +1,7 @@
 package io.multiuser.server.admin;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -19,8 +21,13 @@ import org.jboss.logging.Logger;
 import io.multiuser.server.SessionServer;
 import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.engine.ZmqEngine;
+import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.persistence.StoreFormatException;
+import io.multiuser.server.persistence.StoreReader;
+import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionState;
+import io.multiuser.server.session.User;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
 
@@ -35,18 +42,21 @@ public class AdminService {
     private static final Logger LOG = Logger.getLogger(AdminService.class);
 
     private final Supplier<ZmqEngine> engine;
+    private final Supplier<SessionStore> store;
     private final ServerConfig serverConfig;
     private final Duration timeout;
     private volatile Instant startedAt = Instant.now();
 
     @Inject
     public AdminService(SessionServer server, ServerConfig serverConfig, AdminConfig adminConfig) {
-        this(server::engine, serverConfig, adminConfig.engineTimeout());
+        this(server::engine, server::store, serverConfig, adminConfig.engineTimeout());
     }
 
-    /** For tests: any engine (or none), any timeout. */
-    AdminService(Supplier<ZmqEngine> engine, ServerConfig serverConfig, Duration timeout) {
+    /** For tests: any engine and store (or none), any timeout. */
+    AdminService(Supplier<ZmqEngine> engine, Supplier<SessionStore> store, ServerConfig serverConfig,
+            Duration timeout) {
         this.engine = engine;
+        this.store = store;
         this.serverConfig = serverConfig;
         this.timeout = timeout;
     }
@@ -70,9 +80,85 @@ public class AdminService {
         long uptimeSeconds = Duration.between(startedAt, Instant.now()).toSeconds();
         // The bound ports, not the configured ones: they differ when the engine may pick its own.
         SessionInfo.Ports ports = SessionInfo.Ports.from(running().basePort());
+        SessionStore kept = store.get();
+        SessionInfo.Store storeInfo = kept == null ? null : SessionInfo.Store.of(kept);
         return call(session -> new SessionInfo(stateName(session.state()), session.users().size(),
                 session.graph().size(), session.graph().totalBytes(), startedAt, uptimeSeconds,
-                serverConfig.bindAddress(), ports, versions.isEmpty() ? "any" : "listed", versions));
+                serverConfig.bindAddress(), ports, versions.isEmpty() ? "any" : "listed", versions, storeInfo));
+    }
+
+    /** The scene as it is now, to stream as an export file; refused while an upload is half done. */
+    public List<Node> sceneForExport() {
+        return call(session -> {
+            if (session.state() == SessionState.SRV_SYNC) {
+                throw AdminException.conflict("an admin is uploading a scene; export once the upload completes");
+            }
+            return List.copyOf(session.graph().nodes()); // immutable nodes: the stream needs no engine time
+        });
+    }
+
+    /**
+     * Replaces the scene with an exported one (or a session log). Refused while users are
+     * connected unless {@code force}, which disconnects them: their copy would no longer match.
+     */
+    public SceneChange importScene(InputStream file, boolean force, String by) {
+        checkNoUsers(force, "import"); // before reading a big file for nothing
+        StoreReader.Replay replay;
+        try {
+            replay = StoreReader.read(file);
+        } catch (StoreFormatException e) {
+            throw AdminException.badRequest("not a session export: " + e.getMessage());
+        } catch (IOException e) {
+            throw AdminException.badRequest("the upload broke off: " + e.getMessage() + "; nothing imported");
+        }
+        if (replay.damage() != null) {
+            throw AdminException.badRequest("the file is damaged at byte " + replay.damage().offset() + " ("
+                    + replay.damage().reason() + "); nothing imported");
+        }
+        if (replay.state() == SessionState.SRV_SYNC) {
+            throw AdminException.badRequest("the file holds a half-done upload; nothing imported");
+        }
+        List<Node> nodes = List.copyOf(replay.nodes().values());
+        SceneChange change = replace(nodes, force, "import", "session replaced by an admin import (" + by + ")");
+        LOG.infof("Import by %s: %d nodes, %d bytes; %d user(s) disconnected", by, change.nodes(),
+                replay.payloadBytes(), change.disconnected().size());
+        return change;
+    }
+
+    /** Drops every node; the session waits for a new upload. Same rule as an import for connected users. */
+    public SceneChange reset(boolean force, String by) {
+        SceneChange change = replace(List.of(), force, "reset", "session reset by an admin (" + by + ")");
+        LOG.infof("Reset by %s: %d user(s) disconnected", by, change.disconnected().size());
+        return change;
+    }
+
+    /** What an import or reset did. */
+    public record SceneChange(int nodes, long payloadBytes, List<String> disconnected) {
+    }
+
+    private SceneChange replace(List<Node> nodes, boolean force, String what, String reason) {
+        return call(session -> {
+            List<String> names = session.users().stream().map(User::name).toList();
+            if (!force && !names.isEmpty()) {
+                throw usersConnected(what, names);
+            }
+            session.replaceScene(nodes, reason);
+            return new SceneChange(session.graph().size(), session.graph().totalBytes(), names);
+        });
+    }
+
+    private void checkNoUsers(boolean force, String what) {
+        if (!force) {
+            List<String> names = call(session -> session.users().stream().map(User::name).toList());
+            if (!names.isEmpty()) {
+                throw usersConnected(what, names);
+            }
+        }
+    }
+
+    private static AdminException usersConnected(String what, List<String> names) {
+        return AdminException.conflict(names.size() + " user(s) connected (" + String.join(", ", names) + "): a "
+                + what + " would disconnect them; repeat with force=true to do it anyway");
     }
 
     /** Page {@code page} (1-based) of {@code size} nodes; the caller checks the bounds. */
@@ -110,6 +196,9 @@ public class AdminService {
             Thread.currentThread().interrupt();
             throw AdminException.unavailable("interrupted while waiting for the session engine");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof AdminException refused) {
+                throw refused; // the engine-side check said no (a conflict)
+            }
             if (!engine.isRunning()) {
                 throw AdminException.unavailable("the session engine stopped");
             }

@@ -1,5 +1,6 @@
 package io.multiuser.server.config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -37,6 +38,31 @@ public interface ServerConfig {
     Engine engine();
 
     Snapshot snapshot();
+
+    Store store();
+
+    /** Where the session is kept across restarts (README: "Sessions that survive a restart"). */
+    interface Store {
+
+        /** Keep the session on disk; false keeps it in memory only, like the original server. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Data directory, created if missing; relative paths start from the working directory. */
+        @WithDefault("data")
+        String directory();
+
+        /**
+         * Changes are written and fsynced at most this long after they happen: a crash loses at
+         * most the changes of the last interval. 0 writes each change at once (slower under load).
+         */
+        @WithDefault("200ms")
+        Duration flushInterval();
+
+        /** The log is compacted once it is over this size (bytes) and over twice the live scene. */
+        @WithDefault("67108864")
+        long compactionMinSize();
+    }
 
     /** How joiners get the scene. */
     interface Snapshot {

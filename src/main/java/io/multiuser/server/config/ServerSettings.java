@@ -1,14 +1,22 @@
 package io.multiuser.server.config;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import io.multiuser.server.engine.EngineSettings;
+import io.multiuser.server.persistence.StoreSettings;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.multiuser.server.session.SessionSettings;
 
-/** The validated configuration, split into what the engine and the session need. */
-public record ServerSettings(EngineSettings engine, SessionSettings session, boolean defaultPassword) {
+/**
+ * The validated configuration, split into what the engine, the session and the store need
+ * ({@code store} is empty when the session is kept in memory only).
+ */
+public record ServerSettings(EngineSettings engine, SessionSettings session, Optional<StoreSettings> store,
+        boolean defaultPassword) {
 
     /**
      * Thrown for configuration that cannot work; the message names every bad setting. Quarkus
@@ -62,6 +70,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, boo
         if (config.snapshot().windowBytes() < 1) {
             problems.add("multiuser.snapshot.window-bytes=" + config.snapshot().windowBytes() + " must be positive");
         }
+        Optional<StoreSettings> store = store(config.store(), problems);
         if (!problems.isEmpty()) {
             throw new InvalidConfigException("Invalid configuration: " + String.join("; ", problems));
         }
@@ -70,6 +79,33 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, boo
                         engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), config.timeout()),
                 SessionSettings.of(config.password(), versions, config.timeout())
                         .withSnapshotWindow(config.snapshot().window(), config.snapshot().windowBytes()),
-                config.password().equals(ServerConfig.DEFAULT_PASSWORD));
+                store, config.password().equals(ServerConfig.DEFAULT_PASSWORD));
+    }
+
+    private static Optional<StoreSettings> store(ServerConfig.Store store, List<String> problems) {
+        if (!store.enabled()) {
+            return Optional.empty();
+        }
+        Path directory = null;
+        if (store.directory().isBlank()) {
+            problems.add("multiuser.store.directory is empty: name a data directory, or set"
+                    + " multiuser.store.enabled=false to keep the session in memory only");
+        } else {
+            try {
+                directory = Path.of(store.directory());
+            } catch (InvalidPathException e) {
+                problems.add("multiuser.store.directory=" + store.directory() + " is not a valid path: " + e.getReason());
+            }
+        }
+        long flushMillis = store.flushInterval().toMillis();
+        if (store.flushInterval().isNegative() || flushMillis > 60_000) {
+            problems.add("multiuser.store.flush-interval=" + store.flushInterval()
+                    + " must be between 0 and 60 s (the changes a crash may lose)");
+        }
+        if (store.compactionMinSize() < 0) {
+            problems.add("multiuser.store.compaction-min-size=" + store.compactionMinSize() + " must not be negative");
+        }
+        return directory == null ? Optional.empty()
+                : Optional.of(new StoreSettings(directory, flushMillis, store.compactionMinSize()));
     }
 }

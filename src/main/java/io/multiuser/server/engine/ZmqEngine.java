@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -24,7 +25,9 @@ import io.multiuser.server.logging.ThrottledLog;
 import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.Datablock;
+import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Session;
+import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.session.User;
@@ -53,6 +56,8 @@ public final class ZmqEngine implements AutoCloseable {
     private final EngineSettings settings;
     private final SessionSettings sessionSettings;
     private final SessionListener listener;
+    private final SessionJournal journal;
+    private final Collection<Node> restoredScene;
     private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
@@ -78,9 +83,20 @@ public final class ZmqEngine implements AutoCloseable {
     }
 
     public ZmqEngine(EngineSettings settings, SessionSettings sessionSettings, SessionListener listener) {
+        this(settings, sessionSettings, listener, SessionJournal.NONE, List.of());
+    }
+
+    /**
+     * An engine whose session starts with {@code restoredScene} (from a store; empty for a new
+     * session) and reports every change to {@code journal}.
+     */
+    public ZmqEngine(EngineSettings settings, SessionSettings sessionSettings, SessionListener listener,
+            SessionJournal journal, Collection<Node> restoredScene) {
         this.settings = settings;
         this.sessionSettings = sessionSettings;
         this.listener = listener;
+        this.journal = journal;
+        this.restoredScene = restoredScene;
         try {
             this.wakeup = Pipe.open();
             wakeup.source().configureBlocking(false);
@@ -215,7 +231,8 @@ public final class ZmqEngine implements AutoCloseable {
             commandQueues = new RouterQueues(commands, settings.maxQueuedBytesPerClient());
             dataQueues = new RouterQueues(dataOut, settings.maxQueuedBytesPerClient());
             outbox = new SocketOutbox(commandQueues, dataQueues, heartbeat, ZmqEngine::nowMillis, listener);
-            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener);
+            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal);
+            session.restore(restoredScene);
             assembler = new DatablockAssembler(settings.maxMessageBytes());
 
             ZMQ.Poller poller = context.createPoller(5);

@@ -11,6 +11,8 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.multiuser.server.SessionServer;
 import io.multiuser.server.engine.SessionStats;
 import io.multiuser.server.engine.ZmqEngine;
+import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.persistence.StoreStats;
 import io.multiuser.server.session.SessionState;
 import io.quarkus.runtime.Startup;
 
@@ -43,6 +45,23 @@ public class SessionGauges {
                 .description("1 while the engine thread runs with its ports bound").register(registry);
         Gauge.builder(ServerMetrics.PREFIX + "engine.loop.age", this, SessionGauges::loopAgeSeconds).baseUnit("seconds")
                 .description("Time since the engine loop last started an iteration").register(registry);
+        store(registry, "store.size", "bytes", "Size of the session log on disk", s -> s.fileBytes());
+        store(registry, "store.live", "bytes", "Size of the session log once compacted (the live scene)",
+                s -> s.liveBytes());
+        store(registry, "store.last.flush", "seconds", "Unix time when changes were last made durable",
+                s -> s.lastFlushEpochMillis() / 1000.0);
+        store(registry, "store.pending", "changes", "Changes received and not yet on disk", s -> s.pendingChanges());
+        store(registry, "store.healthy", null, "1 while the last write of the session log succeeded",
+                s -> s.lastError() == null ? 1 : 0);
+    }
+
+    /** A store gauge: NaN (absent from dashboards) while the store is disabled or closed. */
+    private void store(MeterRegistry registry, String name, String unit, String description,
+            ToDoubleFunction<StoreStats> value) {
+        Gauge.builder(ServerMetrics.PREFIX + name, this, g -> {
+            SessionStore store = g.server.store();
+            return store == null ? Double.NaN : value.applyAsDouble(store.stats());
+        }).baseUnit(unit).description(description).register(registry);
     }
 
 

@@ -14,17 +14,24 @@ import io.multiuser.server.protocol.Node;
 
 /**
  * The replicated scene: uuid to node, in insertion order (the catalog order), plus the
- * tombstones of deleted uuids so that a late datablock cannot bring a node back.
+ * tombstones of deleted uuids so that a late datablock cannot bring a node back. Every change
+ * is reported to the {@link SessionJournal}, so a store cannot miss one.
  */
 public final class NodeGraph {
 
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Set<String> tombstones = new LinkedHashSet<>();
     private final int tombstoneCapacity;
+    private final SessionJournal journal;
     private long totalBytes;
 
     public NodeGraph(int tombstoneCapacity) {
+        this(tombstoneCapacity, SessionJournal.NONE);
+    }
+
+    public NodeGraph(int tombstoneCapacity, SessionJournal journal) {
         this.tombstoneCapacity = tombstoneCapacity;
+        this.journal = journal;
     }
 
     public Node get(String uuid) {
@@ -35,7 +42,17 @@ public final class NodeGraph {
     public Node put(Node node) {
         Node previous = nodes.put(node.uuid(), node);
         totalBytes += node.payload().length - (previous == null ? 0 : previous.payload().length);
+        if (previous != null && onlyOwnerDiffers(previous, node)) {
+            journal.ownerChanged(node); // a few bytes to store instead of the whole payload again
+        } else {
+            journal.put(node);
+        }
         return previous;
+    }
+
+    private static boolean onlyOwnerDiffers(Node before, Node after) {
+        return before.payload() == after.payload() && before.type().equals(after.type())
+                && before.dependencies().equals(after.dependencies());
     }
 
     /** Removes a node and remembers its uuid as deleted. */
@@ -43,6 +60,7 @@ public final class NodeGraph {
         Node removed = nodes.remove(uuid);
         if (removed != null) {
             totalBytes -= removed.payload().length;
+            journal.deleted(uuid);
             tombstones.add(uuid);
             if (tombstones.size() > tombstoneCapacity) {
                 Iterator<String> oldest = tombstones.iterator();
@@ -53,14 +71,26 @@ public final class NodeGraph {
         return removed;
     }
 
+    /** Loads nodes that are already durable: not journaled. Only into an empty graph. */
+    void restore(Collection<Node> restored) {
+        if (!nodes.isEmpty()) {
+            throw new IllegalStateException("restore into a graph that has nodes");
+        }
+        for (Node node : restored) {
+            Node previous = nodes.put(node.uuid(), node);
+            totalBytes += node.payload().length - (previous == null ? 0 : previous.payload().length);
+        }
+    }
+
     public boolean isDeleted(String uuid) {
         return tombstones.contains(uuid);
     }
 
-    /** Drops every node (an aborted upload); tombstones stay. */
+    /** Drops every node (an aborted upload, an admin reset); tombstones stay. */
     public void clear() {
         nodes.clear();
         totalBytes = 0;
+        journal.cleared();
     }
 
     public List<String> uuids() {
@@ -88,7 +118,9 @@ public final class NodeGraph {
         List<String> changed = new ArrayList<>();
         for (Map.Entry<String, Node> e : nodes.entrySet()) {
             if (e.getValue().owner().equals(owner)) {
-                e.setValue(e.getValue().withOwner(newOwner));
+                Node given = e.getValue().withOwner(newOwner);
+                e.setValue(given);
+                journal.ownerChanged(given);
                 changed.add(e.getKey());
             }
         }

@@ -44,6 +44,7 @@ public final class Session {
     private final Outbox out;
     private final LongSupplier clock;
     private final SessionListener listener;
+    private final SessionJournal journal;
     private final ThrottledLog ignored = new ThrottledLog(LOG, 20, 10_000);
     private final NodeGraph graph;
     private final Heartbeats heartbeats;
@@ -59,11 +60,18 @@ public final class Session {
     }
 
     public Session(SessionSettings settings, Outbox out, LongSupplier clockMillis, SessionListener listener) {
+        this(settings, out, clockMillis, listener, SessionJournal.NONE);
+    }
+
+    /** A session whose every change of scene and state is reported to {@code journal} (the durable store). */
+    public Session(SessionSettings settings, Outbox out, LongSupplier clockMillis, SessionListener listener,
+            SessionJournal journal) {
         this.settings = settings;
         this.out = out;
         this.clock = clockMillis;
         this.listener = listener;
-        this.graph = new NodeGraph(settings.tombstoneCapacity());
+        this.journal = journal;
+        this.graph = new NodeGraph(settings.tombstoneCapacity(), journal);
         this.heartbeats = new Heartbeats(settings.pingIntervalMillis(), settings.heartbeatTimeoutMillis());
     }
 
@@ -220,6 +228,59 @@ public final class Session {
         return true;
     }
 
+    // ---------------------------------------------------------------- scene from outside (store, admin)
+
+    /**
+     * Loads the scene a store kept from an earlier run, before any client connects: the session
+     * is ACTIVE at once. The nodes are already durable, so they are not journaled again; their
+     * owners are reset to COMMON because the users of that run are gone.
+     */
+    public void restore(Collection<Node> nodes) {
+        if (!users.isEmpty() || !graph.isEmpty() || state != SessionState.WAITING) {
+            throw new IllegalStateException("a scene can only be restored into a new session");
+        }
+        graph.restore(nodes.stream().map(n -> n.owner().equals(Node.COMMON) ? n : n.withOwner(Node.COMMON)).toList());
+        if (!graph.isEmpty()) {
+            state = SessionState.ACTIVE;
+        }
+    }
+
+    /**
+     * Replaces the whole scene (an admin import; an empty list is a reset): every user is
+     * disconnected with {@code reason}, since their copy no longer matches, any upload is abandoned,
+     * and the session becomes ACTIVE with the new nodes (owners COMMON) or WAITING without any.
+     */
+    public void replaceScene(List<Node> nodes, String reason) {
+        disconnectAll(reason);
+        upload = null;
+        graph.clear();
+        for (Node node : nodes) {
+            graph.put(node.owner().equals(Node.COMMON) ? node : node.withOwner(Node.COMMON));
+        }
+        state(graph.isEmpty() ? SessionState.WAITING : SessionState.ACTIVE);
+        LOG.infof("Scene replaced (%s): %d nodes, %d bytes; session is %s", reason, graph.size(),
+                graph.totalBytes(), state);
+    }
+
+    private void disconnectAll(String reason) {
+        for (User user : List.copyOf(users.values())) {
+            out.send(user.id(), new ServerCommand.Disconnect(reason));
+            listener.userLeft(Departure.SCENE_REPLACED);
+            heartbeats.forget(user.id());
+            out.forget(user.id());
+            LOG.infof("Leave: %s (%s)", user, reason);
+        }
+        users.clear();
+        usersByName.clear();
+    }
+
+    private void state(SessionState next) {
+        if (next != state) {
+            state = next;
+            journal.stateChanged(next);
+        }
+    }
+
     // ---------------------------------------------------------------- views
 
     public SessionState state() {
@@ -317,7 +378,7 @@ public final class Session {
                     user, upload.received.size(), upload.announced.size());
             upload = null;
             graph.clear();
-            state = SessionState.WAITING;
+            state(SessionState.WAITING);
         }
         broadcastClientsState();
     }
@@ -345,7 +406,7 @@ public final class Session {
             reject(Drop.BAD_STATE, "Ignored snapshot upload from " + user + ": the session is already active");
         } else {
             upload = new Upload(user.id(), init.nodes(), clock.getAsLong());
-            state = SessionState.SRV_SYNC;
+            state(SessionState.SRV_SYNC);
             LOG.infof("Snapshot upload started by %s: %d nodes announced", user, upload.announced.size());
             // MUST: the real client sets its own state only after sending INIT.
             out.sendAfter(user.id(), UploadReply.ACCEPTED, settings.acceptedDelayMillis());
@@ -388,7 +449,7 @@ public final class Session {
         out.send(uploader.id(), UploadReply.DONE);
         if (graph.isEmpty()) {
             LOG.info("The uploaded scene is empty; session stays waiting");
-            state = SessionState.WAITING;
+            state(SessionState.WAITING);
             return;
         }
         becomeActive();
@@ -411,7 +472,7 @@ public final class Session {
 
     /** The session has a scene: lobby users get the catalog without asking (§6). */
     private void becomeActive() {
-        state = SessionState.ACTIVE;
+        state(SessionState.ACTIVE);
         for (User user : users.values()) {
             if (user.status() == User.Status.LOBBY && !isUploader(user)) {
                 startJoin(user);
@@ -603,7 +664,7 @@ public final class Session {
         if (graph.isEmpty() && state == SessionState.ACTIVE) {
             // FIX: RUNNING with an empty catalog crashes the real client.
             LOG.info("Every node was deleted: session is waiting for a new upload");
-            state = SessionState.WAITING;
+            state(SessionState.WAITING);
         }
     }
 

@@ -13,7 +13,7 @@ public interface SessionListener {
     enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, VERSION }
 
     /** Why a user left. */
-    enum Departure { KICKED, HEARTBEAT_TIMEOUT, CONNECTION_LOST, TOO_SLOW }
+    enum Departure { KICKED, HEARTBEAT_TIMEOUT, CONNECTION_LOST, TOO_SLOW, SCENE_REPLACED }
 
     /** Why a message was dropped instead of applied or delivered. */
     enum Drop { MALFORMED, UNAUTHENTICATED, NO_RIGHTS, BAD_STATE, UNKNOWN_TARGET, DELETED_NODE, UNDELIVERABLE }

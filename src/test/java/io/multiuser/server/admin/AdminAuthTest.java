@@ -78,7 +78,8 @@ class AdminAuthTest {
         Map<String, Map<String, Map<String, Object>>> paths = new java.util.HashMap<>(doc.getMap("paths"));
         paths.keySet().removeIf(path -> !path.startsWith(BASE)); // test-only resources are documented too
         assertThat(paths.keySet()).containsExactlyInAnyOrder(BASE + "/users", BASE + "/users/{name}/kick",
-                BASE + "/session", BASE + "/nodes", BASE + "/stop", BASE + "/help");
+                BASE + "/session", BASE + "/nodes", BASE + "/stop", BASE + "/help", BASE + "/session/export",
+                BASE + "/session/import", BASE + "/session/reset");
         paths.forEach((path, operations) -> operations.forEach((method, operation) -> {
             assertThat(operation.get("security")).as("%s %s", method, path)
                     .isEqualTo(List.of(Map.of("basic", List.of()), Map.of("bearer", List.of())));

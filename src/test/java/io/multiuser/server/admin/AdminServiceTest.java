@@ -26,7 +26,7 @@ class AdminServiceTest {
 
     @Test
     void noEngineIs503() {
-        AdminService admin = new AdminService(() -> null, null, Duration.ofSeconds(5));
+        AdminService admin = new AdminService(() -> null, () -> null, null, Duration.ofSeconds(5));
         AdminException e = catchThrowableOfType(AdminException.class, admin::users);
         assertThat(e.status()).isEqualTo(503);
         assertThat(e.getMessage()).isEqualTo("the session engine is not running");
@@ -36,7 +36,7 @@ class AdminServiceTest {
     void aStoppedEngineIs503() {
         ZmqEngine engine = startEngine();
         engine.close();
-        AdminService admin = new AdminService(() -> engine, null, Duration.ofSeconds(5));
+        AdminService admin = new AdminService(() -> engine, () -> null, null, Duration.ofSeconds(5));
         assertThat(catchThrowableOfType(AdminException.class, () -> admin.kick("bob", "test")).status())
                 .isEqualTo(503);
     }
@@ -54,7 +54,7 @@ class AdminServiceTest {
                 }
                 return null;
             });
-            AdminService admin = new AdminService(() -> engine, null, Duration.ofMillis(300));
+            AdminService admin = new AdminService(() -> engine, () -> null, null, Duration.ofMillis(300));
             long start = System.nanoTime();
             AdminException e = catchThrowableOfType(AdminException.class, admin::users);
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
@@ -71,7 +71,7 @@ class AdminServiceTest {
     void aRunningEngineAnswers() {
         ZmqEngine engine = startEngine();
         try {
-            AdminService admin = new AdminService(() -> engine, null, Duration.ofSeconds(5));
+            AdminService admin = new AdminService(() -> engine, () -> null, null, Duration.ofSeconds(5));
             assertThat(admin.users()).isEmpty();
             assertThat(admin.kick("nobody", "test")).isFalse();
             assertThat(admin.nodes(1, 50)).isEqualTo(new NodePage(1, 50, 0, 0, List.of()));

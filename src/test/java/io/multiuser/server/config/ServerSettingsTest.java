@@ -3,12 +3,14 @@ package io.multiuser.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -19,6 +21,7 @@ class ServerSettingsTest {
     static ServerConfig config(Map<String, String> properties, Map<String, String> legacyEnv) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withMapping(ServerConfig.class)
+                .withConverter(Duration.class, 200, new DurationConverter()) // Quarkus' "200ms" syntax
                 .withSources(new PropertiesConfigSource(properties, "test", 300))
                 .withSources(new LegacyEnvConfigSource(legacyEnv))
                 .build();

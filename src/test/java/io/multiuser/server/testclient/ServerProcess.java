@@ -21,13 +21,16 @@ public final class ServerProcess implements AutoCloseable {
 
     public final int basePort;
     public final int httpPort;
+    /** The session store's data directory: a fresh temporary one unless the caller chose it. */
+    public final Path storeDirectory;
     private final Process process;
     private final Path output;
     private final OutputStream stdin;
 
-    private ServerProcess(int basePort, int httpPort, Process process, Path output) {
+    private ServerProcess(int basePort, int httpPort, Path storeDirectory, Process process, Path output) {
         this.basePort = basePort;
         this.httpPort = httpPort;
+        this.storeDirectory = storeDirectory;
         this.process = process;
         this.output = output;
         this.stdin = process.getOutputStream();
@@ -42,7 +45,9 @@ public final class ServerProcess implements AutoCloseable {
     /**
      * Starts the jar with these program arguments and extra environment (the caller's own
      * {@code MULTIUSER_*}, {@code port}, {@code password}, {@code timeout} variables are removed),
-     * on a free HTTP port; {@code basePort} is the port the arguments or environment select.
+     * on a free HTTP port; {@code basePort} is the port the arguments or environment select. Unless
+     * a {@code -Dmultiuser.store.directory=} option names one, the store gets a fresh temporary
+     * directory: no test restores another one's scene.
      */
     public static ServerProcess launch(int basePort, List<String> args, Map<String, String> env,
             String... jvmOptions) throws IOException {
@@ -50,6 +55,13 @@ public final class ServerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Dquarkus.http.port=" + http));
         command.addAll(List.of(jvmOptions));
+        String storeOption = "-Dmultiuser.store.directory=";
+        Path store = command.stream().filter(o -> o.startsWith(storeOption)).findFirst()
+                .map(o -> Path.of(o.substring(storeOption.length()))).orElse(null);
+        if (store == null) {
+            store = Files.createTempDirectory("server-store");
+            command.add(storeOption + store);
+        }
         command.addAll(List.of("-jar", System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar")));
         command.addAll(args);
         Path output = Files.createTempFile("server", ".log");
@@ -57,7 +69,7 @@ public final class ServerProcess implements AutoCloseable {
         pb.environment().keySet().removeIf(k -> k.startsWith("MULTIUSER_") || List.of("port", "password", "timeout")
                 .contains(k));
         pb.environment().putAll(env);
-        return new ServerProcess(basePort, http, pb.start(), output);
+        return new ServerProcess(basePort, http, store, pb.start(), output);
     }
 
     private static int freeHttpPort(int base) throws IOException {
@@ -135,6 +147,12 @@ public final class ServerProcess implements AutoCloseable {
             }
         }
         return FreePorts.free(httpPort);
+    }
+
+    /** SIGKILL: no shutdown hook runs, as in a crash or an OOM kill. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     @Override

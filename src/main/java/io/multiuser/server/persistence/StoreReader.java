@@ -1,0 +1,256 @@
+package io.multiuser.server.persistence;
+
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.session.SessionState;
+
+/**
+ * Replays a session log (or an exported session) into the scene it describes. Reading stops at
+ * the first record that is incomplete, fails its checksum or cannot be parsed: everything
+ * before it is the result, and {@link Replay#damage()} says where and why it stopped.
+ */
+public final class StoreReader {
+
+    /** Longest uuid, owner or type string accepted (a garbage length must not allocate gigabytes). */
+    private static final int MAX_STRING_BYTES = 64 * 1024;
+    private static final int MAX_DEPENDENCIES = 1 << 20;
+
+    /** Where a log stopped being readable, and why. */
+    public record Damage(long offset, String reason) {
+    }
+
+    /**
+     * The scene a log describes. {@code validBytes} is the length of its readable prefix
+     * (header included): a damaged log is cut there.
+     */
+    public record Replay(LinkedHashMap<String, Node> nodes, SessionState state, long records, long validBytes,
+            Damage damage) {
+
+        public long payloadBytes() {
+            return nodes.values().stream().mapToLong(n -> n.payload().length).sum();
+        }
+    }
+
+    private StoreReader() {
+    }
+
+    /**
+     * Reads a log. A file that is not a session log, or one of another format version, is refused
+     * with {@link StoreFormatException}; a header cut short (a crash while creating the file) is
+     * damage at offset 0.
+     */
+    public static Replay read(InputStream source) throws IOException {
+        Counting in = new Counting(new BufferedInputStream(source, 1 << 16));
+        byte[] header = in.readNBytes(StoreFormat.HEADER_BYTES);
+        LinkedHashMap<String, Node> nodes = new LinkedHashMap<>();
+        if (header.length < StoreFormat.HEADER_BYTES) {
+            if (!Arrays.equals(header, Arrays.copyOf(StoreFormat.header(), header.length))) {
+                throw notALog();
+            }
+            Damage damage = header.length == 0 ? null : new Damage(0, "header cut short at " + header.length + " bytes");
+            return new Replay(nodes, SessionState.WAITING, 0, 0, damage);
+        }
+        if (!Arrays.equals(Arrays.copyOf(header, StoreFormat.MAGIC.length), StoreFormat.MAGIC)) {
+            throw notALog();
+        }
+        int version = ((header[8] & 0xff) << 24) | ((header[9] & 0xff) << 16) | ((header[10] & 0xff) << 8)
+                | (header[11] & 0xff);
+        if (version != StoreFormat.VERSION) {
+            throw new StoreFormatException("it has format version " + version + ", and this server reads version "
+                    + StoreFormat.VERSION + " only");
+        }
+        SessionState state = SessionState.WAITING;
+        long records = 0;
+        while (true) {
+            long start = in.count;
+            Record record;
+            try {
+                record = next(in);
+            } catch (EOFException e) {
+                boolean clean = in.count == start; // nothing after the last complete record
+                return new Replay(nodes, state, records, start, clean ? null : new Damage(start, "record cut short"));
+            } catch (BadRecord e) {
+                return new Replay(nodes, state, records, start, new Damage(start, e.getMessage()));
+            }
+            state = apply(record, nodes, state);
+            records++;
+        }
+    }
+
+    private static StoreFormatException notALog() {
+        return new StoreFormatException("it is not a multi-user-server session log (no MUSRVLOG header)");
+    }
+
+    /** One decoded record. */
+    private record Record(byte type, Node node, String uuid, String owner, SessionState state) {
+    }
+
+    private static final class BadRecord extends Exception {
+        BadRecord(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static Record next(Counting raw) throws IOException, BadRecord {
+        DataInputStream in = new DataInputStream(raw);
+        int length = in.readInt();
+        int crc = in.readInt();
+        if (length < 1) {
+            throw new BadRecord("record length " + length + " is impossible");
+        }
+        byte[] body = readExactly(in, length);
+        CRC32C check = new CRC32C();
+        check.update(body);
+        if ((int) check.getValue() != crc) {
+            throw new BadRecord("checksum mismatch");
+        }
+        return parse(body);
+    }
+
+    /** Reads {@code length} bytes, allocating as they arrive: a garbage length cannot exhaust the heap. */
+    private static byte[] readExactly(InputStream in, int length) throws IOException {
+        byte[] bytes = in.readNBytes(length);
+        if (bytes.length < length) {
+            throw new EOFException();
+        }
+        return bytes;
+    }
+
+    private static Record parse(byte[] body) throws BadRecord {
+        Fields f = new Fields(body);
+        byte type = f.u8();
+        Record record = switch (type) {
+            case StoreFormat.PUT -> {
+                String uuid = f.string();
+                String owner = f.string();
+                String nodeType = f.string();
+                int count = f.count(MAX_DEPENDENCIES, "dependency count");
+                List<String> dependencies = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    dependencies.add(f.string());
+                }
+                int size = f.count(Integer.MAX_VALUE, "payload length");
+                byte[] payload = f.bytes(size);
+                yield new Record(type, new Node(uuid, owner, nodeType, dependencies, payload), uuid, owner, null);
+            }
+            case StoreFormat.OWNER -> {
+                String uuid = f.string();
+                yield new Record(type, null, uuid, f.string(), null);
+            }
+            case StoreFormat.DELETE -> new Record(type, null, f.string(), null, null);
+            case StoreFormat.CLEAR -> new Record(type, null, null, null, null);
+            case StoreFormat.STATE -> {
+                int code = f.u8();
+                if (code > 2) {
+                    throw new BadRecord("unknown session state code " + code);
+                }
+                yield new Record(type, null, null, null, StoreFormat.stateOf(code));
+            }
+            default -> throw new BadRecord("unknown record type " + type);
+        };
+        if (f.position != body.length) {
+            throw new BadRecord((body.length - f.position) + " unexpected bytes at the end of a record");
+        }
+        return record;
+    }
+
+    private static SessionState apply(Record r, LinkedHashMap<String, Node> nodes, SessionState state) {
+        switch (r.type()) {
+            case StoreFormat.PUT -> nodes.put(r.uuid(), r.node());
+            case StoreFormat.OWNER -> nodes.computeIfPresent(r.uuid(), (uuid, node) -> node.withOwner(r.owner()));
+            case StoreFormat.DELETE -> nodes.remove(r.uuid());
+            case StoreFormat.CLEAR -> nodes.clear();
+            case StoreFormat.STATE -> {
+                return r.state();
+            }
+            default -> throw new IllegalStateException("unreachable");
+        }
+        return state;
+    }
+
+    /** Bounds-checked reads from a record body. */
+    private static final class Fields {
+        private final byte[] body;
+        private int position;
+
+        Fields(byte[] body) {
+            this.body = body;
+        }
+
+        byte u8() throws BadRecord {
+            need(1);
+            return body[position++];
+        }
+
+        int count(int max, String what) throws BadRecord {
+            need(4);
+            int n = ((body[position] & 0xff) << 24) | ((body[position + 1] & 0xff) << 16)
+                    | ((body[position + 2] & 0xff) << 8) | (body[position + 3] & 0xff);
+            position += 4;
+            if (n < 0 || n > max) {
+                throw new BadRecord(what + " " + n + " is out of range");
+            }
+            return n;
+        }
+
+        String string() throws BadRecord {
+            int n = count(MAX_STRING_BYTES, "string length");
+            need(n);
+            String s = new String(body, position, n, StandardCharsets.UTF_8);
+            position += n;
+            return s;
+        }
+
+        byte[] bytes(int n) throws BadRecord {
+            need(n);
+            byte[] copy = Arrays.copyOfRange(body, position, position + n);
+            position += n;
+            return copy;
+        }
+
+        private void need(int n) throws BadRecord {
+            if (n > body.length - position) {
+                throw new BadRecord("record body ends inside a field");
+            }
+        }
+    }
+
+    /** Counts the bytes read, for the offsets of damage. */
+    private static final class Counting extends InputStream {
+        private final InputStream in;
+        long count;
+
+        Counting(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = in.read(buffer, offset, length);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+    }
+}
