@@ -28,4 +28,10 @@ public final class FreshSession {
         }
         server.onStart(null);
     }
+
+    /** Stops and starts the engine and the store, as a dev-mode reload: the store restores the scene. */
+    public static void restartKeepingScene(SessionServer server) {
+        server.onStop(null);
+        server.onStart(null);
+    }
 }

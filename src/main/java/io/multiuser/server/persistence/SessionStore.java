@@ -76,6 +76,8 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
     private Thread writer;
 
     private volatile StoreStats stats;
+    /** Changes the writer has taken and not yet made durable. */
+    private volatile int writing;
 
     private SessionStore(StoreSettings settings, StoreListener listener, FileChannel lockChannel, FileLock lock,
             List<Node> restored, SessionState state) {
@@ -231,8 +233,19 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         return restored;
     }
 
+    /** The last write's figures, with the changes not yet durable counted now. */
     public StoreStats stats() {
-        return stats;
+        StoreStats s = stats;
+        return new StoreStats(s.fileBytes(), s.liveBytes(), s.lastFlushEpochMillis(), pending(), s.lastError());
+    }
+
+    private int pending() {
+        pendingLock.lock();
+        try {
+            return pendingCount + writing;
+        } finally {
+            pendingLock.unlock();
+        }
     }
 
     public Path directory() {
@@ -255,7 +268,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
             Thread.currentThread().interrupt();
             LOG.warn("Interrupted while writing the last changes to the session log");
         }
-        StoreStats last = stats;
+        StoreStats last = stats();
         closeQuietly(channel);
         try {
             lock.release();
@@ -345,6 +358,11 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
             batch.add(run);
         }
         Change before = run.get(change.uuid());
+        if (before != null && before.kind() == StoreFormat.DELETE && change.kind() != StoreFormat.DELETE) {
+            run = new LinkedHashMap<>(); // a node created again after a delete goes last, as in the session
+            batch.add(run);
+            before = null;
+        }
         if (change.kind() == StoreFormat.OWNER && before != null && before.kind() == StoreFormat.PUT) {
             change = new Change(change.node(), change.uuid(), StoreFormat.PUT); // the pending PUT carries the owner
         }
@@ -390,6 +408,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 last = closing;
                 batch = pending;
                 count = pendingCount;
+                writing = count;
                 pending = new ArrayList<>();
                 pendingCount = 0;
             } catch (InterruptedException e) {
@@ -422,6 +441,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
             failed(e);
             return false;
         }
+        writing = 0;
         long nanos = System.nanoTime() - started;
         publishStats(null, System.currentTimeMillis());
         listener.flushed(nanos, goodSize);
@@ -438,6 +458,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 firstPendingNanos = System.nanoTime();
             }
             pendingCount += count;
+            writing = 0;
         } finally {
             pendingLock.unlock();
         }
@@ -449,7 +470,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         if (now - lastErrorLogMillis >= ERROR_LOG_EVERY_MILLIS) {
             lastErrorLogMillis = now;
             LOG.errorf("Cannot write the session log %s: %s. The session goes on in memory with %d changes not yet"
-                    + " on disk; retrying every %d ms", logPath, e, stats.pendingChanges(),
+                    + " on disk; retrying every %d ms", logPath, e, pending(),
                     Math.max(settings.flushIntervalMillis(), 100));
         }
         sleepQuietly(Math.max(settings.flushIntervalMillis(), 100));
@@ -604,6 +625,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
             }
             batch = pending;
             count = pendingCount;
+            writing = count;
             pending = new ArrayList<>();
             pendingCount = 0;
         } finally {
@@ -643,14 +665,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
     // ---------------------------------------------------------------- helpers
 
     private void publishStats(String error, long lastFlushEpochMillis) {
-        int waiting;
-        pendingLock.lock();
-        try {
-            waiting = pendingCount;
-        } finally {
-            pendingLock.unlock();
-        }
-        stats = new StoreStats(goodSize, liveBytes, lastFlushEpochMillis, waiting, error);
+        stats = new StoreStats(goodSize, liveBytes, lastFlushEpochMillis, 0, error); // pending: counted on read
     }
 
     private static void syncDirectory(Path dir) {

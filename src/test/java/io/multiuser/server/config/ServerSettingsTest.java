@@ -69,6 +69,22 @@ class ServerSettingsTest {
     }
 
     @Test
+    void theStoreIsOnByDefaultInALocalDirectoryAndItsSettingsAreChecked() {
+        ServerSettings defaults = settings();
+        assertThat(defaults.store()).hasValueSatisfying(store -> {
+            assertThat(store.directory()).isEqualTo(java.nio.file.Path.of("data"));
+            assertThat(store.flushIntervalMillis()).isEqualTo(200);
+        });
+        assertThat(settings("multiuser.store.enabled", "false").store()).isEmpty();
+        assertThat(settings("multiuser.store.flush-interval", "1s").store().orElseThrow().flushIntervalMillis())
+                .isEqualTo(1000);
+        assertThatThrownBy(() -> settings("multiuser.store.flush-interval", "5m"))
+                .hasMessageContaining("multiuser.store.flush-interval=PT5M must be between 0 and 60 s");
+        assertThatThrownBy(() -> settings("multiuser.store.directory", " "))
+                .hasMessageContaining("multiuser.store.directory is empty");
+    }
+
+    @Test
     void everyProblemIsReportedInOneMessage() {
         assertThatThrownBy(() -> settings("multiuser.port", "99999", "multiuser.timeout", "-1",
                 "multiuser.engine.io-threads", "0"))

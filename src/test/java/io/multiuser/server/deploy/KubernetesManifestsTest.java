@@ -202,6 +202,9 @@ class KubernetesManifestsTest {
         assertThat(server(objects).getResources().getLimits()).containsKey("memory");
         var mounts = server(objects).getVolumeMounts();
         assertThat(mounts).extracting(m -> m.getMountPath()).contains("/var/lib/multi-user-server", "/tmp");
+        // The session store writes where the volume is mounted, not into the container's own layer.
+        assertThat(one(objects, ConfigMap.class, "multi-user-server-config").getData())
+                .containsEntry("MULTIUSER_STORE_DIRECTORY", "/var/lib/multi-user-server");
         var claim = deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
                 .filter(v -> v.getPersistentVolumeClaim() != null).findFirst().orElseThrow();
         one(objects, io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class,

@@ -397,4 +397,83 @@ class SessionTest {
         assertThat(out.commandsTo(bob, ServerCommand.Deleted.class)).containsExactly(
                 new ServerCommand.Deleted("client", "a")); // held back until DONE
     }
+
+    /** Journals every call as a line, as the store would see them. */
+    static final class RecordingJournal implements SessionJournal {
+        final List<String> calls = new java.util.ArrayList<>();
+
+        @Override
+        public void put(Node node) {
+            calls.add("put " + node.uuid() + " " + node.owner() + " " + node.payload().length);
+        }
+
+        @Override
+        public void ownerChanged(Node node) {
+            calls.add("owner " + node.uuid() + " " + node.owner());
+        }
+
+        @Override
+        public void deleted(String uuid) {
+            calls.add("delete " + uuid);
+        }
+
+        @Override
+        public void cleared() {
+            calls.add("clear");
+        }
+
+        @Override
+        public void stateChanged(SessionState state) {
+            calls.add("state " + state);
+        }
+    }
+
+    @Test
+    void everyChangeOfSceneAndStateIsJournaledAndAnOwnerChangeCarriesNoPayload() {
+        RecordingJournal journal = new RecordingJournal();
+        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3), out, clock::get,
+                SessionListener.NONE, journal);
+        ClientId admin = hostWith(node("a", "COMMON", 1, 2), node("b", "COMMON", 3));
+        ClientId bob = joined("bob");
+        session.onCommand(bob, "bob", new ClientCommand.ChangeRights("a", "bob"), "test");
+        session.onDatablock(new Datablock(bob, node("a", "bob", 9, 9, 9)));
+        session.kick("bob", "test");
+        cmd(admin, new ClientCommand.Delete("b"));
+        cmd(admin, new ClientCommand.Delete("a"));
+
+        assertThat(journal.calls).containsExactly("state SRV_SYNC", "put a COMMON 2", "put b COMMON 1",
+                "state ACTIVE", "owner a bob", "put a bob 3", "owner a COMMON", "delete b", "delete a",
+                "state WAITING");
+    }
+
+    @Test
+    void aRestoredSceneIsActiveAtOnceWithOwnersCommonAndIsNotJournaledAgain() {
+        RecordingJournal journal = new RecordingJournal();
+        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3), out, clock::get,
+                SessionListener.NONE, journal);
+        session.restore(List.of(node("a", "alice", 1), node("b", "COMMON", 2)));
+
+        assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
+        assertThat(session.graph().nodes()).extracting(Node::owner).containsOnly(Node.COMMON);
+        assertThat(journal.calls).isEmpty();
+        assertThat(login("late", false)).isNotNull();
+        assertThat(out.commandsTo(session.user("late").orElseThrow().id())).contains(AuthReply.RUNNING);
+    }
+
+    @Test
+    void replacingTheSceneDisconnectsEveryUserWithTheReason() {
+        hostWith(node("a", "COMMON", 1));
+        ClientId bob = joined("bob");
+        session.replaceScene(List.of(node("x", "zed", 5), node("y", "COMMON", 6)), "session replaced by test");
+
+        assertThat(out.commandsTo(bob)).contains(new ServerCommand.Disconnect("session replaced by test"));
+        assertThat(session.users()).isEmpty();
+        assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
+        assertThat(session.graph().uuids()).containsExactly("x", "y");
+        assertThat(session.graph().get("x").owner()).isEqualTo(Node.COMMON);
+
+        session.replaceScene(List.of(), "reset by test");
+        assertThat(session.state()).isEqualTo(SessionState.WAITING);
+        assertThat(session.graph().isEmpty()).isTrue();
+    }
 }
