@@ -109,28 +109,27 @@ public final class StoreReader {
         if (length < 1) {
             throw new BadRecord("record length " + length + " is impossible");
         }
-        byte[] body = readExactly(in, length);
-        CRC32C check = new CRC32C();
-        check.update(body);
-        if ((int) check.getValue() != crc) {
+        // Fields straight from the stream with the checksum running: a payload is read once, into its own array.
+        Fields body = new Fields(in, length);
+        Record record;
+        try {
+            record = parse(body);
+            if (body.remaining != 0) {
+                throw new BadRecord(body.remaining + " unexpected bytes at the end of a record");
+            }
+        } catch (BadRecord e) {
+            body.skipRest();
+            throw body.crc() != crc ? new BadRecord("checksum mismatch") : e; // a damaged record says so first
+        }
+        if (body.crc() != crc) {
             throw new BadRecord("checksum mismatch");
         }
-        return parse(body);
+        return record;
     }
 
-    /** Reads {@code length} bytes, allocating as they arrive: a garbage length cannot exhaust the heap. */
-    private static byte[] readExactly(InputStream in, int length) throws IOException {
-        byte[] bytes = in.readNBytes(length);
-        if (bytes.length < length) {
-            throw new EOFException();
-        }
-        return bytes;
-    }
-
-    private static Record parse(byte[] body) throws BadRecord {
-        Fields f = new Fields(body);
+    private static Record parse(Fields f) throws IOException, BadRecord {
         byte type = f.u8();
-        Record record = switch (type) {
+        return switch (type) {
             case StoreFormat.PUT -> {
                 String uuid = f.string();
                 String owner = f.string();
@@ -159,10 +158,6 @@ public final class StoreReader {
             }
             default -> throw new BadRecord("unknown record type " + type);
         };
-        if (f.position != body.length) {
-            throw new BadRecord((body.length - f.position) + " unexpected bytes at the end of a record");
-        }
-        return record;
     }
 
     private static SessionState apply(Record r, LinkedHashMap<String, Node> nodes, SessionState state) {
@@ -179,50 +174,74 @@ public final class StoreReader {
         return state;
     }
 
-    /** Bounds-checked reads from a record body. */
+    /** Bounds-checked reads of one record's body from the stream, feeding its checksum. */
     private static final class Fields {
-        private final byte[] body;
-        private int position;
+        /** Larger arrays are allocated as their bytes arrive: a garbage length cannot exhaust the heap. */
+        private static final int EAGER_ALLOCATION_MAX = 64 << 20;
+        private final DataInputStream in;
+        private final CRC32C check = new CRC32C();
+        private int remaining;
 
-        Fields(byte[] body) {
-            this.body = body;
+        Fields(DataInputStream in, int length) {
+            this.in = in;
+            this.remaining = length;
         }
 
-        byte u8() throws BadRecord {
-            need(1);
-            return body[position++];
+        byte u8() throws IOException, BadRecord {
+            return read(1)[0];
         }
 
-        int count(int max, String what) throws BadRecord {
-            need(4);
-            int n = ((body[position] & 0xff) << 24) | ((body[position + 1] & 0xff) << 16)
-                    | ((body[position + 2] & 0xff) << 8) | (body[position + 3] & 0xff);
-            position += 4;
+        int count(int max, String what) throws IOException, BadRecord {
+            byte[] b = read(4);
+            int n = ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
             if (n < 0 || n > max) {
                 throw new BadRecord(what + " " + n + " is out of range");
             }
             return n;
         }
 
-        String string() throws BadRecord {
-            int n = count(MAX_STRING_BYTES, "string length");
-            need(n);
-            String s = new String(body, position, n, StandardCharsets.UTF_8);
-            position += n;
-            return s;
+        String string() throws IOException, BadRecord {
+            return new String(read(count(MAX_STRING_BYTES, "string length")), StandardCharsets.UTF_8);
         }
 
-        byte[] bytes(int n) throws BadRecord {
-            need(n);
-            byte[] copy = Arrays.copyOfRange(body, position, position + n);
-            position += n;
-            return copy;
+        byte[] bytes(int n) throws IOException, BadRecord {
+            return read(n);
         }
 
-        private void need(int n) throws BadRecord {
-            if (n > body.length - position) {
+        private byte[] read(int n) throws IOException, BadRecord {
+            if (n > remaining) {
                 throw new BadRecord("record body ends inside a field");
             }
+            byte[] bytes;
+            if (n <= EAGER_ALLOCATION_MAX) {
+                bytes = new byte[n];
+                in.readFully(bytes);
+            } else {
+                bytes = in.readNBytes(n);
+                if (bytes.length < n) {
+                    throw new EOFException();
+                }
+            }
+            check.update(bytes);
+            remaining -= n;
+            return bytes;
+        }
+
+        /** Reads what is left of the body (for the checksum of a record that did not parse). */
+        void skipRest() throws IOException {
+            byte[] buffer = new byte[8192];
+            while (remaining > 0) {
+                int n = in.read(buffer, 0, Math.min(buffer.length, remaining));
+                if (n < 0) {
+                    throw new EOFException();
+                }
+                check.update(buffer, 0, n);
+                remaining -= n;
+            }
+        }
+
+        int crc() {
+            return (int) check.getValue();
         }
     }
 
