@@ -46,7 +46,8 @@ class DashboardTest {
         }
         assertThat(used).as("metrics the dashboard queries").contains("multiuser_users",
                 "multiuser_heartbeat_rtt_seconds_bucket", "multiuser_snapshot_duration_seconds_count",
-                "multiuser_messages_dropped_total", "multiuser_datablocks_forwarded_bytes_total");
+                "multiuser_messages_dropped_total", "multiuser_datablocks_forwarded_bytes_total",
+                "multiuser_store_write_seconds_bucket", "multiuser_store_last_flush_seconds");
         assertThat(Scrape.now().names()).containsAll(used);
     }
 
