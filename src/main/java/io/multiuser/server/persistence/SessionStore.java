@@ -425,7 +425,11 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 continue;
             }
             if (written && needsCompaction()) {
-                compact();
+                try {
+                    compact();
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "Compaction of %s failed; the log stays as it is", logPath);
+                }
             }
         }
     }
@@ -436,7 +440,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         try {
             writeBatch(batch);
             sync();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // a bug must not kill the writer and lose the changes either
             requeue(batch, count);
             failed(e);
             return false;
@@ -464,7 +468,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         }
     }
 
-    private void failed(IOException e) {
+    private void failed(Exception e) {
         publishStats(e.toString(), stats.lastFlushEpochMillis());
         long now = System.currentTimeMillis();
         if (now - lastErrorLogMillis >= ERROR_LOG_EVERY_MILLIS) {
