@@ -145,7 +145,8 @@ public class AdminResource {
             + " a damaged one changes nothing. Refused while users are connected, unless force=true, which"
             + " disconnects them (their copy would no longer match).")
     @APIResponse(responseCode = "200", description = "Imported")
-    @APIResponse(responseCode = "400", description = "Not an export file, a damaged one, or an upload cut short",
+    @APIResponse(responseCode = "400", description = "Not an export file, a damaged, empty or truncated one (also"
+            + " when cut between two records), or an upload cut short",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
     @APIResponse(responseCode = "409", description = "Users are connected and force is not set",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))

@@ -115,6 +115,16 @@ public class AdminService {
             throw AdminException.badRequest("the file is damaged at byte " + replay.damage().offset() + " ("
                     + replay.damage().reason() + "); nothing imported");
         }
+        if (replay.records() == 0) {
+            // Without this, an empty body (a failed download, a wrong path in curl) would reset the session.
+            throw AdminException.badRequest("the file holds no records (" + (replay.validBytes() == 0 ? "it is empty"
+                    : "a header and nothing else") + "); nothing imported. To empty the session, use session/reset");
+        }
+        if (!replay.stateRecorded()) {
+            // Every export ends with a state record; a file cut between two records passes every checksum.
+            throw AdminException.badRequest("the file ends after " + replay.records() + " records without the session"
+                    + " state record an export ends with: it was cut short; nothing imported");
+        }
         if (replay.state() == SessionState.SRV_SYNC) {
             throw AdminException.badRequest("the file holds a half-done upload; nothing imported");
         }

@@ -155,7 +155,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 cutDamagedTail(log, replay);
             }
         } else {
-            replay = new StoreReader.Replay(new LinkedHashMap<>(), SessionState.WAITING, 0, 0, null);
+            replay = new StoreReader.Replay(new LinkedHashMap<>(), SessionState.WAITING, 0, 0, null, false);
         }
 
         List<Node> nodes = new ArrayList<>(replay.nodes().size());

@@ -32,10 +32,12 @@ public final class StoreReader {
 
     /**
      * The scene a log describes. {@code validBytes} is the length of its readable prefix
-     * (header included): a damaged log is cut there.
+     * (header included): a damaged log is cut there. {@code stateRecorded} says whether a state
+     * record was read: an export ends with its only one, so an export cut between two records
+     * (which no checksum can see) is one without.
      */
     public record Replay(LinkedHashMap<String, Node> nodes, SessionState state, long records, long validBytes,
-            Damage damage) {
+            Damage damage, boolean stateRecorded) {
 
         public long payloadBytes() {
             return nodes.values().stream().mapToLong(n -> n.payload().length).sum();
@@ -59,7 +61,7 @@ public final class StoreReader {
                 throw notALog();
             }
             Damage damage = header.length == 0 ? null : new Damage(0, "header cut short at " + header.length + " bytes");
-            return new Replay(nodes, SessionState.WAITING, 0, 0, damage);
+            return new Replay(nodes, SessionState.WAITING, 0, 0, damage, false);
         }
         if (!Arrays.equals(Arrays.copyOf(header, StoreFormat.MAGIC.length), StoreFormat.MAGIC)) {
             throw notALog();
@@ -71,6 +73,7 @@ public final class StoreReader {
                     + StoreFormat.VERSION + " only");
         }
         SessionState state = SessionState.WAITING;
+        boolean stateRecorded = false;
         long records = 0;
         while (true) {
             long start = in.count;
@@ -79,11 +82,13 @@ public final class StoreReader {
                 record = next(in);
             } catch (EOFException e) {
                 boolean clean = in.count == start; // nothing after the last complete record
-                return new Replay(nodes, state, records, start, clean ? null : new Damage(start, "record cut short"));
+                return new Replay(nodes, state, records, start, clean ? null : new Damage(start, "record cut short"),
+                        stateRecorded);
             } catch (BadRecord e) {
-                return new Replay(nodes, state, records, start, new Damage(start, e.getMessage()));
+                return new Replay(nodes, state, records, start, new Damage(start, e.getMessage()), stateRecorded);
             }
             state = apply(record, nodes, state);
+            stateRecorded |= record.type() == StoreFormat.STATE;
             records++;
         }
     }

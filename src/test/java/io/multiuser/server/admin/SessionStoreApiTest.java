@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import io.multiuser.server.FreshSession;
 import io.multiuser.server.SessionServer;
+import io.multiuser.server.persistence.StoreFormat;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.TestClient;
@@ -130,6 +131,25 @@ class SessionStoreApiTest {
         importFile("PK\u0003\u0004 a zip".getBytes(), false).statusCode(400)
                 .body("message", containsString("not a session export"));
         assertThat(uuids()).isEqualTo(SCENE.subList(0, 8).stream().map(Node::uuid).toList());
+    }
+
+    @Test
+    void aFileCutBetweenRecordsOrEmptyIsRefusedAndChangesNothing() {
+        host(SCENE.subList(0, 8));
+        byte[] exported = export();
+        // Without its last record (the state record) every record left is whole: no checksum can tell.
+        int stateRecord = StoreFormat.RECORD_OVERHEAD + 2;
+        byte[] withoutEnd = Arrays.copyOf(exported, exported.length - stateRecord);
+        byte[] firstNodesOnly = Arrays.copyOf(exported, exported.length - stateRecord
+                - (int) StoreFormat.putSize(SCENE.get(7)) - (int) StoreFormat.putSize(SCENE.get(6)));
+        for (byte[] cut : List.of(withoutEnd, firstNodesOnly)) {
+            importFile(cut, true).statusCode(400).body("message", containsString("cut short"))
+                    .body("message", containsString("nothing imported"));
+        }
+        importFile(StoreFormat.header(), true).statusCode(400).body("message", containsString("no records"));
+        importFile(new byte[0], true).statusCode(400).body("message", containsString("it is empty"));
+        assertThat(uuids()).isEqualTo(SCENE.subList(0, 8).stream().map(Node::uuid).toList());
+        importFile(exported, false).statusCode(200).body("nodes", equalTo(8)); // the whole file still imports
     }
 
     @Test

@@ -167,7 +167,12 @@ class ExportImportIT {
         flipped[starts.get(starts.size() / 2) + 40] ^= 0x10; // inside a node's record
         return Map.of(
                 "cut inside a record", Arrays.copyOf(file, (starts.get(3) + starts.get(4)) / 2),
-                "one bit flipped", flipped);
+                "one bit flipped", flipped,
+                // Cuts between records: every record left is whole, only the end is missing.
+                "cut before its last record", Arrays.copyOf(file, starts.get(starts.size() - 1)),
+                "cut after half the nodes", Arrays.copyOf(file, starts.get(starts.size() / 2)),
+                "the header only", StoreFormat.header(),
+                "an empty body", new byte[0]);
     }
 
     /** Offsets where the records of a log or export start ([int length][int crc][body]). */
