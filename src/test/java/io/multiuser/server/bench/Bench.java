@@ -65,6 +65,9 @@ public final class Bench {
         List<FanOut.Result> fanOut = fanOut();
         List<Map<String, Object>> joins = joins();
         Map<String, Object> memory = memory();
+        Map<String, Object> store = RestoreBench.run(quick);
+        json.put("session_store", store);
+        md.append(RestoreBench.markdown(store));
         Map<String, Object> startup = stats(startupSeconds);
         json.put("startup_seconds", startup);
         md.append("\n## Start-up (process start → /q/health/ready 200)\n\n");
