@@ -7,8 +7,10 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
@@ -62,6 +64,7 @@ final class FanOut {
         long[] latencies = new long[1024];
         int n;
         long lastNanos;
+        long expected = Long.MAX_VALUE;
 
         Tally(int senders, int count) {
             seen = new BitSet[senders];
@@ -70,7 +73,8 @@ final class FanOut {
             }
         }
 
-        void record(byte[] payload, long now) {
+        /** Called by the receiving client's own thread; the run's thread waits in {@link #await}. */
+        synchronized void record(byte[] payload, long now) {
             ByteBuffer b = ByteBuffer.wrap(payload);
             long sent = b.getLong();
             int sender = b.getInt();
@@ -86,6 +90,25 @@ final class FanOut {
             }
             latencies[n++] = now - sent;
             lastNanos = now;
+            if (delivered == expected) {
+                notifyAll();
+            }
+        }
+
+        /** Until {@code expected} deliveries, the run cap, or 3 s of silence after the senders finished. */
+        synchronized void await(AtomicLong sendersDone, int senders, long start) throws InterruptedException {
+            long idleSince = System.nanoTime();
+            long seen = delivered;
+            while (delivered < expected && System.nanoTime() - start < RUN_CAP_NANOS) {
+                wait(100);
+                long now = System.nanoTime();
+                if (delivered != seen) {
+                    seen = delivered;
+                    idleSince = now;
+                } else if (sendersDone.get() == senders && now - idleSince > IDLE_NANOS) {
+                    return;
+                }
+            }
         }
 
         long unique() {
@@ -104,7 +127,7 @@ final class FanOut {
      * uploaded scene: sender i edits nodes[i]. Receivers are the clients that do not send (one
      * sender) or all clients (all send: each gets everybody's updates but its own).
      */
-    static Result viaServer(Case c, int basePort, List<Node> nodes, int run) throws Exception {
+    static Result viaServer(Case c, int basePort, List<Node> nodes, int run, Consumer<String> kick) throws Exception {
         int senders = c.allSend() ? c.clients() : 1;
         int total = c.allSend() ? c.clients() : c.clients() + 1;
         List<TestClient> clients = new ArrayList<>();
@@ -129,8 +152,10 @@ final class FanOut {
                 Tally t = tallies[r] = new Tally(senders, c.count());
                 TestClient client = receiving.get(r);
                 int own = c.allSend() ? r : -1;
-                long expected = (long) c.count() * (own >= 0 ? senders - 1 : senders);
-                threads.add(thread(() -> receive(client, t, expected, sendersDone, senders, start)));
+                t.expected = (long) c.count() * (own >= 0 ? senders - 1 : senders);
+                // recorded on the client's receiving thread, the moment the datablock is read
+                client.onBlock(b -> t.record(b.payload(), System.nanoTime()));
+                threads.add(thread(() -> awaitQuietly(t, sendersDone, senders, start)));
             }
             CountDownLatch go = new CountDownLatch(1);
             List<Thread> sendThreads = new ArrayList<>();
@@ -140,7 +165,7 @@ final class FanOut {
                 int index = s;
                 sendThreads.add(thread(() -> {
                     await(go);
-                    pace(c, i -> client.push(new Node(node.uuid(), node.owner(), node.type(), List.of(),
+                    pace(c, index, i -> client.push(new Node(node.uuid(), node.owner(), node.type(), List.of(),
                             payload(c.size(), index, i))));
                     sendersDone.incrementAndGet();
                 }));
@@ -151,36 +176,38 @@ final class FanOut {
             joinAll(threads);
             return summarize(c, "server", tallies, senders, first);
         } finally {
+            // Kicked before they leave: the next run must not pay for this run's clients, which the
+            // server would otherwise keep (and queue for) until their heartbeat times out.
+            for (TestClient client : clients) {
+                kick.accept(client.name);
+            }
             for (TestClient client : clients) {
                 client.close();
             }
         }
     }
 
-    private static void receive(TestClient client, Tally t, long expected, AtomicLong sendersDone, int senders,
-            long start) {
-        long idleSince = System.nanoTime();
+    private static void awaitQuietly(Tally t, AtomicLong sendersDone, int senders, long start) {
         try {
-            while (t.delivered < expected && System.nanoTime() - start < RUN_CAP_NANOS) {
-                TestClient.Block b = client.pollBlock(java.time.Duration.ofMillis(100));
-                long now = System.nanoTime();
-                if (b == null) {
-                    if (sendersDone.get() == senders && now - idleSince > IDLE_NANOS) {
-                        return;
-                    }
-                    continue;
-                }
-                idleSince = now;
-                t.record(b.payload(), now);
-            }
+            t.await(sendersDone, senders, start);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    // ---------------------------------------------------------------- raw JeroMQ ceiling
+    // ---------------------------------------------------------------- raw JeroMQ
 
-    /** One ROUTER (own context, as the server) sends each update to N DEALERs (own contexts, as clients). */
+    private static final byte[] SERVER_PUSH = "SERVER_PUSH".getBytes();
+    private static final byte[] RAW_UUID = "00000000-0000-0000-0000-000000000000".getBytes();
+    private static final byte[] RAW_OWNER = Node.COMMON.getBytes();
+    private static final byte[] RAW_TYPE = "SynthNode".getBytes();
+    private static final byte[] ONE_CHUNK = io.multiuser.server.wire.Pickles.dumps(1); // as the server sends it
+    private static final byte[] NO_DEPENDENCIES = io.multiuser.server.wire.Pickles.dumps(null);
+
+    /**
+     * The ceiling: one ROUTER (own context, as the server) sends each update, as the server's
+     * 6-frame header + chunk pair, straight to N DEALERs (own contexts, as clients). No inbound hop.
+     */
     static Result raw(Case c, int run) throws Exception {
         if (c.allSend()) {
             throw new IllegalArgumentException("the raw ceiling is one sender only");
@@ -190,7 +217,6 @@ final class FanOut {
             router.setRouterMandatory(true);
             router.setLinger(0);
             router.bind("tcp://127.0.0.1:*");
-            String endpoint = router.getLastEndpoint();
             int n = c.clients();
             Tally[] tallies = new Tally[n];
             List<ZContext> contexts = new ArrayList<>();
@@ -198,67 +224,29 @@ final class FanOut {
             CountDownLatch connected = new CountDownLatch(n);
             long start = System.nanoTime();
             AtomicLong sendersDone = new AtomicLong();
+            List<byte[]> ids = new ArrayList<>();
             for (int r = 0; r < n; r++) {
                 ZContext ctx = new ZContext(1);
                 contexts.add(ctx);
                 Tally t = tallies[r] = new Tally(1, c.count());
                 byte[] id = ("raw" + run + "-" + r).getBytes();
-                threads.add(thread(() -> {
-                    ZMQ.Socket dealer = ctx.createSocket(SocketType.DEALER);
-                    dealer.setIdentity(id);
-                    dealer.setLinger(0);
-                    dealer.setReceiveTimeOut(100);
-                    dealer.connect(endpoint);
-                    dealer.send("hello");
-                    connected.countDown();
-                    long idleSince = System.nanoTime();
-                    while (t.delivered < c.count() && System.nanoTime() - start < RUN_CAP_NANOS) {
-                        byte[] first = dealer.recv();
-                        long now = System.nanoTime();
-                        if (first == null) {
-                            if (sendersDone.get() == 1 && now - idleSince > IDLE_NANOS) {
-                                break;
-                            }
-                            continue;
-                        }
-                        while (dealer.hasReceiveMore()) {
-                            dealer.recv(); // rest of the 6-frame header
-                        }
-                        byte[] chunk = dealer.recv(); // the chunk message follows the header
-                        while (chunk == null && System.nanoTime() - start < RUN_CAP_NANOS) {
-                            chunk = dealer.recv();
-                        }
-                        if (chunk == null) {
-                            break;
-                        }
-                        idleSince = now;
-                        t.record(chunk, System.nanoTime());
-                    }
-                    dealer.close();
-                }));
+                ids.add(id);
+                threads.add(thread(() -> rawReceiver(ctx, router.getLastEndpoint(), id, t, c.count(), connected,
+                        sendersDone, 1, start)));
             }
             connected.await();
-            List<byte[]> ids = new ArrayList<>();
-            for (int r = 0; r < n; r++) {
-                router.recv(); // identity of a connected DEALER (any order; all are known)
-                router.recv(); // hello
-                ids.add(("raw" + run + "-" + r).getBytes());
-            }
-            byte[] uuid = "00000000-0000-0000-0000-000000000000".getBytes();
-            byte[] owner = Node.COMMON.getBytes();
-            byte[] type = "SynthNode".getBytes();
-            byte[] one = {(byte) 0x80, 4, 'K', 1, '.'};
-            byte[] none = {(byte) 0x80, 4, 'N', '.'};
+            awaitHellos(router, n);
             long first = System.nanoTime();
-            pace(c, i -> {
+            pace(c, 0, i -> {
                 byte[] p = payload(c.size(), 0, i);
                 for (byte[] id : ids) {
                     router.sendMore(id);
-                    router.sendMore(uuid);
-                    router.sendMore(owner);
-                    router.sendMore(type);
-                    router.sendMore(one);
-                    router.send(none);
+                    router.sendMore(SERVER_PUSH);
+                    router.sendMore(RAW_UUID);
+                    router.sendMore(RAW_OWNER);
+                    router.sendMore(RAW_TYPE);
+                    router.sendMore(ONE_CHUNK);
+                    router.send(NO_DEPENDENCIES);
                     router.sendMore(id);
                     router.send(p);
                 }
@@ -273,6 +261,181 @@ final class FanOut {
         }
     }
 
+    /**
+     * The floor for the server's own path: clients PUSH datablocks to a bare relay thread (PULL in,
+     * ROUTER out, own context, no session logic) that forwards each to every other client's
+     * DEALER, exactly the hops an update takes through the server. For paced runs: the relay
+     * blocks on a full pipe instead of queueing.
+     */
+    static Result relay(Case c, int run) throws Exception {
+        int senders = c.allSend() ? c.clients() : 1;
+        int total = c.allSend() ? c.clients() : c.clients() + 1;
+        try (ZContext relayContext = new ZContext(1)) {
+            ZMQ.Socket pull = relayContext.createSocket(SocketType.PULL);
+            pull.setLinger(0);
+            pull.setReceiveTimeOut(100);
+            pull.bind("tcp://127.0.0.1:*");
+            ZMQ.Socket router = relayContext.createSocket(SocketType.ROUTER);
+            router.setRouterMandatory(true);
+            router.setLinger(0);
+            router.bind("tcp://127.0.0.1:*");
+            List<ZContext> contexts = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            List<byte[]> ids = new ArrayList<>();
+            CountDownLatch connected = new CountDownLatch(total);
+            AtomicLong sendersDone = new AtomicLong();
+            long start = System.nanoTime();
+            // one sender: the last client sends and receives nothing (as through the server)
+            int receivers = c.allSend() ? total : total - 1;
+            Tally[] tallies = new Tally[receivers];
+            for (int k = 0; k < total; k++) {
+                ZContext ctx = new ZContext(1);
+                contexts.add(ctx);
+                byte[] id = ("relay" + run + "-" + k).getBytes();
+                ids.add(id);
+                if (k < receivers) {
+                    Tally t = tallies[k] = new Tally(senders, c.count());
+                    long expected = (long) c.count() * (c.allSend() ? senders - 1 : senders);
+                    threads.add(thread(() -> rawReceiver(ctx, router.getLastEndpoint(), id, t, expected, connected,
+                            sendersDone, senders, start)));
+                } else {
+                    connected.countDown();
+                }
+            }
+            connected.await();
+            awaitHellos(router, receivers);
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread relay = thread(() -> {
+                try {
+                    forward(pull, router, ids.subList(0, receivers), stop);
+                } catch (RuntimeException e) {
+                    e.printStackTrace(); // the run then reports its losses
+                }
+            });
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> sendThreads = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                int index = s;
+                int client = c.allSend() ? s : total - 1;
+                ZMQ.Socket push = contexts.get(client).createSocket(SocketType.PUSH);
+                push.setLinger(0);
+                push.connect(pull.getLastEndpoint());
+                byte[] id = ids.get(client);
+                sendThreads.add(thread(() -> {
+                    await(go);
+                    pace(c, index, i -> {
+                        push.sendMore(id);
+                        push.sendMore(RAW_UUID);
+                        push.sendMore(RAW_OWNER);
+                        push.sendMore(RAW_TYPE);
+                        push.sendMore(ONE_CHUNK);
+                        push.send(NO_DEPENDENCIES);
+                        push.send(payload(c.size(), index, i));
+                    });
+                    sendersDone.incrementAndGet();
+                }));
+            }
+            long first = System.nanoTime();
+            go.countDown();
+            joinAll(sendThreads);
+            joinAll(threads);
+            stop.set(true);
+            relay.join(1000);
+            for (ZContext ctx : contexts) {
+                ctx.close();
+            }
+            return summarize(c, "raw relay", tallies, senders, first);
+        }
+    }
+
+    /**
+     * The relay's loop: header (6 frames, the sender's identity first) + chunk in, to every other
+     * client. PULL interleaves concurrent pushers, so a chunk is paired with the header of its own
+     * connection (JeroMQ gives each connection's messages one Metadata instance), as the server does.
+     */
+    private static void forward(ZMQ.Socket pull, ZMQ.Socket router, List<byte[]> receivers, AtomicBoolean stop) {
+        java.util.Map<Object, byte[][]> pending = new java.util.IdentityHashMap<>();
+        while (!stop.get()) {
+            zmq.Msg msg = pull.base().recv(0);
+            if (msg == null) {
+                continue; // receive timeout: check stop
+            }
+            Object connection = msg.getMetadata();
+            if (msg.hasMore()) {
+                byte[][] header = new byte[6][];
+                header[0] = msg.data();
+                for (int f = 1; f < 6; f++) {
+                    header[f] = pull.base().recv(0).data();
+                }
+                pending.put(connection, header);
+                continue;
+            }
+            byte[][] header = pending.remove(connection);
+            if (header == null) {
+                System.err.println("raw relay: a chunk without its header, dropped");
+                continue; // shows as lost deliveries instead of killing the relay
+            }
+            byte[] chunk = msg.data();
+            for (byte[] id : receivers) {
+                if (Arrays.equals(id, header[0])) {
+                    continue;
+                }
+                router.sendMore(id);
+                router.sendMore(SERVER_PUSH);
+                for (int f = 1; f < 5; f++) {
+                    router.sendMore(header[f]);
+                }
+                router.send(header[5]);
+                router.sendMore(id);
+                router.send(chunk);
+            }
+        }
+    }
+
+    /** A bare client: a DEALER that says hello, then records every header + chunk pair on its own thread. */
+    private static void rawReceiver(ZContext ctx, String endpoint, byte[] id, Tally t, long expected,
+            CountDownLatch connected, AtomicLong sendersDone, int senders, long start) {
+        ZMQ.Socket dealer = ctx.createSocket(SocketType.DEALER);
+        dealer.setIdentity(id);
+        dealer.setLinger(0);
+        dealer.setReceiveTimeOut(100);
+        dealer.connect(endpoint);
+        dealer.send("hello");
+        connected.countDown();
+        long idleSince = System.nanoTime();
+        while (t.delivered < expected && System.nanoTime() - start < RUN_CAP_NANOS) {
+            byte[] first = dealer.recv();
+            long now = System.nanoTime();
+            if (first == null) {
+                if (sendersDone.get() == senders && now - idleSince > IDLE_NANOS) {
+                    break;
+                }
+                continue;
+            }
+            while (dealer.hasReceiveMore()) {
+                dealer.recv(); // rest of the 6-frame header
+            }
+            byte[] chunk = dealer.recv(); // the chunk message follows the header
+            while (chunk == null && System.nanoTime() - start < RUN_CAP_NANOS) {
+                chunk = dealer.recv();
+            }
+            if (chunk == null) {
+                break;
+            }
+            idleSince = now;
+            t.record(chunk, System.nanoTime());
+        }
+        dealer.close();
+    }
+
+    /** Reads one hello per DEALER, so that every one is routable before the first send. */
+    private static void awaitHellos(ZMQ.Socket router, int n) {
+        for (int r = 0; r < n; r++) {
+            router.recv(); // identity (any order; all are known)
+            router.recv(); // hello
+        }
+    }
+
     // ---------------------------------------------------------------- common
 
     interface Send {
@@ -280,9 +443,12 @@ final class FanOut {
     }
 
     /** Sends c.count() updates, flat-out or at c.rate() per second (on a schedule, no drift). */
-    private static void pace(Case c, Send send) {
+    private static void pace(Case c, int sender, Send send) {
         long period = c.rate() == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / c.rate();
         long t0 = System.nanoTime();
+        if (period > 0 && Boolean.getBoolean("bench.stagger")) {
+            t0 += (long) (new java.util.Random(sender).nextDouble() * period);
+        }
         for (int i = 0; i < c.count(); i++) {
             if (period > 0) {
                 long wait = t0 + i * period - System.nanoTime();
@@ -308,7 +474,7 @@ final class FanOut {
         int k = 0;
         for (int r = 0; r < tallies.length; r++) {
             Tally t = tallies[r];
-            expected += (long) c.count() * (c.allSend() && via.equals("server") ? senders - 1 : senders);
+            expected += (long) c.count() * (c.allSend() ? senders - 1 : senders); // all send: not one's own
             delivered += t.delivered;
             unique += t.unique();
             dup += t.duplicated;
