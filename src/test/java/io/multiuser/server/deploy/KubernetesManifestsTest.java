@@ -35,6 +35,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.multiuser.server.bench.Bench;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
@@ -136,7 +137,8 @@ class KubernetesManifestsTest {
         List<HasMetadata> objects = render("kubernetes");
         Container server = server(objects);
         List<String> names = new ArrayList<>(one(objects, ConfigMap.class, "multi-user-server-config").getData().keySet());
-        server.getEnv().forEach(e -> names.add(e.getName()));
+        // JAVA_OPTS_APPEND is the image's launcher variable (JVM flags), not a config property.
+        server.getEnv().stream().filter(e -> !e.getName().equals("JAVA_OPTS_APPEND")).forEach(e -> names.add(e.getName()));
         assertThat(server.getEnvFrom()).extracting(e -> e.getConfigMapRef().getName())
                 .containsExactly("multi-user-server-config");
         Set<String> known = StreamSupport.stream(ConfigProvider.getConfig().getPropertyNames().spliterator(), false)
@@ -149,6 +151,20 @@ class KubernetesManifestsTest {
     /** MicroProfile Config's environment-variable form of a property name. */
     static String envName(String property) {
         return property.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(java.util.Locale.ROOT);
+    }
+
+    @Test
+    void theDeploymentTheImageAndTheReadmeRunTheServerWithTheBenchmarkedJvmFlags() throws Exception {
+        Matcher image = Pattern.compile("(?m)^ENV JAVA_OPTS_APPEND=\"([^\"]*)\"$").matcher(Files.readString(DOCKERFILE));
+        assertThat(image.find()).as("Dockerfile JAVA_OPTS_APPEND").isTrue();
+        String deployment = server(render("kubernetes")).getEnv().stream()
+                .filter(e -> e.getName().equals("JAVA_OPTS_APPEND")).findFirst().orElseThrow().getValue();
+        // the variable replaces the image's value, so it must carry all of it
+        assertThat(deployment).isEqualTo(image.group(1));
+        List<String> flags = Bench.SERVER_GC_FLAGS;
+        assertThat(List.of(image.group(1).split("\\s+"))).containsAll(flags);
+        String runCommand = "java " + String.join(" ", flags) + " -jar target/quarkus-app/quarkus-run.jar";
+        assertThat(Files.readString(Path.of("README.md"))).contains(runCommand);
     }
 
     @Test
