@@ -30,7 +30,7 @@ public class StoreMetrics implements StoreListener {
     }
 
     @Override
-    public void flushed(long nanos, long bytes) {
+    public void flushed(long nanos) {
         writes.record(nanos, TimeUnit.NANOSECONDS);
     }
 

@@ -166,9 +166,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                     + " uploader leaves; the session waits for a new upload", replay.nodes().size());
             state = SessionState.WAITING;
         } else {
-            for (Node node : replay.nodes().values()) {
-                nodes.add(node.owner().equals(Node.COMMON) ? node : node.withOwner(Node.COMMON)); // those users are gone
-            }
+            nodes.addAll(replay.nodes().values()); // as logged: Session.restore resets the owners
             state = nodes.isEmpty() ? SessionState.WAITING : SessionState.ACTIVE;
         }
         SessionStore store = new SessionStore(settings, listener, lockChannel, lock, nodes, state);
@@ -228,7 +226,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         publishStats(null, System.currentTimeMillis());
     }
 
-    /** The scene found on disk (owners COMMON), to load into the session before clients connect. */
+    /** The scene found on disk, as logged, to load into the session ({@code Session.restore}) before clients connect. */
     public List<Node> restored() {
         return restored;
     }
@@ -448,7 +446,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         writing = 0;
         long nanos = System.nanoTime() - started;
         publishStats(null, System.currentTimeMillis());
-        listener.flushed(nanos, goodSize);
+        listener.flushed(nanos);
         return true;
     }
 
@@ -489,15 +487,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         }
         channel.position(goodSize);
         try {
-            for (Object item : batch) {
-                if (item instanceof Barrier barrier) {
-                    writeBarrier(out, barrier);
-                } else {
-                    for (Change change : ((LinkedHashMap<String, Change>) item).values()) {
-                        writeChange(out, change);
-                    }
-                }
-            }
+            writeRecords(out, batch);
             out.flush();
         } catch (IOException e) {
             out = new BufferedOutputStream(Channels.newOutputStream(channel), BUFFER_BYTES); // drop buffered bytes
@@ -588,7 +578,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 flushIfDue(meanwhile);
             }
             StoreFormat.writeState(compacted, sceneState);
-            writeMeanwhile(compacted, meanwhile);
+            writeRecords(compacted, meanwhile);
             compacted.flush();
             target.force(false);
             // Whatever arrived after the last check waits for the next flush, which goes to the new file.
@@ -640,9 +630,10 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         }
     }
 
+    /** The records of a batch, in its order. */
     @SuppressWarnings("unchecked")
-    private static void writeMeanwhile(OutputStream out, List<Object> meanwhile) throws IOException {
-        for (Object item : meanwhile) {
+    private static void writeRecords(OutputStream out, List<Object> batch) throws IOException {
+        for (Object item : batch) {
             if (item instanceof Barrier barrier) {
                 writeBarrier(out, barrier);
             } else {

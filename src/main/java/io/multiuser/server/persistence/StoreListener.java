@@ -4,7 +4,7 @@ package io.multiuser.server.persistence;
 public interface StoreListener {
 
     /** A batch of changes was written and fsynced. */
-    default void flushed(long nanos, long bytes) {
+    default void flushed(long nanos) {
     }
 
     /** The log was rewritten from the live scene. */

@@ -239,7 +239,7 @@ public final class Session {
         if (!users.isEmpty() || !graph.isEmpty() || state != SessionState.WAITING) {
             throw new IllegalStateException("a scene can only be restored into a new session");
         }
-        graph.restore(nodes.stream().map(n -> n.owner().equals(Node.COMMON) ? n : n.withOwner(Node.COMMON)).toList());
+        graph.restore(nodes.stream().map(Session::commonOwned).toList());
         if (!graph.isEmpty()) {
             state = SessionState.ACTIVE;
         }
@@ -255,11 +255,16 @@ public final class Session {
         upload = null;
         graph.clear();
         for (Node node : nodes) {
-            graph.put(node.owner().equals(Node.COMMON) ? node : node.withOwner(Node.COMMON));
+            graph.put(commonOwned(node));
         }
         state(graph.isEmpty() ? SessionState.WAITING : SessionState.ACTIVE);
         LOG.infof("Scene replaced (%s): %d nodes, %d bytes; session is %s", reason, graph.size(),
                 graph.totalBytes(), state);
+    }
+
+    /** A node brought in from outside the session: whoever owned it is not here. */
+    private static Node commonOwned(Node node) {
+        return node.owner().equals(Node.COMMON) ? node : node.withOwner(Node.COMMON);
     }
 
     private void disconnectAll(String reason) {

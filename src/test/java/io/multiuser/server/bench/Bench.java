@@ -394,7 +394,8 @@ public final class Bench {
         return r;
     }
 
-    private static double rssMib(long pid) throws IOException {
+    /** Resident memory of a process, from /proc (the bench runs on Linux). */
+    static double rssMib(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;

@@ -119,7 +119,7 @@ final class RestoreBench {
                 }
                 r.put("restore_seconds_logged", Double.parseDouble(line.group(3)));
                 r.put("restore_records", Long.parseLong(line.group(4)));
-                r.put("rss_mib_restored", rssMib(again.pid()));
+                r.put("rss_mib_restored", Bench.rssMib(again.pid()));
             }
         } finally {
             if (dir != null) {
@@ -232,15 +232,6 @@ final class RestoreBench {
                 }
             }).sum();
         }
-    }
-
-    private static double rssMib(long pid) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-            }
-        }
-        return Double.NaN;
     }
 
     private static void deleteTree(Path dir) throws IOException {
