@@ -1,10 +1,15 @@
 package io.multiuser.server.admin;
 
 import jakarta.ws.rs.core.Application;
+import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.Components;
 import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
 import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 import org.eclipse.microprofile.openapi.annotations.security.SecuritySchemes;
 
@@ -14,9 +19,20 @@ import org.eclipse.microprofile.openapi.annotations.security.SecuritySchemes;
  * {@link Application} subclass changes nothing for Quarkus REST: every resource keeps its path.
  */
 @OpenAPIDefinition(info = @Info(title = "multi-user-server admin API", version = "1",
-        description = "Administer a running multi-user session: users, kick, session info, nodes, stop."
-                + " Every endpoint needs the admin secret (multiuser.admin.token if set, else the admin"
-                + " password multiuser.password), as HTTP Basic with any user name or as a Bearer token."))
+        description = "Administer a running multi-user session: users, kick, session info, nodes, export,"
+                + " import, reset, stop. Every endpoint needs the admin secret (multiuser.admin.token if set, else"
+                + " the admin password multiuser.password), as HTTP Basic with any user name or as a Bearer token."),
+        // Answers several endpoints share, described once and referenced by name.
+        components = @Components(responses = {
+                @APIResponse(name = AdminApiDefinition.ENGINE_UNAVAILABLE,
+                        description = "The session engine is not running or did not answer in time",
+                        content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                                schema = @Schema(implementation = ApiError.class))),
+                @APIResponse(name = AdminApiDefinition.USERS_CONNECTED,
+                        description = "Users are connected and force is not set",
+                        content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                                schema = @Schema(implementation = ApiError.class)))
+        }))
 @SecuritySchemes({
         @SecurityScheme(securitySchemeName = AdminApiDefinition.BASIC, type = SecuritySchemeType.HTTP, scheme = "basic",
                 description = "any user name; password: the admin secret"),
@@ -27,4 +43,6 @@ public class AdminApiDefinition extends Application {
 
     static final String BASIC = "basic";
     static final String BEARER = "bearer";
+    static final String ENGINE_UNAVAILABLE = "EngineUnavailable";
+    static final String USERS_CONNECTED = "UsersConnected";
 }

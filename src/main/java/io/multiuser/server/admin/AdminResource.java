@@ -67,8 +67,7 @@ public class AdminResource {
     @Path("users")
     @Operation(summary = "List the users", description = "Everyone logged in, in login order.")
     @APIResponse(responseCode = "200", description = "The users")
-    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public List<UserInfo> users() {
         return admin.users();
     }
@@ -81,8 +80,7 @@ public class AdminResource {
     @APIResponse(responseCode = "200", description = "Kicked")
     @APIResponse(responseCode = "404", description = "No user has that name",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public ApiMessage kick(@Parameter(description = "user name, as in the users list") @PathParam("name") String name,
             @Context HttpServerRequest request) {
         if (!admin.kick(name, "admin API (" + peer(request) + ")")) {
@@ -95,8 +93,7 @@ public class AdminResource {
     @Path("session")
     @Operation(summary = "Session info", description = "State, scene size, uptime, ports and version policy.")
     @APIResponse(responseCode = "200", description = "The session")
-    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public SessionInfo session() {
         return admin.info();
     }
@@ -107,8 +104,7 @@ public class AdminResource {
     @APIResponse(responseCode = "200", description = "One page; past the last page, an empty list")
     @APIResponse(responseCode = "400", description = "page or size out of bounds",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public NodePage nodes(
             @Parameter(description = "1-based page number", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
                     defaultValue = "1")) @QueryParam("page") @DefaultValue("1") String page,
@@ -127,8 +123,7 @@ public class AdminResource {
             mediaType = MediaType.APPLICATION_OCTET_STREAM, schema = @Schema(type = SchemaType.STRING, format = "binary")))
     @APIResponse(responseCode = "409", description = "An upload is in progress",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public Response exportSession() {
         List<Node> scene = admin.sceneForExport();
         String name = "multi-user-session-" + LocalDateTime.now().format(FILE_STAMP) + EXPORT_EXTENSION;
@@ -148,10 +143,8 @@ public class AdminResource {
     @APIResponse(responseCode = "400", description = "Not an export file, a damaged, empty or truncated one (also"
             + " when cut between two records), or an upload cut short",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    @APIResponse(responseCode = "409", description = "Users are connected and force is not set",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "409", ref = AdminApiDefinition.USERS_CONNECTED)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public SceneChangeInfo importSession(
             @Parameter(description = "disconnect connected users instead of refusing") @QueryParam("force")
             @DefaultValue("false") boolean force,
@@ -168,10 +161,8 @@ public class AdminResource {
             + " upload (and the store keeps it that way). Refused while users are connected, unless force=true,"
             + " which disconnects them.")
     @APIResponse(responseCode = "200", description = "Reset")
-    @APIResponse(responseCode = "409", description = "Users are connected and force is not set",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
-    @APIResponse(responseCode = "503", description = "The session engine is not running or did not answer in time",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "409", ref = AdminApiDefinition.USERS_CONNECTED)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public SceneChangeInfo resetSession(
             @Parameter(description = "disconnect connected users instead of refusing") @QueryParam("force")
             @DefaultValue("false") boolean force,

@@ -148,7 +148,7 @@ public class AdminService {
 
     private SceneChange replace(List<Node> nodes, boolean force, String what, String reason) {
         return call(session -> {
-            List<String> names = session.users().stream().map(User::name).toList();
+            List<String> names = userNames(session);
             if (!force && !names.isEmpty()) {
                 throw usersConnected(what, names);
             }
@@ -159,11 +159,15 @@ public class AdminService {
 
     private void checkNoUsers(boolean force, String what) {
         if (!force) {
-            List<String> names = call(session -> session.users().stream().map(User::name).toList());
+            List<String> names = call(AdminService::userNames);
             if (!names.isEmpty()) {
                 throw usersConnected(what, names);
             }
         }
+    }
+
+    private static List<String> userNames(Session session) {
+        return session.users().stream().map(User::name).toList();
     }
 
     private static AdminException usersConnected(String what, List<String> names) {

@@ -404,11 +404,8 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                     changed.awaitNanos(dueNanos - System.nanoTime());
                 }
                 last = closing;
-                batch = pending;
                 count = pendingCount;
-                writing = count;
-                pending = new ArrayList<>();
-                pendingCount = 0;
+                batch = takePending();
             } catch (InterruptedException e) {
                 continue; // awaitNanos: nobody interrupts this thread, but keep going if someone does
             } finally {
@@ -430,6 +427,15 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Hands the pending changes to the writer (counted as being written until flushed). Holds {@code pendingLock}. */
+    private List<Object> takePending() {
+        List<Object> batch = pending;
+        writing = pendingCount;
+        pending = new ArrayList<>();
+        pendingCount = 0;
+        return batch;
     }
 
     /** Writes and fsyncs a batch; on failure the batch goes back in front of the pending changes. */
@@ -617,11 +623,8 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
             if (pendingCount == 0 || (System.nanoTime() < due && !closing)) {
                 return;
             }
-            batch = pending;
             count = pendingCount;
-            writing = count;
-            pending = new ArrayList<>();
-            pendingCount = 0;
+            batch = takePending();
         } finally {
             pendingLock.unlock();
         }

@@ -43,8 +43,8 @@ public final class StoreFormat {
         return header;
     }
 
-    /** Writes a PUT record; returns its size on disk. The payload is written as is, not copied. */
-    public static long writePut(OutputStream out, Node node) throws IOException {
+    /** Writes a PUT record. The payload is written as is, not copied. */
+    public static void writePut(OutputStream out, Node node) throws IOException {
         ByteArrayOutputStream meta = new ByteArrayOutputStream(96 + node.dependencies().size() * 40);
         DataOutputStream fields = new DataOutputStream(meta);
         fields.writeByte(PUT);
@@ -56,26 +56,26 @@ public final class StoreFormat {
             writeString(fields, dependency);
         }
         fields.writeInt(node.payload().length);
-        return writeRecord(out, meta.toByteArray(), node.payload());
+        writeRecord(out, meta.toByteArray(), node.payload());
     }
 
-    public static long writeOwner(OutputStream out, String uuid, String owner) throws IOException {
-        return writeFields(out, OWNER, uuid, owner);
+    public static void writeOwner(OutputStream out, String uuid, String owner) throws IOException {
+        writeFields(out, OWNER, uuid, owner);
     }
 
-    public static long writeDelete(OutputStream out, String uuid) throws IOException {
-        return writeFields(out, DELETE, uuid);
+    public static void writeDelete(OutputStream out, String uuid) throws IOException {
+        writeFields(out, DELETE, uuid);
     }
 
-    public static long writeClear(OutputStream out) throws IOException {
-        return writeFields(out, CLEAR);
+    public static void writeClear(OutputStream out) throws IOException {
+        writeFields(out, CLEAR);
     }
 
-    public static long writeState(OutputStream out, SessionState state) throws IOException {
+    public static void writeState(OutputStream out, SessionState state) throws IOException {
         ByteArrayOutputStream meta = new ByteArrayOutputStream(2);
         meta.write(STATE);
         meta.write(stateCode(state));
-        return writeRecord(out, meta.toByteArray(), new byte[0]);
+        writeRecord(out, meta.toByteArray(), new byte[0]);
     }
 
     /** Bytes a PUT of this node takes on disk, without encoding it. */
@@ -88,17 +88,17 @@ public final class StoreFormat {
         return size;
     }
 
-    private static long writeFields(OutputStream out, byte type, String... strings) throws IOException {
+    private static void writeFields(OutputStream out, byte type, String... strings) throws IOException {
         ByteArrayOutputStream meta = new ByteArrayOutputStream(64);
         DataOutputStream fields = new DataOutputStream(meta);
         fields.writeByte(type);
         for (String s : strings) {
             writeString(fields, s);
         }
-        return writeRecord(out, meta.toByteArray(), new byte[0]);
+        writeRecord(out, meta.toByteArray(), new byte[0]);
     }
 
-    private static long writeRecord(OutputStream out, byte[] meta, byte[] payload) throws IOException {
+    private static void writeRecord(OutputStream out, byte[] meta, byte[] payload) throws IOException {
         CRC32C crc = new CRC32C();
         crc.update(meta);
         crc.update(payload);
@@ -108,7 +108,6 @@ public final class StoreFormat {
         record.writeInt((int) crc.getValue());
         record.write(meta);
         record.write(payload);
-        return RECORD_OVERHEAD + (long) length;
     }
 
     private static void writeString(DataOutputStream out, String s) throws IOException {

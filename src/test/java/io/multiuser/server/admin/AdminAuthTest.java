@@ -87,6 +87,12 @@ class AdminAuthTest {
             assertThat(operation.get("responses")).as("%s %s", method, path)
                     .asInstanceOf(InstanceOfAssertFactories.MAP).containsKeys("401", "403");
         }));
+        // Shared answers are described once and referenced: the engine-backed calls document their 503.
+        assertThat(doc.getString("components.responses.EngineUnavailable.description")).contains("engine");
+        assertThat(doc.getString("paths.'" + BASE + "/users'.get.responses.'503'.$ref"))
+                .isEqualTo("#/components/responses/EngineUnavailable");
+        assertThat(doc.getString("paths.'" + BASE + "/session/import'.post.responses.'409'.$ref"))
+                .isEqualTo("#/components/responses/UsersConnected");
         given().get("/q/openapi").then().statusCode(200).contentType(containsString("yaml"))
                 .body(containsString("/admin/api/users/{name}/kick"));
     }
