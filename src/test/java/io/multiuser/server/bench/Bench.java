@@ -51,6 +51,10 @@ public final class Bench {
 
     private final Path out;
     private final boolean quick;
+    /** -Dbench.focus=targets: only the fan-out target cases (warm-up included), for tuning rounds. */
+    private final boolean targetsOnly = System.getProperty("bench.focus", "").startsWith("targets");
+    /** -Dbench.focus=targets-paced: only the paced latency target. */
+    private final boolean pacedOnly = "targets-paced".equals(System.getProperty("bench.focus"));
     private final List<Double> startupSeconds = new ArrayList<>();
     private final Map<String, Object> json = new LinkedHashMap<>();
     private final StringBuilder md = new StringBuilder();
@@ -72,6 +76,11 @@ public final class Bench {
         long t0 = System.nanoTime();
         json.put("machine", machine());
         List<FanOut.Result> fanOut = fanOut();
+        if (targetsOnly) {
+            json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
+            write(fanOut, List.of(), Map.of());
+            return;
+        }
         List<Map<String, Object>> joins = joins();
         Map<String, Object> memory = memory();
         Map<String, Object> store = RestoreBench.run(quick);
@@ -92,6 +101,15 @@ public final class Bench {
 
     private List<FanOut.Case> matrix() {
         List<FanOut.Case> m = new ArrayList<>();
+        if (targetsOnly) {
+            m.add(new FanOut.Case(8, true, 1024, 50, 250));
+            if (pacedOnly) {
+                return m;
+            }
+            m.add(new FanOut.Case(8, false, 1024, 0, TARGET_COUNT));
+            m.add(new FanOut.Case(16, true, 1024, 0, 10_000 / 16));
+            return m;
+        }
         if (quick) {
             m.add(new FanOut.Case(8, false, 1024, 0, 500));
             m.add(new FanOut.Case(4, true, 1024, 50, 50));
@@ -104,7 +122,7 @@ public final class Bench {
         }
         // flat-out counts: enough for runs of about a second or more, so rates are not start-up noise
         for (int n : clients) {
-            m.add(new FanOut.Case(n, false, 1024, 0, 10_000));
+            m.add(new FanOut.Case(n, false, 1024, 0, n == 8 ? TARGET_COUNT : 10_000));
             m.add(new FanOut.Case(n, true, 1024, 0, Math.max(500, 10_000 / n)));
         }
         m.add(new FanOut.Case(8, false, 64 * 1024, 50, 250));
@@ -141,21 +159,23 @@ public final class Bench {
                     new FanOut.Case(8, true, 1024, 0, 2_000), new FanOut.Case(8, false, 1024, 0, 10_000),
                     new FanOut.Case(8, false, 1024, 0, 10_000), new FanOut.Case(8, true, 1024, 50, 100))) {
                 System.out.println("warm-up: " + c.label());
-                FanOut.viaServer(c, server.basePort, scene, run++, name -> kick(server, name));
+                FanOut.viaServer(c, server.basePort, server.pid(), scene, run++, name -> kick(server, name));
                 FanOut.raw(new FanOut.Case(8, false, 1024, 0, 10_000), run++);
             }
             for (FanOut.Case c : matrix()) {
                 System.out.println("fan-out: " + c.label());
-                results.add(FanOut.viaServer(c, server.basePort, scene, run++, name -> kick(server, name)));
+                results.add(FanOut.viaServer(c, server.basePort, server.pid(), scene, run++,
+                        name -> kick(server, name)));
                 print(results.get(results.size() - 1));
                 if (!c.allSend() && c.size() <= 64 * 1024 && c.rate() == 0) {
                     results.add(FanOut.raw(c, run++));
                     print(results.get(results.size() - 1));
                     if (isTargetCase(c)) {
-                        // the target's pair twice more, alternating: the median pair is less at the
-                        // mercy of whatever else the machine runs
-                        for (int repeat = 0; repeat < 2; repeat++) {
-                            results.add(FanOut.viaServer(c, server.basePort, scene, run++, name -> kick(server, name)));
+                        // the target's pair four times more, alternating: the median of five pairs is
+                        // less at the mercy of whatever else the machine runs than one run, or three
+                        for (int repeat = 0; repeat < 4; repeat++) {
+                            results.add(FanOut.viaServer(c, server.basePort, server.pid(), scene, run++,
+                                    name -> kick(server, name)));
                             print(results.get(results.size() - 1));
                             results.add(FanOut.raw(c, run++));
                             print(results.get(results.size() - 1));
@@ -172,17 +192,26 @@ public final class Bench {
         json.put("fan_out", results);
 
         md.append("\n## Fan-out (loopback; deliveries = datablocks received by all receivers)\n\n");
-        md.append("| case | via | delivered/expected | lost | dup | deliveries/s | MB/s | p50 ms | p99 ms | max ms |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| case | via | delivered/expected | lost | dup | deliveries/s | MB/s | p50 ms | p99 ms | max ms"
+                + " | server CPU µs/delivery | harness CPU s |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (FanOut.Result r : results) {
-            md.append(String.format("| %s | %s | %d/%d | %d | %d | %.0f | %.1f | %.2f | %.2f | %.2f |%n",
+            md.append(String.format("| %s | %s | %d/%d | %d | %d | %.0f | %.1f | %.2f | %.2f | %.2f | %s | %.2f |%n",
                     r.c().label(), r.via(), r.delivered(), r.expected(), r.lost(), r.duplicated(),
-                    r.deliveriesPerSecond(), r.megabytesPerSecond(), r.p50Ms(), r.p99Ms(), r.maxMs()));
+                    r.deliveriesPerSecond(), r.megabytesPerSecond(), r.p50Ms(), r.p99Ms(), r.maxMs(),
+                    Double.isNaN(r.cpuServerSeconds()) ? "–" : String.format("%.1f", r.serverMicrosPerDelivery()),
+                    r.cpuHarnessSeconds()));
         }
         md.append(gc);
         targetsFromFanOut(results);
         return results;
     }
+
+    /**
+     * Updates per target run (1 KiB to 8 receivers flat-out): 240,000 deliveries, over a second on
+     * this box, so that a scheduling hiccup of a few ms cannot swing the ratio.
+     */
+    private static final int TARGET_COUNT = 30_000;
 
     private static boolean isTargetCase(FanOut.Case c) {
         return c.clients() == 8 && !c.allSend() && c.size() == 1024 && c.rate() == 0;
@@ -206,10 +235,12 @@ public final class Bench {
             json.put("ratio_ours_raw_1KiB_8_receivers", median[0]);
             json.put("ratios_ours_raw_1KiB_8_receivers_all_pairs", pairs.stream().map(x -> x[0]).toList());
             target("fan-out 1 KiB × 8 receivers, 1 sender, flat-out ≥ 70 % of raw JeroMQ",
-                    String.format("%.0f %% (%.0f vs %.0f deliveries/s; median of %d alternating pairs: %s)",
-                            median[0] * 100, median[1], median[2], pairs.size(), pairs.stream()
+                    String.format("%.0f %% (%.0f vs %.0f deliveries/s; median of %d alternating pairs: %s; server CPU"
+                            + " %.1f µs per delivery)", median[0] * 100, median[1], median[2], pairs.size(), pairs.stream()
                                     .map(x -> String.format("%.0f %%", x[0] * 100))
-                                    .collect(java.util.stream.Collectors.joining(", "))), median[0] >= 0.70);
+                                    .collect(java.util.stream.Collectors.joining(", ")),
+                            ours.stream().mapToDouble(FanOut.Result::serverMicrosPerDelivery).sorted()
+                                    .skip(ours.size() / 2).findFirst().orElse(Double.NaN)), median[0] >= 0.70);
         }
         FanOut.Result paced = find(results, "server", 8, true, 1024, 50);
         if (paced != null) {
@@ -235,9 +266,10 @@ public final class Bench {
     }
 
     private static void print(FanOut.Result r) {
-        System.out.printf("  %-10s %d/%d lost %d dup %d  %.0f/s  %.1f MB/s  p50 %.2f p99 %.2f max %.2f ms (%.1f s)%n",
-                r.via(), r.delivered(), r.expected(), r.lost(), r.duplicated(), r.deliveriesPerSecond(),
-                r.megabytesPerSecond(), r.p50Ms(), r.p99Ms(), r.maxMs(), r.seconds());
+        System.out.printf("  %-10s %d/%d lost %d dup %d  %.0f/s  %.1f MB/s  p50 %.2f p99 %.2f max %.2f ms (%.1f s)"
+                + "  CPU server %.2f s, harness %.2f s%n", r.via(), r.delivered(), r.expected(), r.lost(),
+                r.duplicated(), r.deliveriesPerSecond(), r.megabytesPerSecond(), r.p50Ms(), r.p99Ms(), r.maxMs(),
+                r.seconds(), r.cpuServerSeconds(), r.cpuHarnessSeconds());
     }
 
     // ---------------------------------------------------------------- 3: upload and join
@@ -452,8 +484,15 @@ public final class Bench {
     /** Starts the packaged server and records process start → /q/health/ready 200. */
     private ServerProcess start(String... jvmOptions) throws Exception {
         long t0 = System.nanoTime();
-        List<String> options = new ArrayList<>(SERVER_GC_FLAGS);
+        // -Dbench.server.gc="-XX:+UseG1GC ...": another collector for the servers (tuning rounds)
+        String gcFlags = System.getProperty("bench.server.gc", "").trim();
+        List<String> options = new ArrayList<>(gcFlags.isEmpty() ? SERVER_GC_FLAGS : List.of(gcFlags.split("\\s+")));
         options.addAll(List.of(jvmOptions));
+        // -Dbench.server.options="-XX:... -XX:...": extra JVM options for every server (tuning rounds)
+        String extra = System.getProperty("bench.server.options", "").trim();
+        if (!extra.isEmpty()) {
+            options.addAll(List.of(extra.split("\\s+")));
+        }
         ServerProcess server = ServerProcess.start(PASSWORD, options.toArray(String[]::new));
         long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
         while (true) {

@@ -1,10 +1,15 @@
 package io.multiuser.server.bench;
 
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,8 +42,47 @@ final class FanOut {
         }
     }
 
+    /**
+     * cpuServerSeconds: CPU the server process used during the run (NaN for the baselines, which
+     * have none); cpuHarnessSeconds: CPU of this JVM (clients, and for the baselines their relay
+     * or ROUTER too). On a 2-core box both sides draw on the same two cores.
+     */
     record Result(Case c, String via, long expected, long delivered, long lost, long duplicated, double seconds,
-            double deliveriesPerSecond, double megabytesPerSecond, double p50Ms, double p99Ms, double maxMs) {
+            double deliveriesPerSecond, double megabytesPerSecond, double p50Ms, double p99Ms, double maxMs,
+            double cpuServerSeconds, double cpuHarnessSeconds) {
+
+        /** Server CPU per delivered datablock, in microseconds. */
+        double serverMicrosPerDelivery() {
+            return cpuServerSeconds * 1e6 / Math.max(1, delivered);
+        }
+    }
+
+    /** CPU seconds used so far by this JVM and by the server process (NaN when there is none). */
+    record Cpu(double harness, double server) {
+
+        /** Linux's USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on every common platform. */
+        private static final double TICKS_PER_SECOND = 100;
+
+        static Cpu now(long serverPid) {
+            double harness = ((com.sun.management.OperatingSystemMXBean) ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+            double server = Double.NaN;
+            if (serverPid > 0) {
+                try {
+                    String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
+                    // fields after the parenthesised command: utime and stime are the 12th and 13th
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    server = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+                } catch (IOException | RuntimeException e) {
+                    server = Double.NaN; // not Linux, or the process is gone: the column stays empty
+                }
+            }
+            return new Cpu(harness, server);
+        }
+
+        Cpu since(Cpu start) {
+            return new Cpu(harness - start.harness, server - start.server);
+        }
     }
 
     static final int HEADER = 16;
@@ -127,13 +171,15 @@ final class FanOut {
      * uploaded scene: sender i edits nodes[i]. Receivers are the clients that do not send (one
      * sender) or all clients (all send: each gets everybody's updates but its own).
      */
-    static Result viaServer(Case c, int basePort, List<Node> nodes, int run, Consumer<String> kick) throws Exception {
+    static Result viaServer(Case c, int basePort, long serverPid, List<Node> nodes, int run, Consumer<String> kick)
+            throws Exception {
         int senders = c.allSend() ? c.clients() : 1;
         int total = c.allSend() ? c.clients() : c.clients() + 1;
         List<TestClient> clients = new ArrayList<>();
+        ZContext shared = new ZContext(1);
         try {
             for (int i = 0; i < total; i++) {
-                TestClient client = new TestClient(basePort, "r" + run + "c" + i);
+                TestClient client = new TestClient("127.0.0.1", basePort, "r" + run + "c" + i, shared);
                 clients.add(client);
                 String reply = client.loginAsClient();
                 if (!reply.equals("RUNNING")) {
@@ -170,11 +216,12 @@ final class FanOut {
                     sendersDone.incrementAndGet();
                 }));
             }
+            Cpu cpu = Cpu.now(serverPid);
             long first = System.nanoTime();
             go.countDown();
             joinAll(sendThreads);
             joinAll(threads);
-            return summarize(c, "server", tallies, senders, first);
+            return summarize(c, "server", tallies, senders, first, Cpu.now(serverPid).since(cpu));
         } finally {
             // Kicked before they leave: the next run must not pay for this run's clients, which the
             // server would otherwise keep (and queue for) until their heartbeat times out.
@@ -184,6 +231,7 @@ final class FanOut {
             for (TestClient client : clients) {
                 client.close();
             }
+            shared.close();
         }
     }
 
@@ -206,7 +254,8 @@ final class FanOut {
 
     /**
      * The ceiling: one ROUTER (own context, as the server) sends each update, as the server's
-     * 6-frame header + chunk pair, straight to N DEALERs (own contexts, as clients). No inbound hop.
+     * 6-frame header + chunk pair, straight to N DEALERs (one context for them all, as the clients
+     * through the server). No inbound hop.
      */
     static Result raw(Case c, int run) throws Exception {
         if (c.allSend()) {
@@ -219,15 +268,13 @@ final class FanOut {
             router.bind("tcp://127.0.0.1:*");
             int n = c.clients();
             Tally[] tallies = new Tally[n];
-            List<ZContext> contexts = new ArrayList<>();
             List<Thread> threads = new ArrayList<>();
             CountDownLatch connected = new CountDownLatch(n);
             long start = System.nanoTime();
             AtomicLong sendersDone = new AtomicLong();
             List<byte[]> ids = new ArrayList<>();
+            ZContext ctx = new ZContext(1); // all receivers share one I/O thread, as the server's clients do
             for (int r = 0; r < n; r++) {
-                ZContext ctx = new ZContext(1);
-                contexts.add(ctx);
                 Tally t = tallies[r] = new Tally(1, c.count());
                 byte[] id = ("raw" + run + "-" + r).getBytes();
                 ids.add(id);
@@ -236,6 +283,7 @@ final class FanOut {
             }
             connected.await();
             awaitHellos(router, n);
+            Cpu cpu = Cpu.now(0);
             long first = System.nanoTime();
             pace(c, 0, i -> {
                 byte[] p = payload(c.size(), 0, i);
@@ -253,11 +301,10 @@ final class FanOut {
             });
             sendersDone.set(1);
             joinAll(threads);
+            Cpu used = Cpu.now(0).since(cpu);
             router.close();
-            for (ZContext ctx : contexts) {
-                ctx.close();
-            }
-            return summarize(c, "raw JeroMQ", tallies, 1, first);
+            ctx.close();
+            return summarize(c, "raw JeroMQ", tallies, 1, first, used);
         }
     }
 
@@ -279,7 +326,6 @@ final class FanOut {
             router.setRouterMandatory(true);
             router.setLinger(0);
             router.bind("tcp://127.0.0.1:*");
-            List<ZContext> contexts = new ArrayList<>();
             List<Thread> threads = new ArrayList<>();
             List<byte[]> ids = new ArrayList<>();
             CountDownLatch connected = new CountDownLatch(total);
@@ -288,9 +334,8 @@ final class FanOut {
             // one sender: the last client sends and receives nothing (as through the server)
             int receivers = c.allSend() ? total : total - 1;
             Tally[] tallies = new Tally[receivers];
+            ZContext ctx = new ZContext(1); // all clients share one I/O thread, as through the server
             for (int k = 0; k < total; k++) {
-                ZContext ctx = new ZContext(1);
-                contexts.add(ctx);
                 byte[] id = ("relay" + run + "-" + k).getBytes();
                 ids.add(id);
                 if (k < receivers) {
@@ -317,7 +362,7 @@ final class FanOut {
             for (int s = 0; s < senders; s++) {
                 int index = s;
                 int client = c.allSend() ? s : total - 1;
-                ZMQ.Socket push = contexts.get(client).createSocket(SocketType.PUSH);
+                ZMQ.Socket push = ctx.createSocket(SocketType.PUSH);
                 push.setLinger(0);
                 push.connect(pull.getLastEndpoint());
                 byte[] id = ids.get(client);
@@ -335,16 +380,16 @@ final class FanOut {
                     sendersDone.incrementAndGet();
                 }));
             }
+            Cpu cpu = Cpu.now(0);
             long first = System.nanoTime();
             go.countDown();
             joinAll(sendThreads);
             joinAll(threads);
+            Cpu used = Cpu.now(0).since(cpu);
             stop.set(true);
             relay.join(1000);
-            for (ZContext ctx : contexts) {
-                ctx.close();
-            }
-            return summarize(c, "raw relay", tallies, senders, first);
+            ctx.close();
+            return summarize(c, "raw relay", tallies, senders, first, used);
         }
     }
 
@@ -446,8 +491,10 @@ final class FanOut {
     private static void pace(Case c, int sender, Send send) {
         long period = c.rate() == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / c.rate();
         long t0 = System.nanoTime();
-        if (period > 0 && Boolean.getBoolean("bench.stagger")) {
-            t0 += (long) (new java.util.Random(sender).nextDouble() * period);
+        if (period > 0 && !Boolean.getBoolean("bench.lockstep")) {
+            // Independent clients: each schedule has its own phase within the period (fixed per sender,
+            // so that runs repeat). -Dbench.lockstep=true fires all senders together, the worst case.
+            t0 += (long) (new SplittableRandom(sender).nextDouble() * period);
         }
         for (int i = 0; i < c.count(); i++) {
             if (period > 0) {
@@ -460,7 +507,7 @@ final class FanOut {
         }
     }
 
-    private static Result summarize(Case c, String via, Tally[] tallies, int senders, long firstSend) {
+    private static Result summarize(Case c, String via, Tally[] tallies, int senders, long firstSend, Cpu cpu) {
         long expected = 0;
         long delivered = 0;
         long unique = 0;
@@ -486,7 +533,7 @@ final class FanOut {
         double seconds = Math.max(1e-9, (last - firstSend) / 1e9);
         return new Result(c, via, expected, delivered, expected - unique, dup, seconds, delivered / seconds,
                 delivered * (double) c.size() / seconds / 1e6, pct(all, 0.50), pct(all, 0.99),
-                all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6);
+                all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6, cpu.server(), cpu.harness());
     }
 
     private static double pct(long[] sorted, double p) {

@@ -53,7 +53,9 @@ public final class TestClient implements AutoCloseable {
 
     public final String name;
     public final byte[] identity;
-    private final ZContext context = new ZContext(1);
+    private final ZContext context;
+    /** Whether {@link #close()} closes the context: not when it is shared with other clients. */
+    private final boolean ownsContext;
     private final ZMQ.Socket commands;
     private final ZMQ.Socket push;
     private final List<Received> receivedLog = Collections.synchronizedList(new ArrayList<>());
@@ -74,7 +76,17 @@ public final class TestClient implements AutoCloseable {
     private final List<String> backgroundErrors = Collections.synchronizedList(new ArrayList<>());
 
     public TestClient(String host, int basePort, String name) {
+        this(host, basePort, name, null);
+    }
+
+    /**
+     * A client whose sockets live in {@code shared} (not closed by {@link #close()}), so that many
+     * clients in one process share its I/O thread; null gives the client a context of its own.
+     */
+    public TestClient(String host, int basePort, String name, ZContext shared) {
         this.name = name;
+        this.context = shared == null ? new ZContext(1) : shared;
+        this.ownsContext = shared == null;
         UUID uuid = UUID.randomUUID();
         this.identity = java.nio.ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
                 .putLong(uuid.getLeastSignificantBits()).array();
@@ -489,7 +501,13 @@ public final class TestClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        context.close();
+        if (ownsContext) {
+            context.close();
+        } else {
+            for (ZMQ.Socket socket : List.of(commands, push)) {
+                context.destroySocket(socket); // the background threads closed P+1 and P+3
+            }
+        }
     }
 
     // ---------------------------------------------------------------- helpers
