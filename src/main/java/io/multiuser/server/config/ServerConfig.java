@@ -96,5 +96,13 @@ public interface ServerConfig {
         /** Bytes that may wait in our own queue for one client before it is dropped as too slow. */
         @WithDefault("1073741824")
         long maxQueuedBytesPerClient();
+
+        /**
+         * Run the engine thread and its I/O threads under Linux SCHED_BATCH, so that they never
+         * preempt each other on wake-up (which stalls JeroMQ's signalling for milliseconds on a busy
+         * machine). Needs no privilege; where the call is refused the server logs why and goes on.
+         */
+        @WithDefault("true")
+        boolean batchScheduling();
     }
 }

@@ -76,7 +76,8 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         }
         return new ServerSettings(
                 new EngineSettings(config.bindAddress(), config.port(), engine.ioThreads(), engine.maxMessageSize(),
-                        engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), config.timeout()),
+                        engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), config.timeout(),
+                        engine.batchScheduling()),
                 SessionSettings.of(config.password(), versions, config.timeout())
                         .withSnapshotWindow(config.snapshot().window(), config.snapshot().windowBytes()),
                 store, config.password().equals(ServerConfig.DEFAULT_PASSWORD));

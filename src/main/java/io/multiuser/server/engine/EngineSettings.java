@@ -12,6 +12,8 @@ package io.multiuser.server.engine;
  *        client is dropped as too slow
  * @param unreachableTimeoutMillis how long a client's command or data connection may be gone
  *        before it is dropped
+ * @param batchScheduling run the engine thread and its I/O threads under SCHED_BATCH (see
+ *        {@link BatchScheduling})
  */
 public record EngineSettings(
         String bindAddress,
@@ -20,5 +22,6 @@ public record EngineSettings(
         long maxMessageBytes,
         int sendHighWaterMark,
         long maxQueuedBytesPerClient,
-        long unreachableTimeoutMillis) {
+        long unreachableTimeoutMillis,
+        boolean batchScheduling) {
 }

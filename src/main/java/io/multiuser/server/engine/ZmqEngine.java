@@ -3,6 +3,8 @@ package io.multiuser.server.engine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
@@ -13,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 import org.jboss.logging.Logger;
@@ -49,6 +52,7 @@ public final class ZmqEngine implements AutoCloseable {
     private static final long TICK_MILLIS = 10;
     private static final long STATS_MILLIS = 200;
     private static final long IDLE_POLL_MILLIS = 50;
+    private static final long SPURIOUS_NAP_NANOS = 50_000;
     private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
     private static final byte[] INIT = "INIT".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PONG = "PONG".getBytes(StandardCharsets.US_ASCII);
@@ -214,6 +218,14 @@ public final class ZmqEngine implements AutoCloseable {
     // ---------------------------------------------------------------- engine thread
 
     private void run() {
+        if (settings.batchScheduling()) {
+            // Before the context exists: JeroMQ starts its I/O threads from this thread (with the first
+            // socket), and a new thread inherits its creator's policy.
+            BatchScheduling.applyToCurrentThread().ifPresentOrElse(
+                    why -> LOG.warnf("Engine threads keep the normal CPU policy (SCHED_BATCH: %s); on a busy"
+                            + " machine update latency may suffer", why),
+                    () -> LOG.debug("Engine and I/O threads run under SCHED_BATCH"));
+        }
         ZContext context = new ZContext(settings.ioThreads());
         context.setLinger(0);
         try {
@@ -235,36 +247,16 @@ public final class ZmqEngine implements AutoCloseable {
             session.restore(restoredScene);
             assembler = new DatablockAssembler(settings.maxMessageBytes());
 
-            ZMQ.Poller poller = context.createPoller(5);
-            int commandIndex = poller.register(commands, ZMQ.Poller.POLLIN);
-            int dataOutIndex = poller.register(dataOut, ZMQ.Poller.POLLIN);
-            int pullIndex = poller.register(pull, ZMQ.Poller.POLLIN);
-            int heartbeatIndex = poller.register(heartbeat, ZMQ.Poller.POLLIN);
-            int wakeIndex = poller.register(wakeup.source(), ZMQ.Poller.POLLIN);
-            started.complete(null);
-
-            while (running) {
-                lastLoopNanos = System.nanoTime();
-                poller.poll(pollTimeout());
-                if (poller.pollin(wakeIndex)) {
-                    drainWakeups();
+            try (Selector selector = Selector.open()) {
+                for (ZMQ.Socket socket : sockets) {
+                    socket.getFD().register(selector, SelectionKey.OP_READ);
                 }
-                runTasks();
-                if (poller.pollin(commandIndex)) {
-                    readAll(commands, this::onCommandMessage);
-                }
-                if (poller.pollin(dataOutIndex)) {
-                    readAll(dataOut, this::onUnexpectedDataOutMessage);
-                }
-                if (poller.pollin(pullIndex)) {
-                    readAll(pull, this::onDataMessage);
-                }
-                if (poller.pollin(heartbeatIndex)) {
-                    readAll(heartbeat, this::onHeartbeatMessage);
-                }
-                housekeeping();
+                wakeup.source().register(selector, SelectionKey.OP_READ);
+                started.complete(null);
+                loop(selector, commands, dataOut, pull, heartbeat);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("engine selector failed", e);
             }
-            poller.close();
         } catch (RuntimeException | Error e) {
             LOG.error("Engine thread failed", e);
             started.completeExceptionally(e);
@@ -274,6 +266,64 @@ public final class ZmqEngine implements AutoCloseable {
             closeWakeup(); // a dev-mode reload creates a new engine: do not leak the pipe
             failPendingTasks();
         }
+    }
+
+    /**
+     * Waits for input on the four sockets (a socket's descriptor is its JeroMQ mailbox, readable
+     * when the socket has been signalled) and the wake-up pipe, then reads whatever is there.
+     * <p>
+     * JeroMQ counts a signal only after writing its byte, so a descriptor can be readable while
+     * the socket reports nothing yet: the writer (the I/O thread) was preempted in between. Polling
+     * again at once would spin until the writer runs again, possibly a whole time slice of
+     * milliseconds; instead the loop yields the CPU (to that writer, when it waits on this core),
+     * then naps briefly.
+     */
+    private void loop(Selector selector, ZMQ.Socket commands, ZMQ.Socket dataOut, ZMQ.Socket pull,
+            ZMQ.Socket heartbeat) {
+        int spurious = 0;
+        while (running) {
+            lastLoopNanos = System.nanoTime();
+            // Messages already in a socket's pipe do not make its descriptor readable: look first.
+            boolean pending = hasInput(commands) || hasInput(pull) || hasInput(heartbeat) || hasInput(dataOut);
+            long timeout = pending ? 0 : pollTimeout();
+            int ready;
+            try {
+                ready = timeout == 0 ? selector.selectNow() : selector.select(timeout);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("engine selector failed", e);
+            }
+            selector.selectedKeys().clear();
+            boolean worked = drainWakeups();
+            worked |= runTasks();
+            worked |= readIfReady(commands, this::onCommandMessage);
+            worked |= readIfReady(dataOut, this::onUnexpectedDataOutMessage);
+            worked |= readIfReady(pull, this::onDataMessage);
+            worked |= readIfReady(heartbeat, this::onHeartbeatMessage);
+            if (ready > 0 && !worked) {
+                if (++spurious <= 2) {
+                    Thread.yield();
+                } else {
+                    // the writer runs on the other core, or something keeps the descriptor readable:
+                    // nap, longer each time (up to 1.6 ms), rather than burn the core
+                    LockSupport.parkNanos(SPURIOUS_NAP_NANOS << Math.min(5, spurious - 3));
+                }
+            } else {
+                spurious = 0;
+            }
+            housekeeping();
+        }
+    }
+
+    private static boolean hasInput(ZMQ.Socket socket) {
+        return (socket.getEvents() & ZMQ.Poller.POLLIN) != 0;
+    }
+
+    private boolean readIfReady(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {
+        if (!hasInput(socket)) {
+            return false;
+        }
+        readAll(socket, handler);
+        return true;
     }
 
     /** Binds the configured base port, or for 0 the first of four consecutive free ports it finds. */
@@ -362,22 +412,30 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
-    private void drainWakeups() {
+    /** Empties the wake-up pipe; true when there was something in it. */
+    private boolean drainWakeups() {
         ByteBuffer buffer = ByteBuffer.allocate(256);
+        boolean any = false;
         try {
             while (wakeup.source().read(buffer) > 0) {
                 buffer.clear();
+                any = true;
             }
         } catch (IOException e) {
             LOG.debug("wake-up read failed", e);
         }
+        return any;
     }
 
-    private void runTasks() {
+    /** Runs the queued tasks; true when there were any. */
+    private boolean runTasks() {
+        boolean any = false;
         Task task;
         while ((task = tasks.poll()) != null) {
+            any = true;
             guarded("admin task", task.work());
         }
+        return any;
     }
 
     private void readAll(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {

@@ -19,7 +19,7 @@ class AdminServiceTest {
 
     private static ZmqEngine startEngine() {
         ZmqEngine engine = new ZmqEngine(new EngineSettings("127.0.0.1", FreePorts.base(), 1, 64L << 20, 1000,
-                256L << 20, 2000), SessionSettings.of("pw", List.of(), 2000));
+                256L << 20, 2000, true), SessionSettings.of("pw", List.of(), 2000));
         engine.start();
         return engine;
     }

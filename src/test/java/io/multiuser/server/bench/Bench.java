@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import io.multiuser.server.engine.BatchScheduling;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.ServerProcess;
@@ -51,6 +52,8 @@ public final class Bench {
 
     private final Path out;
     private final boolean quick;
+    /** This JVM's CPU policy, for the results: SCHED_BATCH or normal. */
+    private final String harnessPolicy;
     /**
      * -Dbench.focus for tuning rounds: "targets" runs only the fan-out target cases (warm-up
      * included), "targets-paced" only the paced latency one; empty runs the whole suite.
@@ -63,21 +66,37 @@ public final class Bench {
     private final StringBuilder md = new StringBuilder();
     private final List<String[]> targets = new ArrayList<>();
 
-    private Bench(Path out, boolean quick) {
+    private Bench(Path out, boolean quick, String harnessPolicy) {
         this.out = out;
         this.quick = quick;
+        this.harnessPolicy = harnessPolicy;
     }
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(System.getProperty("bench.out", "target/bench"));
         Files.createDirectories(out);
+        String policy = harnessPolicy(); // first: the threads started from here on inherit it
         // -Dbench.quick=true: a few small cases, to check the harness in seconds
-        new Bench(out, Boolean.getBoolean("bench.quick")).run();
+        new Bench(out, Boolean.getBoolean("bench.quick"), policy).run();
+    }
+
+    /**
+     * The emulated clients run on JeroMQ like the server, so they stall each other the way
+     * {@link BatchScheduling} describes, which the real client (libzmq) does not: by default this
+     * thread, and so every thread it starts from here on, runs under SCHED_BATCH too.
+     * -Dbench.harness.batch=false keeps the normal policy.
+     */
+    private static String harnessPolicy() {
+        if (!Boolean.parseBoolean(System.getProperty("bench.harness.batch", "true"))) {
+            return "normal";
+        }
+        return BatchScheduling.applyToCurrentThread().map(why -> "normal (SCHED_BATCH refused: " + why + ")")
+                .orElse("SCHED_BATCH");
     }
 
     private void run() throws Exception {
         long t0 = System.nanoTime();
-        json.put("machine", machine());
+        json.put("machine", machine(harnessPolicy));
         List<FanOut.Result> fanOut = fanOut();
         if (targetsOnly) {
             json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
@@ -105,7 +124,7 @@ public final class Bench {
     private List<FanOut.Case> matrix() {
         List<FanOut.Case> m = new ArrayList<>();
         if (targetsOnly) {
-            m.add(new FanOut.Case(8, true, 1024, 50, 250));
+            m.add(new FanOut.Case(8, true, 1024, 50, PACED_TARGET_COUNT));
             if (pacedOnly) {
                 return m;
             }
@@ -121,7 +140,7 @@ public final class Bench {
         int[] clients = {2, 8, 16, 32};
         for (int n : clients) {
             m.add(new FanOut.Case(n, false, 1024, 50, 250)); // 5 s at 50/s
-            m.add(new FanOut.Case(n, true, 1024, 50, 250));
+            m.add(new FanOut.Case(n, true, 1024, 50, n == 8 ? PACED_TARGET_COUNT : 250));
         }
         // flat-out counts: enough for runs of about a second or more, so rates are not start-up noise
         for (int n : clients) {
@@ -217,6 +236,12 @@ public final class Bench {
      * this box, so that a scheduling hiccup of a few ms cannot swing the ratio.
      */
     private static final int TARGET_COUNT = 30_000;
+
+    /**
+     * Updates per sender of the paced target run (8 clients at 50/s): 20 s, 56,000 deliveries, so
+     * that its p99 rests on 560 samples and not on a few stalls of one 5 s window.
+     */
+    private static final int PACED_TARGET_COUNT = Integer.getInteger("bench.pacedTargetCount", 1000);
 
     private static boolean isTargetCase(FanOut.Case c) {
         return c.clients() == 8 && !c.allSend() && c.size() == 1024 && c.rate() == 0;
@@ -507,10 +532,8 @@ public final class Bench {
         long t0 = System.nanoTime();
         // tuning rounds: -Dbench.server.gc="-XX:+UseG1GC ..." replaces the collector flags,
         // -Dbench.server.options="..." adds JVM options to every server
-        List<String> gcFlags = optionList("bench.server.gc");
-        List<String> options = new ArrayList<>(gcFlags.isEmpty() ? SERVER_GC_FLAGS : gcFlags);
+        List<String> options = new ArrayList<>(serverOptions());
         options.addAll(List.of(jvmOptions));
-        options.addAll(optionList("bench.server.options"));
         ServerProcess server = ServerProcess.start(PASSWORD, options.toArray(String[]::new));
         long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
         while (true) {
@@ -582,7 +605,15 @@ public final class Bench {
         return m;
     }
 
-    private static Map<String, Object> machine() throws IOException {
+    /** The server JVM's options besides each run's own (GC log, heap): collector, then any extra. */
+    private static List<String> serverOptions() {
+        List<String> gcFlags = optionList("bench.server.gc");
+        List<String> options = new ArrayList<>(gcFlags.isEmpty() ? SERVER_GC_FLAGS : gcFlags);
+        options.addAll(optionList("bench.server.options"));
+        return options;
+    }
+
+    private static Map<String, Object> machine(String harnessPolicy) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("date", Instant.now().toString());
         m.put("cores", Runtime.getRuntime().availableProcessors());
@@ -605,6 +636,8 @@ public final class Bench {
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                 + System.getProperty("os.arch"));
         m.put("bench_jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
+        m.put("harness_cpu_policy", harnessPolicy);
+        m.put("server_options", serverOptions());
         return m;
     }
 
@@ -617,6 +650,8 @@ public final class Bench {
         StringBuilder head = new StringBuilder("# Benchmark results\n\n");
         head.append(String.format("%s; %s cores (%s), %s MiB RAM; %s; %s. Suite: %.0f s.%n%n", m.get("date"),
                 m.get("cores"), m.get("cpu"), m.get("ram_mib"), m.get("jvm"), m.get("os"), json.get("suite_seconds")));
+        head.append(String.format("Server JVM options: `%s`. Harness (emulated clients, baselines) CPU policy: %s.%n%n",
+                String.join(" ", serverOptions()), m.get("harness_cpu_policy")));
         head.append("## Targets\n\n| target | measured | result |\n|---|---|---|\n");
         for (String[] t : targets) {
             head.append("| ").append(t[0]).append(" | ").append(t[1]).append(" | ").append(t[2]).append(" |\n");

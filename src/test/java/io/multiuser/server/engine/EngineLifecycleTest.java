@@ -17,7 +17,7 @@ import io.multiuser.server.testclient.TestClient;
 class EngineLifecycleTest {
 
     private static ZmqEngine engine(int port) {
-        return new ZmqEngine(new EngineSettings("*", port, 1, 1 << 20, 1000, 1 << 24, 5000),
+        return new ZmqEngine(new EngineSettings("*", port, 1, 1 << 20, 1000, 1 << 24, 5000, true),
                 SessionSettings.of("pw", List.of(), 5000));
     }
 

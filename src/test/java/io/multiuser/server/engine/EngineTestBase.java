@@ -36,7 +36,7 @@ abstract class EngineTestBase {
     ZmqEngine startEngine(List<String> acceptedVersions) {
         port = FreePorts.base();
         ZmqEngine e = new ZmqEngine(
-                new EngineSettings("127.0.0.1", port, 1, 64L << 20, 1000, 256L << 20, heartbeatTimeoutMillis()),
+                new EngineSettings("127.0.0.1", port, 1, 64L << 20, 1000, 256L << 20, heartbeatTimeoutMillis(), true),
                 new SessionSettings(PASSWORD, acceptedVersions, heartbeatTimeoutMillis(), 1000, 20, 1000, 50, 100_000));
         e.start();
         return e;

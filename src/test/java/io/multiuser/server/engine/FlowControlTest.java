@@ -45,7 +45,7 @@ class FlowControlTest extends EngineTestBase {
         engine.close();
         port = FreePorts.base();
         // Small pipes and a small backlog limit, so that the stalled client overflows quickly.
-        engine = new ZmqEngine(new EngineSettings("127.0.0.1", port, 1, 1 << 20, 50, 4 << 20, heartbeatTimeoutMillis()),
+        engine = new ZmqEngine(new EngineSettings("127.0.0.1", port, 1, 1 << 20, 50, 4 << 20, heartbeatTimeoutMillis(), true),
                 new SessionSettings(PASSWORD, List.of(), 10_000, 1000, 20, 1000, 50, 1000));
         engine.start();
         List<Node> scene = Nodes.scene(1, 64, 51);

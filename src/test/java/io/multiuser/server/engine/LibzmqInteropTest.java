@@ -120,7 +120,7 @@ class LibzmqInteropTest {
                 continue;
             }
             ZmqEngine candidate = new ZmqEngine(
-                    new EngineSettings("127.0.0.1", base, 1, 64L << 20, 1000, 256L << 20, 5000),
+                    new EngineSettings("127.0.0.1", base, 1, 64L << 20, 1000, 256L << 20, 5000, true),
                     SessionSettings.of(PASSWORD, List.of(), 5000));
             try {
                 candidate.start();
