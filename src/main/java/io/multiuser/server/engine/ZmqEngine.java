@@ -40,7 +40,7 @@ import io.multiuser.server.wire.MalformedMessageException;
 /**
  * The four-port ZeroMQ engine. One thread, started by {@link #start()}, owns the context, the
  * four sockets and the {@link Session}; nothing else touches them. Other threads hand it work
- * with {@link #call(Function)}: a task queue plus a wake-up byte on a pipe the poller watches.
+ * with {@link #call(Function)}: a task queue plus a wake-up byte on a pipe its selector watches.
  * Every message is handled inside a guard, so no input can stop the loop.
  */
 public final class ZmqEngine implements AutoCloseable {
