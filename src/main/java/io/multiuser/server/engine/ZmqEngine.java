@@ -53,6 +53,7 @@ public final class ZmqEngine implements AutoCloseable {
     private static final long STATS_MILLIS = 200;
     private static final long IDLE_POLL_MILLIS = 50;
     private static final long SPURIOUS_NAP_NANOS = 50_000;
+    private static final long BACKLOG_RETRY_MILLIS = 10;
     private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
     private static final byte[] INIT = "INIT".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PONG = "PONG".getBytes(StandardCharsets.US_ASCII);
@@ -398,7 +399,11 @@ public final class ZmqEngine implements AutoCloseable {
             timeout = Math.min(timeout, due);
         }
         if (commandQueues.hasBacklog() || dataQueues.hasBacklog()) {
-            timeout = 1; // a peer's pipe is full: retry soon, it drains at network speed
+            // A backlog is retried when its socket is signalled: JeroMQ tells a ROUTER when a full
+            // pipe has drained (activate_write) and when a peer (re)connects, and the selector wakes
+            // on either. The timeout is only a safety net; at 1 ms, as before, a departed client's
+            // undeliverable backlog kept the engine waking 1,000 times a second until it timed out.
+            timeout = Math.min(timeout, BACKLOG_RETRY_MILLIS);
         }
         return timeout;
     }
