@@ -241,7 +241,7 @@ public final class Bench {
      * Updates per sender of the paced target run (8 clients at 50/s): 20 s, 56,000 deliveries, so
      * that its p99 rests on 560 samples and not on a few stalls of one 5 s window.
      */
-    private static final int PACED_TARGET_COUNT = Integer.getInteger("bench.pacedTargetCount", 1000);
+    private static final int PACED_TARGET_COUNT = 1000;
 
     private static boolean isTargetCase(FanOut.Case c) {
         return c.clients() == 8 && !c.allSend() && c.size() == 1024 && c.rate() == 0;
