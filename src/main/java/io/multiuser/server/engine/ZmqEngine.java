@@ -284,7 +284,8 @@ public final class ZmqEngine implements AutoCloseable {
         int spurious = 0;
         while (running) {
             lastLoopNanos = System.nanoTime();
-            // Messages already in a socket's pipe do not make its descriptor readable: look first.
+            // Not every message signals the descriptor (the first one on a new connection's pipe, or
+            // those left when a read budget ran out), so look before blocking.
             boolean pending = hasInput(commands) || hasInput(pull) || hasInput(heartbeat) || hasInput(dataOut);
             long timeout = pending ? 0 : pollTimeout();
             int ready;
@@ -296,10 +297,10 @@ public final class ZmqEngine implements AutoCloseable {
             selector.selectedKeys().clear();
             boolean worked = drainWakeups();
             worked |= runTasks();
-            worked |= readIfReady(commands, this::onCommandMessage);
-            worked |= readIfReady(dataOut, this::onUnexpectedDataOutMessage);
-            worked |= readIfReady(pull, this::onDataMessage);
-            worked |= readIfReady(heartbeat, this::onHeartbeatMessage);
+            worked |= readAll(commands, this::onCommandMessage);
+            worked |= readAll(dataOut, this::onUnexpectedDataOutMessage);
+            worked |= readAll(pull, this::onDataMessage);
+            worked |= readAll(heartbeat, this::onHeartbeatMessage);
             if (ready > 0 && !worked) {
                 if (++spurious <= 2) {
                     Thread.yield();
@@ -317,14 +318,6 @@ public final class ZmqEngine implements AutoCloseable {
 
     private static boolean hasInput(ZMQ.Socket socket) {
         return (socket.getEvents() & ZMQ.Poller.POLLIN) != 0;
-    }
-
-    private boolean readIfReady(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {
-        if (!hasInput(socket)) {
-            return false;
-        }
-        readAll(socket, handler);
-        return true;
     }
 
     /** Binds the configured base port, or for 0 the first of four consecutive free ports it finds. */
@@ -443,15 +436,18 @@ public final class ZmqEngine implements AutoCloseable {
         return any;
     }
 
-    private void readAll(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {
+    /** Reads what the socket holds, within a budget; true when there was anything. */
+    private boolean readAll(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {
         long deadline = System.nanoTime() + READ_BUDGET_NANOS;
-        for (int i = 0; i < MAX_READS_PER_SOCKET && System.nanoTime() < deadline; i++) {
+        int i = 0;
+        for (; i < MAX_READS_PER_SOCKET && System.nanoTime() < deadline; i++) {
             InboundMessage message = InboundMessage.read(socket);
             if (message == null) {
-                return;
+                break;
             }
             guarded("message", () -> handler.accept(message));
         }
+        return i > 0;
     }
 
     private void housekeeping() {

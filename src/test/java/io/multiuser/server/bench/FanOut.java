@@ -22,6 +22,7 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.ProcStat;
 import io.multiuser.server.testclient.TestClient;
 
 /**
@@ -69,10 +70,8 @@ final class FanOut {
             double server = Double.NaN;
             if (serverPid > 0) {
                 try {
-                    String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
-                    // fields after the parenthesised command: utime and stime are the 12th and 13th
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    server = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+                    Path stat = Path.of("/proc/" + serverPid + "/stat");
+                    server = (ProcStat.field(stat, 14) + ProcStat.field(stat, 15)) / TICKS_PER_SECOND; // utime, stime
                 } catch (IOException | RuntimeException e) {
                     server = Double.NaN; // not Linux, or the process is gone: the column stays empty
                 }

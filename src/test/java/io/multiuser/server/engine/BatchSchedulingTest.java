@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.testclient.FreePorts;
+import io.multiuser.server.testclient.ProcStat;
 import io.multiuser.server.testclient.TestClient;
 
 /**
@@ -97,11 +98,10 @@ class BatchSchedulingTest {
         return result;
     }
 
-    /** Field 41 of /proc/…/stat, counted from the closing parenthesis of the name (field 2). */
+    /** The scheduling policy: field 41 of the thread's stat file. */
     private static int policy(Path task) {
         try {
-            String stat = Files.readString(task.resolve("stat"));
-            return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[38]);
+            return (int) ProcStat.field(task.resolve("stat"), 41);
         } catch (IOException e) {
             return -1;
         }
