@@ -46,11 +46,13 @@ final class FanOut {
     /**
      * cpuServerSeconds: CPU the server process used during the run (NaN for the baselines, which
      * have none); cpuHarnessSeconds: CPU of this JVM (clients, and for the baselines their relay
-     * or ROUTER too). On a 2-core box both sides draw on the same two cores.
+     * or ROUTER too). On a 2-core box both sides draw on the same two cores. serverPageFaults: the
+     * server's minor page faults during the run (NaN for the baselines); the kernel zeroes a fresh
+     * page for each, so a heap that keeps handing memory back to the OS shows here first.
      */
     record Result(Case c, String via, long expected, long delivered, long lost, long duplicated, double seconds,
             double deliveriesPerSecond, double megabytesPerSecond, double p50Ms, double p99Ms, double maxMs,
-            double cpuServerSeconds, double cpuHarnessSeconds) {
+            double cpuServerSeconds, double cpuHarnessSeconds, double serverPageFaults) {
 
         /** Server CPU per delivered datablock, in microseconds. */
         double serverMicrosPerDelivery() {
@@ -58,8 +60,8 @@ final class FanOut {
         }
     }
 
-    /** CPU seconds used so far by this JVM and by the server process (NaN when there is none). */
-    record Cpu(double harness, double server) {
+    /** CPU seconds used so far by this JVM and by the server process, and the server's minor page faults (NaN when there is none). */
+    record Cpu(double harness, double server, double serverFaults) {
 
         /** Linux's USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on every common platform. */
         private static final double TICKS_PER_SECOND = 100;
@@ -68,19 +70,22 @@ final class FanOut {
             double harness = ((com.sun.management.OperatingSystemMXBean) ManagementFactory
                     .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
             double server = Double.NaN;
+            double faults = Double.NaN;
             if (serverPid > 0) {
                 try {
                     Path stat = Path.of("/proc/" + serverPid + "/stat");
                     server = (ProcStat.field(stat, 14) + ProcStat.field(stat, 15)) / TICKS_PER_SECOND; // utime, stime
+                    faults = ProcStat.field(stat, 10); // minflt
                 } catch (IOException | RuntimeException e) {
                     server = Double.NaN; // not Linux, or the process is gone: the column stays empty
+                    faults = Double.NaN;
                 }
             }
-            return new Cpu(harness, server);
+            return new Cpu(harness, server, faults);
         }
 
         Cpu since(Cpu start) {
-            return new Cpu(harness - start.harness, server - start.server);
+            return new Cpu(harness - start.harness, server - start.server, serverFaults - start.serverFaults);
         }
     }
 
@@ -532,7 +537,8 @@ final class FanOut {
         double seconds = Math.max(1e-9, (last - firstSend) / 1e9);
         return new Result(c, via, expected, delivered, expected - unique, dup, seconds, delivered / seconds,
                 delivered * (double) c.size() / seconds / 1e6, pct(all, 0.50), pct(all, 0.99),
-                all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6, cpu.server(), cpu.harness());
+                all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6, cpu.server(), cpu.harness(),
+                cpu.serverFaults());
     }
 
     private static double pct(long[] sorted, double p) {
