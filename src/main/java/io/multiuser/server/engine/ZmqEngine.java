@@ -67,6 +67,8 @@ public final class ZmqEngine implements AutoCloseable {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
     private final Pipe wakeup;
+    /** Engine thread only: what {@link #drainWakeups()} reads into. */
+    private final ByteBuffer wakeupBuffer = ByteBuffer.allocate(256);
     private volatile boolean running;
     private volatile long lastLoopNanos;
     private volatile SessionStats stats = SessionStats.EMPTY;
@@ -252,9 +254,9 @@ public final class ZmqEngine implements AutoCloseable {
                 for (ZMQ.Socket socket : sockets) {
                     socket.getFD().register(selector, SelectionKey.OP_READ);
                 }
-                wakeup.source().register(selector, SelectionKey.OP_READ);
+                SelectionKey wakeupKey = wakeup.source().register(selector, SelectionKey.OP_READ);
                 started.complete(null);
-                loop(selector, commands, dataOut, pull, heartbeat);
+                loop(selector, wakeupKey, commands, dataOut, pull, heartbeat);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("engine selector failed", e);
             }
@@ -279,8 +281,8 @@ public final class ZmqEngine implements AutoCloseable {
      * milliseconds; instead the loop yields the CPU (to that writer, when it waits on this core),
      * then naps briefly.
      */
-    private void loop(Selector selector, ZMQ.Socket commands, ZMQ.Socket dataOut, ZMQ.Socket pull,
-            ZMQ.Socket heartbeat) {
+    private void loop(Selector selector, SelectionKey wakeupKey, ZMQ.Socket commands, ZMQ.Socket dataOut,
+            ZMQ.Socket pull, ZMQ.Socket heartbeat) {
         int spurious = 0;
         while (running) {
             lastLoopNanos = System.nanoTime();
@@ -294,8 +296,9 @@ public final class ZmqEngine implements AutoCloseable {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("engine selector failed", e);
             }
+            // the pipe is read only when it has something: no read call per turn under load
+            boolean worked = selector.selectedKeys().contains(wakeupKey) && drainWakeups();
             selector.selectedKeys().clear();
-            boolean worked = drainWakeups();
             worked |= runTasks();
             worked |= readAll(commands, this::onCommandMessage);
             worked |= readAll(dataOut, this::onUnexpectedDataOutMessage);
@@ -412,11 +415,10 @@ public final class ZmqEngine implements AutoCloseable {
 
     /** Empties the wake-up pipe; true when there was something in it. */
     private boolean drainWakeups() {
-        ByteBuffer buffer = ByteBuffer.allocate(256);
         boolean any = false;
         try {
-            while (wakeup.source().read(buffer) > 0) {
-                buffer.clear();
+            while (wakeup.source().read(wakeupBuffer) > 0) {
+                wakeupBuffer.clear();
                 any = true;
             }
         } catch (IOException e) {

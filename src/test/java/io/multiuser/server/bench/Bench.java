@@ -41,7 +41,7 @@ public final class Bench {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     /**
      * The server's collector, as deployed: the README's run command, the Dockerfile's
-     * JAVA_OPTS_APPEND and the Kubernetes deployment use these same flags (DeploymentFlagsTest).
+     * JAVA_OPTS_APPEND and the Kubernetes deployment use these same flags (KubernetesManifestsTest).
      * Shenandoah compacts concurrently, so its pauses do not grow with the live set (the 100,000
      * nodes); the compact heuristics collect often enough that the heap holds little garbage. Their
      * one-second uncommit delay made every burst fault its memory in again (a third of the
@@ -275,8 +275,9 @@ public final class Bench {
                     .sorted().skip(ours.size() / 2).findFirst().orElse(Double.NaN);
             target("fan-out 1 KiB × 8 receivers, 1 sender, flat-out ≥ 70 % of raw JeroMQ",
                     String.format("%.0f %% (%.0f vs %.0f deliveries/s; median of %d alternating pairs: %s;"
-                            + " server CPU %.1f µs per delivery, %.1f page faults per 1,000 deliveries)", median[0] * 100,
-                            median[1], median[2], pairs.size(), allPairs, medianMicros, medianFaults),
+                            + " server CPU %.1f µs per delivery, %.1f page faults per 1,000 deliveries)",
+                            median[0] * 100, median[1], median[2], pairs.size(), allPairs, medianMicros,
+                            medianFaults),
                     median[0] >= 0.70);
         }
         FanOut.Result paced = find(results, "server", 8, true, 1024, 50);
@@ -304,9 +305,9 @@ public final class Bench {
 
     private static void print(FanOut.Result r) {
         System.out.printf("  %-10s %d/%d lost %d dup %d  %.0f/s  %.1f MB/s  p50 %.2f p99 %.2f max %.2f ms (%.1f s)"
-                + "  CPU server %.2f s, harness %.2f s, server page faults %.0f%n", r.via(), r.delivered(), r.expected(), r.lost(),
-                r.duplicated(), r.deliveriesPerSecond(), r.megabytesPerSecond(), r.p50Ms(), r.p99Ms(), r.maxMs(),
-                r.seconds(), r.cpuServerSeconds(), r.cpuHarnessSeconds(), r.serverPageFaults());
+                + "  CPU server %.2f s, harness %.2f s, server page faults %.0f%n", r.via(), r.delivered(),
+                r.expected(), r.lost(), r.duplicated(), r.deliveriesPerSecond(), r.megabytesPerSecond(), r.p50Ms(),
+                r.p99Ms(), r.maxMs(), r.seconds(), r.cpuServerSeconds(), r.cpuHarnessSeconds(), r.serverPageFaults());
     }
 
     // ---------------------------------------------------------------- 3: upload and join

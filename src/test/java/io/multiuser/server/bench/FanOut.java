@@ -60,7 +60,10 @@ final class FanOut {
         }
     }
 
-    /** CPU seconds used so far by this JVM and by the server process, and the server's minor page faults (NaN when there is none). */
+    /**
+     * CPU seconds used so far by this JVM and by the server process, and the server's minor page
+     * faults (both NaN when there is no server).
+     */
     record Cpu(double harness, double server, double serverFaults) {
 
         /** Linux's USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on every common platform. */
