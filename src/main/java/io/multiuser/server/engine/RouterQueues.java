@@ -61,6 +61,9 @@ final class RouterQueues {
      * unreachable for longer than {@code timeoutMillis}.
      */
     List<ClientId> flush(long now, long timeoutMillis) {
+        if (queues.isEmpty()) {
+            return List.of(); // the usual case, once per engine turn for each ROUTER
+        }
         List<ClientId> lost = new ArrayList<>();
         for (Iterator<Map.Entry<ClientId, PeerQueue>> it = queues.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ClientId, PeerQueue> e = it.next();

@@ -3,7 +3,6 @@ package io.multiuser.server.bench;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -76,9 +75,9 @@ final class FanOut {
             double faults = Double.NaN;
             if (serverPid > 0) {
                 try {
-                    Path stat = Path.of("/proc/" + serverPid + "/stat");
-                    server = (ProcStat.field(stat, 14) + ProcStat.field(stat, 15)) / TICKS_PER_SECOND; // utime, stime
-                    faults = ProcStat.field(stat, 10); // minflt
+                    long[] f = ProcStat.fields(Path.of("/proc/" + serverPid + "/stat"), 14, 15, 10);
+                    server = (f[0] + f[1]) / TICKS_PER_SECOND; // utime + stime
+                    faults = f[2]; // minflt
                 } catch (IOException | RuntimeException e) {
                     server = Double.NaN; // not Linux, or the process is gone: the column stays empty
                     faults = Double.NaN;

@@ -4,19 +4,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** One field of a Linux {@code /proc/…/stat} file (a process's or a thread's). */
+/** Fields of a Linux {@code /proc/…/stat} file (a process's or a thread's). */
 public final class ProcStat {
 
     private ProcStat() {
     }
 
-    /**
-     * Field {@code n} as proc(5) numbers them (1 = pid, 2 = name, 3 = state, …). Counted from the
-     * closing parenthesis of the name, which may itself hold spaces and parentheses.
-     */
+    /** Field {@code n} as proc(5) numbers them (1 = pid, 2 = name, 3 = state, …). */
     public static long field(Path statFile, int n) throws IOException {
+        return fields(statFile, n)[0];
+    }
+
+    /**
+     * Fields {@code n...}, numbered as in proc(5), from one read of the file (they then describe
+     * the same instant). Counted from the closing parenthesis of the name, which may itself hold
+     * spaces and parentheses.
+     */
+    public static long[] fields(Path statFile, int... n) throws IOException {
         String stat = Files.readString(statFile);
         String[] afterName = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(afterName[n - 3]);
+        long[] values = new long[n.length];
+        for (int i = 0; i < n.length; i++) {
+            values[i] = Long.parseLong(afterName[n[i] - 3]);
+        }
+        return values;
     }
 }
