@@ -1,12 +1,24 @@
 package io.multiuser.server;
 
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
 
 import io.multiuser.server.config.LegacyArguments;
+import io.multiuser.server.config.StartupFailure;
+import io.quarkus.runtime.Application;
+import io.quarkus.runtime.ApplicationLifecycleManager;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
-/** Accepts the original server's flags ({@code -p -pwd -t}), then runs Quarkus until it is stopped. */
+/**
+ * Accepts the original servers' flags ({@code -p -pwd -apwd -spwd -t}, {@link LegacyArguments}),
+ * then runs Quarkus until it is stopped. A start that fails because of a setting prints one line
+ * naming it ({@link StartupFailure}) and exits with status 1.
+ */
 @QuarkusMain
 public class Main {
 
@@ -25,6 +37,38 @@ public class Main {
             return;
         }
         properties.forEach(System::setProperty);
-        Quarkus.run(args);
+        // With an exit handler of its own, Quarkus leaves the reporting of a failed start to us.
+        Quarkus.run(null, Main::exited, args);
+    }
+
+    /** Reports a failed start, then exits as Quarkus would have (dev mode installs its own handler). */
+    private static void exited(Integer code, Throwable failure) {
+        if (failure != null) {
+            Optional<String> line = StartupFailure.oneLine(failure, Main::portSetting);
+            if (line.isPresent()) {
+                System.err.println(line.get());
+            } else {
+                // Not a setting: a bug, which deserves its stack trace (Quarkus' own wording).
+                Logger.getLogger(Application.class).error("Failed to start application", failure);
+            }
+        }
+        ApplicationLifecycleManager.getDefaultExitCodeHandler().accept(code, failure);
+    }
+
+    /** The Quarkus setting that names this port, or null. */
+    private static String portSetting(Integer port) {
+        try {
+            var config = ConfigProvider.getConfig();
+            for (String property : new String[] {"quarkus.http.port", "quarkus.http.ssl-port",
+                    "quarkus.management.port"}) {
+                Optional<String> value = config.getOptionalValue(property, String.class);
+                if (value.isPresent() && Objects.equals(value.get().strip(), String.valueOf(port))) {
+                    return property;
+                }
+            }
+        } catch (RuntimeException e) {
+            // The configuration may be gone by now: the caller falls back to quarkus.http.port.
+        }
+        return null;
     }
 }

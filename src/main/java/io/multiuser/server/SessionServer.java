@@ -15,6 +15,7 @@ import io.multiuser.server.observability.ServerMetrics;
 import io.multiuser.server.observability.StoreMetrics;
 import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.persistence.StoreException;
+import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionJournal;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.ShutdownEvent;
@@ -60,7 +61,7 @@ public class SessionServer {
             LOG.warn("Session store disabled (multiuser.store.enabled=false): the scene is lost when the server stops");
         }
         ZmqEngine started = new ZmqEngine(settings.engine(), settings.session(), metrics,
-                opened == null ? SessionJournal.NONE : opened, opened == null ? List.of() : opened.restored());
+                opened == null ? SessionJournal.NONE : opened, opened == null ? Scene.EMPTY : opened.restored());
         try {
             started.start();
         } catch (EngineStartException e) {

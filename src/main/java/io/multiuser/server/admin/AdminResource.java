@@ -33,8 +33,8 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-import io.multiuser.server.persistence.SessionStore;
-import io.multiuser.server.protocol.Node;
+import io.multiuser.server.persistence.StoreFormat;
+import io.multiuser.server.session.Scene;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
@@ -117,17 +117,17 @@ public class AdminResource {
     @Path("session/export")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     @Operation(summary = "Export the session", description = "The whole scene (every node's uuid, owner, type,"
-            + " dependencies and payload) as one file, in the session log format; import it here or on another"
-            + " server.")
+            + " dependencies and payload, and with protocol 0.9 the deltas received since) as one file, in the"
+            + " session log format; import it here or on another server.")
     @APIResponse(responseCode = "200", description = "The export file", content = @Content(
             mediaType = MediaType.APPLICATION_OCTET_STREAM, schema = @Schema(type = SchemaType.STRING, format = "binary")))
     @APIResponse(responseCode = "409", description = "An upload is in progress",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
     @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public Response exportSession() {
-        List<Node> scene = admin.sceneForExport();
+        Scene scene = admin.sceneForExport();
         String name = "multi-user-session-" + LocalDateTime.now().format(FILE_STAMP) + EXPORT_EXTENSION;
-        StreamingOutput body = out -> SessionStore.export(scene, out);
+        StreamingOutput body = out -> StoreFormat.export(scene, out);
         return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM)
                 .header("Content-Disposition", "attachment; filename=\"" + name + "\"").build();
     }

@@ -20,12 +20,15 @@ import org.jboss.logging.Logger;
 
 import io.multiuser.server.SessionServer;
 import io.multiuser.server.config.ServerConfig;
+import io.multiuser.server.config.ServerSettings;
 import io.multiuser.server.engine.ZmqEngine;
 import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.persistence.StoreFormatException;
 import io.multiuser.server.persistence.StoreReader;
-import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
+import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.session.SessionState;
 import io.multiuser.server.session.User;
 import io.quarkus.runtime.Quarkus;
@@ -46,6 +49,7 @@ public class AdminService {
     private final ServerConfig serverConfig;
     private final Duration timeout;
     private volatile Instant startedAt = Instant.now();
+    private volatile SessionSettings resolved;
 
     @Inject
     public AdminService(SessionServer server, ServerConfig serverConfig, AdminConfig adminConfig) {
@@ -76,24 +80,42 @@ public class AdminService {
     }
 
     public SessionInfo info() {
-        List<String> versions = serverConfig.acceptedVersions().orElse(List.of());
+        SessionSettings settings = sessionSettings();
+        List<String> versions = settings.acceptedVersions(); // resolved: empty is any
         long uptimeSeconds = Duration.between(startedAt, Instant.now()).toSeconds();
         // The bound ports, not the configured ones: they differ when the engine may pick its own.
-        SessionInfo.Ports ports = SessionInfo.Ports.from(running().basePort());
+        SessionInfo.Ports ports = SessionInfo.Ports.from(running().basePort(), settings.generation());
         SessionStore kept = store.get();
         SessionInfo.Store storeInfo = kept == null ? null : SessionInfo.Store.of(kept);
         return call(session -> new SessionInfo(stateName(session.state()), session.users().size(),
                 session.graph().size(), session.graph().totalBytes(), startedAt, uptimeSeconds,
-                serverConfig.bindAddress(), ports, versions.isEmpty() ? "any" : "listed", versions, storeInfo));
+                serverConfig.bindAddress(), settings.generation().label(), settings.privateSession(), ports,
+                versions.isEmpty() ? "any" : "listed", versions, storeInfo));
     }
 
-    /** The scene as it is now, to stream as an export file; refused while an upload is half done. */
-    public List<Node> sceneForExport() {
+    /** The protocol generation the session speaks, as configured ({@code multiuser.protocol}). */
+    public Generation generation() {
+        return sessionSettings().generation();
+    }
+
+    /** The session's settings as the server resolved them (the version policy's default, say). */
+    public SessionSettings sessionSettings() {
+        SessionSettings settings = resolved;
+        if (settings == null) {
+            // Valid: the server checked the same configuration before it started the engine.
+            settings = ServerSettings.from(serverConfig).session();
+            resolved = settings;
+        }
+        return settings;
+    }
+
+    /** The scene as it is now (nodes and chains), to stream as an export file; refused while an upload is half done. */
+    public Scene sceneForExport() {
         return call(session -> {
             if (session.state() == SessionState.SRV_SYNC) {
                 throw AdminException.conflict("an admin is uploading a scene; export once the upload completes");
             }
-            return List.copyOf(session.graph().nodes()); // immutable nodes: the stream needs no engine time
+            return session.scene(); // immutable nodes and deltas: the stream needs no engine time
         });
     }
 
@@ -128,8 +150,7 @@ public class AdminService {
         if (replay.state() == SessionState.SRV_SYNC) {
             throw AdminException.badRequest("the file holds a half-done upload; nothing imported");
         }
-        List<Node> nodes = List.copyOf(replay.nodes().values());
-        SceneChange change = replace(nodes, force, "import", "session replaced by an admin import (" + by + ")");
+        SceneChange change = replace(replay.scene(), force, "import", "session replaced by an admin import (" + by + ")");
         LOG.infof("Import by %s: %d nodes, %d bytes; %d user(s) disconnected", by, change.nodes(),
                 replay.payloadBytes(), change.disconnected().size());
         return change;
@@ -137,7 +158,7 @@ public class AdminService {
 
     /** Drops every node; the session waits for a new upload. Same rule as an import for connected users. */
     public SceneChange reset(boolean force, String by) {
-        SceneChange change = replace(List.of(), force, "reset", "session reset by an admin (" + by + ")");
+        SceneChange change = replace(Scene.EMPTY, force, "reset", "session reset by an admin (" + by + ")");
         LOG.infof("Reset by %s: %d user(s) disconnected", by, change.disconnected().size());
         return change;
     }
@@ -146,13 +167,13 @@ public class AdminService {
     public record SceneChange(int nodes, long payloadBytes, List<String> disconnected) {
     }
 
-    private SceneChange replace(List<Node> nodes, boolean force, String what, String reason) {
+    private SceneChange replace(Scene scene, boolean force, String what, String reason) {
         return call(session -> {
             List<String> names = userNames(session);
             if (!force && !names.isEmpty()) {
                 throw usersConnected(what, names);
             }
-            session.replaceScene(nodes, reason);
+            session.replaceScene(scene, reason);
             return new SceneChange(session.graph().size(), session.graph().totalBytes(), names);
         });
     }

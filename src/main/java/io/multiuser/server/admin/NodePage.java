@@ -19,7 +19,7 @@ public record NodePage(
     static NodePage of(NodeGraph graph, int page, int size) {
         int total = graph.size();
         long skip = (long) (page - 1) * size;
-        List<NodeInfo> nodes = graph.nodes().stream().skip(skip).limit(size).map(NodeInfo::of).toList();
+        List<NodeInfo> nodes = graph.nodes().stream().skip(skip).limit(size).map(n -> NodeInfo.of(n, graph)).toList();
         return new NodePage(page, size, total, (total + size - 1) / size, nodes);
     }
 }

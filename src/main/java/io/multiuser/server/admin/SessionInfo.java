@@ -7,6 +7,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.persistence.StoreStats;
+import io.multiuser.server.protocol.Generation;
 
 /** The session at a glance. */
 @Schema(description = "The session at a glance")
@@ -19,9 +20,14 @@ public record SessionInfo(
         Instant startedAt,
         long uptimeSeconds,
         String bindAddress,
+        @Schema(description = "protocol generation the session speaks: 0.1 (add-on 2020, four ports) or 0.9"
+                + " (add-on 0.6.x, three ports)", enumeration = {"0.1", "0.9"}) String protocol,
+        @Schema(description = "true when users must give a session password (multiuser.session-password,"
+                + " protocol 0.9)") boolean privateSession,
         Ports ports,
-        @Schema(description = "any, or listed: only acceptedVersions may log in", enumeration = {"any",
-                "listed"}) String versionPolicy,
+        @Schema(description = "any: every client version may log in; listed: only acceptedVersions (by default the"
+                + " versions known to speak the protocol)", enumeration = {"any", "listed"}) String versionPolicy,
+        @Schema(description = "the client versions let in; empty when versionPolicy is any")
         List<String> acceptedVersions,
         @Schema(description = "the session store; null when the session is kept in memory only") Store store) {
 
@@ -42,11 +48,16 @@ public record SessionInfo(
         }
     }
 
-    /** The four consecutive ports clients connect to. */
+    /**
+     * The consecutive ports clients connect to: four with protocol 0.1, three with 0.9, where
+     * datablocks go both ways on P+1 (dataOut and dataIn are then the same port).
+     */
+    @Schema(description = "The ports clients connect to (protocol 0.9: dataOut = dataIn = P+1, heartbeat P+2)")
     public record Ports(int commands, int dataOut, int dataIn, int heartbeat) {
 
-        static Ports from(int base) {
-            return new Ports(base, base + 1, base + 2, base + 3);
+        static Ports from(int base, Generation generation) {
+            return generation == Generation.V09 ? new Ports(base, base + 1, base + 1, base + 2)
+                    : new Ports(base, base + 1, base + 2, base + 3);
         }
     }
 }

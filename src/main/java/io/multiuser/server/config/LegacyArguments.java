@@ -4,20 +4,30 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The original server's command line: {@code -p PORT -pwd PASSWORD -t TIMEOUT_MS}, plus its
- * log options {@code -l LEVEL} and {@code -lf FILE}. Each flag becomes a system property,
- * which outranks every other config source, as a command-line flag should.
+ * The original servers' command lines: the four-port server's {@code -p PORT -pwd PASSWORD
+ * -t TIMEOUT_MS}, the 0.9 reference server's {@code -apwd ADMIN_PASSWORD -spwd SESSION_PASSWORD},
+ * the log options {@code -l LEVEL} and {@code -lf FILE} of both, and our {@code --protocol}. Each
+ * flag becomes a system property, which outranks every other config source, as a command-line
+ * flag should. Values are checked later with every other source ({@link ServerSettings#from}), so
+ * {@code -t abc} and {@code MULTIUSER_TIMEOUT=abc} are reported alike.
  */
 public final class LegacyArguments {
 
     public static final String USAGE = """
-            Usage: multi-user-server [-p PORT] [-pwd PASSWORD] [-t TIMEOUT_MS] [-l LEVEL] [-lf FILE]
-              -p,   --port       base port P; the server uses P to P+3 (default 5555)
-              -pwd, --password   admin password (default admin)
-              -t,   --timeout    heartbeat timeout in milliseconds (default 5000)
-              -l,   --log-level  DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)
-              -lf,  --log-file   also write the log to this file
-            Every setting can also be given as multiuser.* properties; see README.md.""";
+            Usage: multi-user-server [--protocol 0.1|0.9] [-p PORT] [-pwd|-apwd PASSWORD] [-spwd SESSION_PASSWORD]
+                                     [-t TIMEOUT_MS] [-l LEVEL] [-lf FILE]
+              --protocol              0.1: add-on 2020 (replication 0.1.x), ports P to P+3 (default);
+                                      0.9: add-on 0.6.x (replication 0.9.x), ports P to P+2
+              -p,    --port           base port P (default 5555)
+              -pwd,  --password       admin password (default admin)
+              -apwd, --admin-password same as -pwd (the 0.9 reference server's name)
+              -spwd, --session-password
+                                      protocol 0.9 only: password every user must give; empty or
+                                      absent: a public session (default)
+              -t,    --timeout        heartbeat timeout in milliseconds (default 5000)
+              -l,    --log-level      DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)
+              -lf,   --log-file       also write the log to this file
+            Every setting can also be given as multiuser.* properties; see docs/configuration.md.""";
 
     private LegacyArguments() {
     }
@@ -40,7 +50,9 @@ public final class LegacyArguments {
             }
             String property = switch (flag) {
                 case "-p", "--port" -> "multiuser.port";
-                case "-pwd", "--password" -> "multiuser.password";
+                case "-pwd", "--password", "-apwd", "--admin-password" -> "multiuser.password";
+                case "-spwd", "--session-password" -> "multiuser.session-password";
+                case "--protocol" -> "multiuser.protocol";
                 case "-t", "--timeout" -> "multiuser.timeout";
                 case "-l", "--log-level" -> "quarkus.log.level";
                 case "-lf", "--log-file" -> "quarkus.log.file.path";

@@ -1,6 +1,5 @@
 package io.multiuser.server.config;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -9,31 +8,56 @@ import io.smallrye.config.WithDefault;
 
 /**
  * Everything an admin can set, under the {@code multiuser.} prefix (application.properties,
- * {@code -Dmultiuser.port=…}, env {@code MULTIUSER_PORT}). The original server's interface
- * keeps working on top: flags {@code -p -pwd -t} ({@link LegacyArguments}) and the Docker
- * image's env variables {@code port password timeout} ({@link LegacyEnvConfigSource}).
+ * {@code -Dmultiuser.port=…}, env {@code MULTIUSER_PORT}). The original servers' interfaces
+ * keep working on top: flags {@code -p -pwd -apwd -spwd -t} ({@link LegacyArguments}) and the
+ * Docker image's env variables {@code port password timeout} ({@link LegacyEnvConfigSource}).
+ * <p>
+ * Numbers, durations and switches are read as text and converted by {@link ServerSettings#from}:
+ * a value that is not a number (or not true/false) then stops start-up with one line naming the
+ * setting and what it means, whatever source it came from, instead of SmallRye's multi-line
+ * conversion error (or, for a switch, a silent {@code false}).
  */
 @ConfigMapping(prefix = "multiuser")
 public interface ServerConfig {
 
-    /** Base port P; the server binds P (commands) to P+3 (heartbeat); 0 picks four free ones (tests). */
+    /**
+     * Base port P; the server binds P to P+3 (protocol 0.1) or P to P+2 (protocol 0.9); 0 picks
+     * free ones (tests). A number.
+     */
     @WithDefault("5555")
-    int port();
+    String port();
 
     /** Password an ADMIN login must give. */
     @WithDefault(DEFAULT_PASSWORD)
     String password();
 
-    /** Heartbeat timeout in milliseconds: a client silent longer is dropped. */
+    /** Heartbeat timeout in milliseconds: a client silent longer is dropped. A number. */
     @WithDefault("5000")
-    long timeout();
+    String timeout();
+
+    /** Protocol generation the session speaks: {@code 0.1} (four ports) or {@code 0.9} (three ports). */
+    @WithDefault(DEFAULT_PROTOCOL)
+    String protocol();
+
+    /**
+     * Password every login must give, protocol 0.9 only; unset (or empty, which MicroProfile
+     * Config treats as unset) for a public session.
+     */
+    Optional<String> sessionPassword();
 
     /** Interface to bind; {@code *} is every interface. */
     @WithDefault("*")
     String bindAddress();
 
-    /** Client VERSION strings accepted; unset accepts any version. */
+    /**
+     * Client VERSION strings accepted; {@code any} accepts every version; unset accepts the
+     * versions known to speak the protocol ({@code Generation.knownVersions()}).
+     */
     Optional<List<String>> acceptedVersions();
+
+    /** A node whose delta chain grows past this many bytes is logged (protocol 0.9). A number. */
+    @WithDefault("67108864")
+    String chainWarningSize();
 
     Engine engine();
 
@@ -41,12 +65,19 @@ public interface ServerConfig {
 
     Store store();
 
+    String DEFAULT_PASSWORD = "admin";
+
+    String DEFAULT_PROTOCOL = "0.1";
+
+    /** The value that turns the version policy off. */
+    String ANY_VERSION = "any";
+
     /** Where the session is kept across restarts (README: "Sessions that survive a restart"). */
     interface Store {
 
         /** Keep the session on disk; false keeps it in memory only, like the original server. */
         @WithDefault("true")
-        boolean enabled();
+        String enabled();
 
         /** Data directory, created if missing; relative paths start from the working directory. */
         @WithDefault("data")
@@ -55,47 +86,46 @@ public interface ServerConfig {
         /**
          * Changes are written and fsynced at most this long after they happen: a crash loses at
          * most the changes of the last interval. 0 writes each change at once (slower under load).
+         * A duration ({@code 200ms}, {@code 1s}, ISO-8601 {@code PT1S}; a bare number is seconds).
          */
         @WithDefault("200ms")
-        Duration flushInterval();
+        String flushInterval();
 
-        /** The log is compacted once it is over this size (bytes) and over twice the live scene. */
+        /** The log is compacted once it is over this size (bytes) and over twice the live scene. A number. */
         @WithDefault("67108864")
-        long compactionMinSize();
+        String compactionMinSize();
     }
 
     /** How joiners get the scene. */
     interface Snapshot {
 
-        /** Nodes pushed ahead of a joiner's GETs; 0 answers one GET at a time, like the original. */
+        /** Nodes pushed ahead of a joiner's GETs; 0 answers one GET at a time, like the original. A number. */
         @WithDefault("128")
-        int window();
+        String window();
 
-        /** Payload bytes pushed ahead of a joiner's GETs, at most. */
+        /** Payload bytes pushed ahead of a joiner's GETs, at most. A number. */
         @WithDefault("8388608")
-        long windowBytes();
+        String windowBytes();
     }
 
-    String DEFAULT_PASSWORD = "admin";
-
-    /** Tuning of the ZeroMQ engine; the defaults suit studio sessions. */
+    /** Tuning of the ZeroMQ engine; the defaults suit studio sessions. Numbers, read as text. */
     interface Engine {
 
         /** ZeroMQ I/O threads. */
         @WithDefault("1")
-        int ioThreads();
+        String ioThreads();
 
-        /** Largest message frame accepted on P and P+2, in bytes; a larger one closes that connection. */
+        /** Largest message frame accepted on the ports datablocks arrive on, in bytes; a larger one closes that connection. */
         @WithDefault("536870912")
-        long maxMessageSize();
+        String maxMessageSize();
 
         /** Per-client ZeroMQ send queue on P and P+1, in messages (the client's receive side holds 1000). */
         @WithDefault("1000")
-        int sendHighWaterMark();
+        String sendHighWaterMark();
 
         /** Bytes that may wait in our own queue for one client before it is dropped as too slow. */
         @WithDefault("1073741824")
-        long maxQueuedBytesPerClient();
+        String maxQueuedBytesPerClient();
 
         /**
          * Run the engine thread and its I/O threads under Linux SCHED_BATCH, so that they never
@@ -103,6 +133,6 @@ public interface ServerConfig {
          * machine). Needs no privilege; where the call is refused the server logs why and goes on.
          */
         @WithDefault("true")
-        boolean batchScheduling();
+        String batchScheduling();
     }
 }

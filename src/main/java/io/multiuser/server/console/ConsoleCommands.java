@@ -9,8 +9,13 @@ import io.multiuser.server.admin.AdminException;
 import io.multiuser.server.admin.AdminHelp;
 import io.multiuser.server.admin.AdminService;
 import io.multiuser.server.admin.UserInfo;
+import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.session.SessionSettings;
 
-/** The original server's four console commands, one line in, the text to print out. */
+/**
+ * The original server's four console commands, one line in, the text to print out. {@code help}
+ * starts with a status line: the protocol the session speaks, public or private, versions let in.
+ */
 @ApplicationScoped
 public class ConsoleCommands {
 
@@ -32,7 +37,7 @@ public class ConsoleCommands {
         try {
             return switch (command) {
                 case "" -> new Reply("", false);
-                case "help" -> new Reply(AdminHelp.CONSOLE, false);
+                case "help" -> new Reply(session() + System.lineSeparator() + AdminHelp.CONSOLE, false);
                 case "users" -> new Reply(users(admin.users()), false);
                 case "kick" -> new Reply(kick(argument), false);
                 case "exit" -> {
@@ -44,6 +49,20 @@ public class ConsoleCommands {
         } catch (AdminException e) {
             return new Reply("Error: " + e.getMessage(), false);
         }
+    }
+
+    /** One status line: the protocol the session speaks, its ports, privacy and version policy. */
+    private String session() {
+        return session(admin.sessionSettings());
+    }
+
+    static String session(SessionSettings settings) {
+        Generation generation = settings.generation();
+        List<String> versions = settings.acceptedVersions();
+        return "Session: protocol " + generation.label() + " ("
+                + (generation == Generation.V09 ? "add-on 0.6.x, three ports P..P+2" : "add-on 2020, four ports P..P+3")
+                + "), " + (settings.privateSession() ? "private (session password)" : "public")
+                + ", client versions " + (versions.isEmpty() ? "any" : String.join(", ", versions));
     }
 
     private String kick(String name) {

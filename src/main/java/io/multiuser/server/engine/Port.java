@@ -1,17 +1,21 @@
 package io.multiuser.server.engine;
 
-/** The four ports, as offsets from the base port, with the names used in logs and errors. */
+/**
+ * The sockets a session may bind, with the names used in logs and errors. Which of them a
+ * session binds, and at which offset from the base port, is its generation's
+ * {@link EngineDialect#ports()}: four-port P..P+3 = commands, data out, data in, heartbeat;
+ * three-port P..P+2 = commands, data (both directions), heartbeat.
+ */
 public enum Port {
-    COMMANDS(0, "P, commands"),
-    DATA_OUT(1, "P+1, datablocks to clients"),
-    DATA_IN(2, "P+2, datablocks from clients"),
-    HEARTBEAT(3, "P+3, heartbeat");
+    COMMANDS("commands"),
+    DATA_OUT("datablocks to clients"),
+    DATA_IN("datablocks from clients"),
+    DATA("datablocks, both directions"),
+    HEARTBEAT("heartbeat");
 
-    public final int offset;
     public final String description;
 
-    Port(int offset, String description) {
-        this.offset = offset;
+    Port(String description) {
         this.description = description;
     }
 }

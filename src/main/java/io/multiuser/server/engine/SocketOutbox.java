@@ -13,12 +13,11 @@ import org.jboss.logging.Logger;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.session.Outbox;
 import io.multiuser.server.session.SessionListener;
-import io.multiuser.server.wire.CommandCodec;
-import io.multiuser.server.wire.DatablockCodec;
 import zmq.Msg;
 
 /**
@@ -31,6 +30,7 @@ final class SocketOutbox implements Outbox {
     private static final Logger LOG = Logger.getLogger(SocketOutbox.class);
     private static final byte[] PING = "PING".getBytes(StandardCharsets.US_ASCII);
 
+    private final EngineDialect dialect;
     private final RouterQueues commands;
     private final RouterQueues data;
     private final ZMQ.Socket heartbeat;
@@ -43,8 +43,9 @@ final class SocketOutbox implements Outbox {
     private final List<ClientId> overflowed = new ArrayList<>();
     private long sequence;
 
-    SocketOutbox(RouterQueues commands, RouterQueues data, ZMQ.Socket heartbeat, LongSupplier clock,
-            SessionListener listener) {
+    SocketOutbox(EngineDialect dialect, RouterQueues commands, RouterQueues data, ZMQ.Socket heartbeat,
+            LongSupplier clock, SessionListener listener) {
+        this.dialect = dialect;
         this.listener = listener;
         this.commands = commands;
         this.data = data;
@@ -54,7 +55,7 @@ final class SocketOutbox implements Outbox {
 
     @Override
     public void send(Collection<ClientId> to, ServerCommand command) {
-        byte[][] frames = CommandCodec.encode(command);
+        byte[][] frames = dialect.encodeCommand(command);
         long now = clock.getAsLong();
         for (ClientId id : to) {
             Long holdUntil = heldUntil.get(id);
@@ -76,13 +77,23 @@ final class SocketOutbox implements Outbox {
 
     @Override
     public void push(Collection<ClientId> to, Node node) {
-        byte[][] header = DatablockCodec.encodeHeader(node);
-        byte[][] chunk = {node.payload()};
+        pushMessages(to, dialect.encodeNode(node));
+    }
+
+    @Override
+    public void pushDelta(Collection<ClientId> to, String uuid, Delta delta) {
+        pushMessages(to, List.<byte[][]>of(dialect.encodeCommit(uuid, delta)));
+    }
+
+    /** Messages of one datablock go through each client's FIFO, so they stay back to back for it. */
+    private void pushMessages(Collection<ClientId> to, List<byte[][]> messages) {
         long now = clock.getAsLong();
         for (ClientId id : to) {
-            // Header and chunk go through the same FIFO, so they stay back to back for this client.
-            data.send(id, header, now);
-            if (data.send(id, chunk, now) == RouterQueues.Result.OVERFLOW) {
+            RouterQueues.Result result = null;
+            for (byte[][] message : messages) {
+                result = data.send(id, message, now);
+            }
+            if (result == RouterQueues.Result.OVERFLOW) {
                 overflowed.add(id);
             }
         }
@@ -115,7 +126,7 @@ final class SocketOutbox implements Outbox {
         long now = clock.getAsLong();
         while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
             Delayed d = delayed.poll();
-            sendNow(d.to, CommandCodec.encode(d.command), now);
+            sendNow(d.to, dialect.encodeCommand(d.command), now);
             if (delayed.stream().noneMatch(o -> o.to.equals(d.to))) {
                 heldUntil.remove(d.to); // nothing held for this client any more: send directly again
             }

@@ -7,7 +7,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -25,21 +24,20 @@ import org.zeromq.ZMQ;
 import org.zeromq.ZMQException;
 
 import io.multiuser.server.logging.ThrottledLog;
-import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.ClientId;
-import io.multiuser.server.protocol.Datablock;
-import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.DataMessage;
+import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.session.User;
-import io.multiuser.server.wire.CommandCodec;
 import io.multiuser.server.wire.MalformedMessageException;
 
 /**
- * The four-port ZeroMQ engine. One thread, started by {@link #start()}, owns the context, the
- * four sockets and the {@link Session}; nothing else touches them. Other threads hand it work
+ * The ZeroMQ engine of one session. One thread, started by {@link #start()}, owns the context,
+ * the sockets and the {@link Session}; nothing else touches them. What its protocol generation
+ * does differently (which sockets, which frames) is its {@link EngineDialect}. Other threads hand it work
  * with {@link #call(Function)}: a task queue plus a wake-up byte on a pipe its selector watches.
  * Every message is handled inside a guard, so no input can stop the loop.
  */
@@ -62,7 +60,8 @@ public final class ZmqEngine implements AutoCloseable {
     private final SessionSettings sessionSettings;
     private final SessionListener listener;
     private final SessionJournal journal;
-    private final Collection<Node> restoredScene;
+    private final Scene restoredScene;
+    private final EngineDialect dialect;
     private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
@@ -81,7 +80,7 @@ public final class ZmqEngine implements AutoCloseable {
     private SocketOutbox outbox;
     private RouterQueues commandQueues;
     private RouterQueues dataQueues;
-    private DatablockAssembler assembler;
+    private Sockets sockets;
     private long lastTick;
     private long lastStats;
 
@@ -90,7 +89,7 @@ public final class ZmqEngine implements AutoCloseable {
     }
 
     public ZmqEngine(EngineSettings settings, SessionSettings sessionSettings, SessionListener listener) {
-        this(settings, sessionSettings, listener, SessionJournal.NONE, List.of());
+        this(settings, sessionSettings, listener, SessionJournal.NONE, Scene.EMPTY);
     }
 
     /**
@@ -98,12 +97,13 @@ public final class ZmqEngine implements AutoCloseable {
      * session) and reports every change to {@code journal}.
      */
     public ZmqEngine(EngineSettings settings, SessionSettings sessionSettings, SessionListener listener,
-            SessionJournal journal, Collection<Node> restoredScene) {
+            SessionJournal journal, Scene restoredScene) {
         this.settings = settings;
         this.sessionSettings = sessionSettings;
         this.listener = listener;
         this.journal = journal;
         this.restoredScene = restoredScene;
+        this.dialect = EngineDialect.of(sessionSettings.generation(), settings.maxMessageBytes());
         try {
             this.wakeup = Pipe.open();
             wakeup.source().configureBlocking(false);
@@ -129,8 +129,8 @@ public final class ZmqEngine implements AutoCloseable {
             close();
             throw new EngineStartException("engine did not bind its ports in time", e);
         }
-        LOG.infof("Session server listening on %s, ports %d-%d (commands %d, data out %d, data in %d, heartbeat %d)",
-                settings.bindAddress(), basePort, basePort + 3, basePort, basePort + 1, basePort + 2, basePort + 3);
+        LOG.infof("Session server (protocol %s) listening on %s, ports %d-%d (%s)", dialect.generation(),
+                settings.bindAddress(), basePort, lastPort(), portList());
     }
 
     /** Runs {@code work} on the engine thread with the session; the future completes with its result. */
@@ -174,6 +174,24 @@ public final class ZmqEngine implements AutoCloseable {
         return lastLoopNanos;
     }
 
+    private int lastPort() {
+        return basePort + dialect.ports().size() - 1;
+    }
+
+    private String portList() {
+        StringBuilder out = new StringBuilder();
+        List<Port> ports = dialect.ports();
+        for (int i = 0; i < ports.size(); i++) {
+            out.append(i == 0 ? "" : ", ").append(ports.get(i).description).append(' ').append(basePort + i);
+        }
+        return out.toString();
+    }
+
+    /** The protocol generation this engine speaks. */
+    public io.multiuser.server.protocol.Generation generation() {
+        return dialect.generation();
+    }
+
     /** The base port the engine bound (for a configured 0, the one it picked). */
     public int basePort() {
         return basePort;
@@ -193,7 +211,7 @@ public final class ZmqEngine implements AutoCloseable {
         running = false;
         wake();
         join();
-        LOG.infof("Session server stopped; ports %d-%d released", basePort, basePort + 3);
+        LOG.infof("Session server stopped; ports %d-%d released", basePort, lastPort());
     }
 
     private void join() {
@@ -232,31 +250,26 @@ public final class ZmqEngine implements AutoCloseable {
         ZContext context = new ZContext(settings.ioThreads());
         context.setLinger(0);
         try {
-            ZMQ.Socket[] sockets;
             try {
                 sockets = bindAll(context);
             } catch (EngineStartException e) {
                 started.completeExceptionally(e);
                 return;
             }
-            ZMQ.Socket commands = sockets[0];
-            ZMQ.Socket dataOut = sockets[1];
-            ZMQ.Socket pull = sockets[2];
-            ZMQ.Socket heartbeat = sockets[3];
-            commandQueues = new RouterQueues(commands, settings.maxQueuedBytesPerClient());
-            dataQueues = new RouterQueues(dataOut, settings.maxQueuedBytesPerClient());
-            outbox = new SocketOutbox(commandQueues, dataQueues, heartbeat, ZmqEngine::nowMillis, listener);
-            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal);
+            commandQueues = new RouterQueues(sockets.get(Port.COMMANDS), settings.maxQueuedBytesPerClient());
+            dataQueues = new RouterQueues(sockets.get(dialect.dataOut()), settings.maxQueuedBytesPerClient());
+            outbox = new SocketOutbox(dialect, commandQueues, dataQueues, sockets.get(Port.HEARTBEAT),
+                    ZmqEngine::nowMillis, listener);
+            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal, deltaMerger());
             session.restore(restoredScene);
-            assembler = new DatablockAssembler(settings.maxMessageBytes());
 
             try (Selector selector = Selector.open()) {
-                for (ZMQ.Socket socket : sockets) {
+                for (ZMQ.Socket socket : sockets.all()) {
                     socket.getFD().register(selector, SelectionKey.OP_READ);
                 }
                 SelectionKey wakeupKey = wakeup.source().register(selector, SelectionKey.OP_READ);
                 started.complete(null);
-                loop(selector, wakeupKey, commands, dataOut, pull, heartbeat);
+                loop(selector, wakeupKey);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("engine selector failed", e);
             }
@@ -281,14 +294,13 @@ public final class ZmqEngine implements AutoCloseable {
      * milliseconds; instead the loop yields the CPU (to that writer, when it waits on this core),
      * then naps briefly.
      */
-    private void loop(Selector selector, SelectionKey wakeupKey, ZMQ.Socket commands, ZMQ.Socket dataOut,
-            ZMQ.Socket pull, ZMQ.Socket heartbeat) {
+    private void loop(Selector selector, SelectionKey wakeupKey) {
         int spurious = 0;
         while (running) {
             lastLoopNanos = System.nanoTime();
             // Not every message signals the descriptor (the first one on a new connection's pipe, or
             // those left when a read budget ran out), so look before blocking.
-            boolean pending = hasInput(commands) || hasInput(pull) || hasInput(heartbeat) || hasInput(dataOut);
+            boolean pending = sockets.anyHasInput();
             long timeout = pending ? 0 : pollTimeout();
             int ready;
             try {
@@ -300,10 +312,9 @@ public final class ZmqEngine implements AutoCloseable {
             boolean worked = selector.selectedKeys().contains(wakeupKey) && drainWakeups();
             selector.selectedKeys().clear();
             worked |= runTasks();
-            worked |= readAll(commands, this::onCommandMessage);
-            worked |= readAll(dataOut, this::onUnexpectedDataOutMessage);
-            worked |= readAll(pull, this::onDataMessage);
-            worked |= readAll(heartbeat, this::onHeartbeatMessage);
+            for (Sockets.Bound bound : sockets.bound()) {
+                worked |= readAll(bound.socket(), handler(bound.port()));
+            }
             if (ready > 0 && !worked) {
                 if (++spurious <= 2) {
                     Thread.yield();
@@ -319,12 +330,24 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
-    private static boolean hasInput(ZMQ.Socket socket) {
-        return (socket.getEvents() & ZMQ.Poller.POLLIN) != 0;
+    private java.util.function.Consumer<InboundMessage> handler(Port port) {
+        return switch (port) {
+            case COMMANDS -> this::onCommandMessage;
+            case DATA_OUT -> this::onUnexpectedDataOutMessage;
+            case DATA_IN, DATA -> m -> onDataMessage(port, m);
+            case HEARTBEAT -> this::onHeartbeatMessage;
+        };
     }
 
-    /** Binds the configured base port, or for 0 the first of four consecutive free ports it finds. */
-    private ZMQ.Socket[] bindAll(ZContext context) {
+    /** Compaction of delta chains, for the generation that has deltas. */
+    private io.multiuser.server.protocol.DeltaMerger deltaMerger() {
+        return dialect.generation() == io.multiuser.server.protocol.Generation.V09
+                ? io.multiuser.server.wire.v09.DeltaCompaction.INSTANCE
+                : io.multiuser.server.protocol.DeltaMerger.NONE;
+    }
+
+    /** Binds the configured base port, or for 0 the first block of consecutive free ports it finds. */
+    private Sockets bindAll(ZContext context) {
         if (settings.basePort() != 0) {
             return bindAll(context, settings.basePort());
         }
@@ -339,33 +362,41 @@ public final class ZmqEngine implements AutoCloseable {
         throw last;
     }
 
-    private ZMQ.Socket[] bindAll(ZContext context, int base) {
+    private Sockets bindAll(ZContext context, int base) {
         basePort = base;
-        ZMQ.Socket[] sockets = new ZMQ.Socket[4];
-        sockets[0] = router(context, "SERVER_COMMAND");
-        sockets[1] = router(context, "SERVER_PUSH");
-        sockets[1].setMaxMsgSize(4096); // clients only read here; whatever they send is dropped
-        sockets[2] = context.createSocket(SocketType.PULL);
-        sockets[2].setMaxMsgSize(settings.maxMessageBytes());
-        sockets[3] = router(context, null);
-        sockets[3].setMaxMsgSize(4096);
-        sockets[0].setMaxMsgSize(settings.maxMessageBytes());
-        for (Port port : Port.values()) {
-            String endpoint = "tcp://" + settings.bindAddress() + ":" + (base + port.offset);
+        List<Port> ports = dialect.ports();
+        List<Sockets.Bound> bound = new java.util.ArrayList<>(ports.size());
+        for (int offset = 0; offset < ports.size(); offset++) {
+            Port port = ports.get(offset);
+            ZMQ.Socket socket = create(context, port);
+            bound.add(new Sockets.Bound(port, socket));
+            String endpoint = "tcp://" + settings.bindAddress() + ":" + (base + offset);
             try {
-                sockets[port.offset].bind(endpoint);
+                socket.bind(endpoint);
             } catch (ZMQException | IllegalArgumentException e) {
-                for (ZMQ.Socket s : sockets) {
-                    context.destroySocket(s);
+                for (Sockets.Bound b : bound) {
+                    context.destroySocket(b.socket());
                 }
                 String reason = e instanceof ZMQException z ? zmqReason(z) : e.getMessage();
-                throw new EngineStartException("Cannot bind port " + (base + port.offset) + " ("
-                        + port.description + ") on " + settings.bindAddress() + ": " + reason
-                        + ". Check multiuser.port (base port " + base
-                        + ", the server needs it and the next three) and multiuser.bind-address.", e);
+                throw new EngineStartException("Cannot bind port " + (base + offset) + " (P" + (offset == 0 ? "" : "+" + offset)
+                        + ", " + port.description + ") on " + settings.bindAddress() + ": " + reason
+                        + ". Check multiuser.port (base port " + base + "; protocol " + dialect.generation()
+                        + " needs it and the next " + (ports.size() - 1) + ") and multiuser.bind-address.", e);
             }
         }
-        return sockets;
+        return new Sockets(bound);
+    }
+
+    /** A socket for {@code port}: clients only read on the four-port P+1 and write tiny heartbeats. */
+    private ZMQ.Socket create(ZContext context, Port port) {
+        ZMQ.Socket socket = switch (port) {
+            case COMMANDS -> router(context, "SERVER_COMMAND");
+            case DATA_OUT, DATA -> router(context, "SERVER_PUSH");
+            case DATA_IN -> context.createSocket(SocketType.PULL);
+            case HEARTBEAT -> router(context, null);
+        };
+        socket.setMaxMsgSize(port == Port.DATA_OUT || port == Port.HEARTBEAT ? 4096 : settings.maxMessageBytes());
+        return socket;
     }
 
     private ZMQ.Socket router(ZContext context, String identity) {
@@ -458,7 +489,7 @@ public final class ZmqEngine implements AutoCloseable {
         if (now - lastTick >= TICK_MILLIS) {
             lastTick = now;
             guarded("tick", session::tick);
-            int expired = assembler.expire(now, PENDING_DATABLOCK_MAX_AGE_MILLIS);
+            int expired = dialect.expire(now, PENDING_DATABLOCK_MAX_AGE_MILLIS);
             if (expired > 0) {
                 LOG.warnf("Discarded %d datablock header(s) whose chunks never came", expired);
                 listener.dropped(SessionListener.Drop.MALFORMED, expired);
@@ -492,7 +523,8 @@ public final class ZmqEngine implements AutoCloseable {
             }
         }
         stats = new SessionStats(session.state(), lobby, syncing, active, session.graph().size(),
-                session.graph().totalBytes(), commandQueues.backlogMessages() + dataQueues.backlogMessages());
+                session.graph().totalBytes(), commandQueues.backlogMessages() + dataQueues.backlogMessages(),
+                session.graph().chainEntries(), session.graph().chainBytes());
     }
 
     private void lost(ClientId id, RouterQueues queues, String which) {
@@ -525,34 +557,32 @@ public final class ZmqEngine implements AutoCloseable {
                     + describe(from, m) + " (a command has 3 after the identity)");
             return;
         }
-        String owner = new String(f.get(1), StandardCharsets.UTF_8);
-        String type = new String(f.get(2), StandardCharsets.UTF_8);
-        ClientCommand command;
+        EngineDialect.DecodedCommand decoded;
         try {
-            command = CommandCodec.decode(type, f.get(3));
+            decoded = dialect.decodeCommand(f.subList(1, 4));
         } catch (MalformedMessageException e) {
             listener.dropped(SessionListener.Drop.MALFORMED, 1);
-            badInput.warn("port P", "Port P: dropped command '" + CommandCodec.printable(type) + "' from "
-                    + describe(from, m) + ": " + e.getMessage());
+            badInput.warn("port P", "Port P: dropped a command from " + describe(from, m) + ": " + e.getMessage());
             return;
         }
-        listener.commandReceived(type);
-        session.onCommand(from, owner, command, m.peerAddress());
+        listener.commandReceived(decoded.typeName());
+        session.onCommand(from, decoded.ownerFrame(), decoded.command(), m.peerAddress());
     }
 
-    private void onDataMessage(InboundMessage m) {
-        Datablock block;
+    private void onDataMessage(Port port, InboundMessage m) {
+        DataMessage data;
         try {
-            block = assembler.accept(m, nowMillis());
+            data = dialect.decodeData(m, nowMillis());
         } catch (MalformedMessageException e) {
             listener.dropped(SessionListener.Drop.MALFORMED, 1);
-            String sender = m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m) : m.peerAddress();
-            badInput.warn("port P+2", "Port P+2: dropped datablock input from " + sender + ": " + e.getMessage());
+            String sender = port == Port.DATA || m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m)
+                    : m.peerAddress();
+            badInput.warn(port.name(), "Port " + port.description + ": dropped input from " + sender + ": "
+                    + e.getMessage());
             return;
         }
-        if (block != null) {
-            listener.datablockReceived(block.node().payload().length);
-            session.onDatablock(block);
+        if (data != null) {
+            session.onData(data);
         }
     }
 
@@ -568,7 +598,7 @@ public final class ZmqEngine implements AutoCloseable {
         if (m.frameCount() != 2 || !(init || Arrays.equals(m.frames().get(1), PONG))) {
             // Still counts as a sign of life: only the heartbeat's silence drops a client.
             listener.dropped(SessionListener.Drop.MALFORMED, 1);
-            badInput.warn("port P+3", "Port P+3: unexpected heartbeat message of " + m.frameCount()
+            badInput.warn("heartbeat", "Heartbeat port: unexpected message of " + m.frameCount()
                     + " frame(s) from " + describe(from, m));
         }
         session.onHeartbeat(from, init);

@@ -10,12 +10,15 @@ import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.health.Startup;
 
 import io.multiuser.server.SessionServer;
+import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.engine.SessionStats;
 import io.multiuser.server.engine.ZmqEngine;
+import io.multiuser.server.protocol.Generation;
 
 /**
  * Liveness: the engine thread runs and its loop turns (a stalled loop means no pings, so every
- * client would time out). Readiness: the four ports are bound and logins are answered.
+ * client would time out). Readiness: the session ports (four with protocol 0.1, three with 0.9)
+ * are bound and logins are answered; its data names the protocol.
  * Startup: the engine has started once.
  */
 @ApplicationScoped
@@ -23,10 +26,14 @@ public class EngineHealthChecks {
 
     private final SessionServer server;
     private final HealthConfig config;
+    private final Generation generation;
 
-    public EngineHealthChecks(SessionServer server, HealthConfig config) {
+    public EngineHealthChecks(SessionServer server, HealthConfig config, ServerConfig serverConfig) {
         this.server = server;
         this.config = config;
+        // Checked at start (ServerSettings); an unknown value cannot get this far.
+        Generation configured = Generation.parse(serverConfig.protocol().strip());
+        this.generation = configured == null ? Generation.V01 : configured;
     }
 
     @Liveness
@@ -50,11 +57,12 @@ public class EngineHealthChecks {
             HealthCheckResponseBuilder r = HealthCheckResponse.named("session-ports");
             ZmqEngine engine = server.engine();
             if (engine == null || !engine.isRunning()) {
-                return r.down().withData("bound", false).build();
+                return r.down().withData("bound", false).withData("protocol", generation.label()).build();
             }
             SessionStats stats = engine.stats();
             int port = engine.basePort();
-            return r.up().withData("bound", true).withData("ports", port + "-" + (port + 3))
+            return r.up().withData("bound", true).withData("protocol", generation.label())
+                    .withData("ports", port + "-" + (port + generation.portCount() - 1))
                     .withData("state", stats.state().name()).withData("users", stats.users())
                     .withData("nodes", stats.nodes()).build();
         };

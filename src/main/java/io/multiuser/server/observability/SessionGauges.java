@@ -34,6 +34,10 @@ public class SessionGauges {
         }
         stat(registry, "session.nodes", null, "Nodes in the scene", s -> s.nodes());
         stat(registry, "session.payload", "bytes", "Payload bytes held by the scene", s -> s.payloadBytes());
+        stat(registry, "session.chain.entries", null, "Deltas held in the nodes' chains (protocol 0.9)",
+                s -> s.chainEntries());
+        stat(registry, "session.chain", "bytes", "Bytes held in the nodes' delta chains (protocol 0.9)",
+                s -> s.chainBytes());
         stat(registry, "engine.backlog.messages", null, "Messages waiting for slow or absent clients",
                 s -> s.backlogMessages());
         for (SessionState state : SessionState.values()) {

@@ -10,9 +10,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.CRC32C;
 
+import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionState;
 
 /**
@@ -31,16 +34,23 @@ public final class StoreReader {
     }
 
     /**
-     * The scene a log describes. {@code validBytes} is the length of its readable prefix
-     * (header included): a damaged log is cut there. {@code stateRecorded} says whether a state
-     * record was read: an export ends with its only one, so an export cut between two records
-     * (which no checksum can see) is one without.
+     * The scene a log describes: its nodes in catalog order and each node's chain of deltas since
+     * its last put, oldest first (only non-empty chains). {@code validBytes} is the length of its
+     * readable prefix (header included): a damaged log is cut there. {@code stateRecorded} says
+     * whether a state record was read: an export ends with its only one, so an export cut between
+     * two records (which no checksum can see) is one without. {@code version} is the header's
+     * format version (0 without a complete header).
      */
-    public record Replay(LinkedHashMap<String, Node> nodes, SessionState state, long records, long validBytes,
-            Damage damage, boolean stateRecorded) {
+    public record Replay(LinkedHashMap<String, Node> nodes, Map<String, List<Delta>> chains, SessionState state,
+            long records, long validBytes, Damage damage, boolean stateRecorded, int version) {
 
         public long payloadBytes() {
             return nodes.values().stream().mapToLong(n -> n.payload().length).sum();
+        }
+
+        /** The nodes and chains as one scene (owners as logged). */
+        public Scene scene() {
+            return new Scene(List.copyOf(nodes.values()), chains);
         }
     }
 
@@ -48,31 +58,34 @@ public final class StoreReader {
     }
 
     /**
-     * Reads a log. A file that is not a session log, or one of another format version, is refused
-     * with {@link StoreFormatException}; a header cut short (a crash while creating the file) is
-     * damage at offset 0.
+     * Reads a log. A file that is not a session log, or one of a format version this server does
+     * not know, is refused with {@link StoreFormatException}; a header cut short (a crash while
+     * creating the file) is damage at offset 0.
      */
     public static Replay read(InputStream source) throws IOException {
+        return read(source, new DurableScene());
+    }
+
+    /** {@link #read}, into {@code scene} (new), which the store then keeps in step with the log. */
+    static Replay read(InputStream source, DurableScene scene) throws IOException {
         Counting in = new Counting(new BufferedInputStream(source, 1 << 16));
         byte[] header = in.readNBytes(StoreFormat.HEADER_BYTES);
-        LinkedHashMap<String, Node> nodes = new LinkedHashMap<>();
         if (header.length < StoreFormat.HEADER_BYTES) {
             if (!Arrays.equals(header, Arrays.copyOf(StoreFormat.header(), header.length))) {
                 throw notALog();
             }
             Damage damage = header.length == 0 ? null : new Damage(0, "header cut short at " + header.length + " bytes");
-            return new Replay(nodes, SessionState.WAITING, 0, 0, damage, false);
+            return result(scene, 0, 0, damage, false, 0);
         }
         if (!Arrays.equals(Arrays.copyOf(header, StoreFormat.MAGIC.length), StoreFormat.MAGIC)) {
             throw notALog();
         }
         int version = ((header[8] & 0xff) << 24) | ((header[9] & 0xff) << 16) | ((header[10] & 0xff) << 8)
                 | (header[11] & 0xff);
-        if (version != StoreFormat.VERSION) {
-            throw new StoreFormatException("it has format version " + version + ", and this server reads version "
-                    + StoreFormat.VERSION + " only");
+        if (version < StoreFormat.FIRST_VERSION || version > StoreFormat.VERSION) {
+            throw new StoreFormatException("it has format version " + version + ", and this server reads versions "
+                    + StoreFormat.FIRST_VERSION + " to " + StoreFormat.VERSION + " only");
         }
-        SessionState state = SessionState.WAITING;
         boolean stateRecorded = false;
         long records = 0;
         while (true) {
@@ -82,23 +95,73 @@ public final class StoreReader {
                 record = next(in);
             } catch (EOFException e) {
                 boolean clean = in.count == start; // nothing after the last complete record
-                return new Replay(nodes, state, records, start, clean ? null : new Damage(start, "record cut short"),
-                        stateRecorded);
+                return result(scene, records, start, clean ? null : new Damage(start, "record cut short"),
+                        stateRecorded, version);
             } catch (BadRecord e) {
-                return new Replay(nodes, state, records, start, new Damage(start, e.getMessage()), stateRecorded);
+                return result(scene, records, start, new Damage(start, e.getMessage()), stateRecorded, version);
             }
-            state = apply(record, nodes, state);
-            stateRecorded |= record.type() == StoreFormat.STATE;
+            record.applyTo(scene);
+            stateRecorded |= record instanceof Record.State;
             records++;
         }
+    }
+
+    private static Replay result(DurableScene scene, long records, long validBytes, Damage damage,
+            boolean stateRecorded, int version) {
+        return new Replay(scene.nodes(), scene.chains(), scene.state(), records, validBytes, damage, stateRecorded,
+                version);
     }
 
     private static StoreFormatException notALog() {
         return new StoreFormatException("it is not a multi-user-server session log (no MUSRVLOG header)");
     }
 
-    /** One decoded record. */
-    private record Record(byte type, Node node, String uuid, String owner, SessionState state) {
+    /** One decoded record, applied to the scene only once it is whole and its checksum matches. */
+    private sealed interface Record {
+
+        void applyTo(DurableScene scene);
+
+        record Put(Node node) implements Record {
+            public void applyTo(DurableScene scene) {
+                scene.put(node);
+            }
+        }
+
+        record Owner(String uuid, String owner) implements Record {
+            public void applyTo(DurableScene scene) {
+                scene.owner(uuid, owner);
+            }
+        }
+
+        record Delete(String uuid) implements Record {
+            public void applyTo(DurableScene scene) {
+                scene.delete(uuid);
+            }
+        }
+
+        record Clear() implements Record {
+            public void applyTo(DurableScene scene) {
+                scene.clear();
+            }
+        }
+
+        record State(SessionState state) implements Record {
+            public void applyTo(DurableScene scene) {
+                scene.state(state);
+            }
+        }
+
+        record Appended(String uuid, Delta delta) implements Record {
+            public void applyTo(DurableScene scene) {
+                scene.delta(uuid, delta);
+            }
+        }
+
+        record Dependencies(String uuid, List<String> dependencies) implements Record {
+            public void applyTo(DurableScene scene) {
+                scene.dependencies(uuid, dependencies);
+            }
+        }
     }
 
     private static final class BadRecord extends Exception {
@@ -139,44 +202,30 @@ public final class StoreReader {
                 String uuid = f.string();
                 String owner = f.string();
                 String nodeType = f.string();
-                int count = f.count(MAX_DEPENDENCIES, "dependency count");
-                List<String> dependencies = new ArrayList<>(count);
-                for (int i = 0; i < count; i++) {
-                    dependencies.add(f.string());
-                }
+                List<String> dependencies = f.strings();
                 int size = f.count(Integer.MAX_VALUE, "payload length");
-                byte[] payload = f.bytes(size);
-                yield new Record(type, new Node(uuid, owner, nodeType, dependencies, payload), uuid, owner, null);
+                yield new Record.Put(new Node(uuid, owner, nodeType, dependencies, f.bytes(size)));
             }
-            case StoreFormat.OWNER -> {
-                String uuid = f.string();
-                yield new Record(type, null, uuid, f.string(), null);
-            }
-            case StoreFormat.DELETE -> new Record(type, null, f.string(), null, null);
-            case StoreFormat.CLEAR -> new Record(type, null, null, null, null);
+            case StoreFormat.OWNER -> new Record.Owner(f.string(), f.string());
+            case StoreFormat.DELETE -> new Record.Delete(f.string());
+            case StoreFormat.CLEAR -> new Record.Clear();
             case StoreFormat.STATE -> {
                 int code = f.u8();
                 if (code > 2) {
                     throw new BadRecord("unknown session state code " + code);
                 }
-                yield new Record(type, null, null, null, StoreFormat.stateOf(code));
+                yield new Record.State(StoreFormat.stateOf(code));
             }
+            case StoreFormat.DELTA -> {
+                String uuid = f.string();
+                List<String> dependencies = f.strings();
+                byte[] pickle = f.bytes(f.count(Integer.MAX_VALUE, "dependencies pickle length"));
+                byte[] blob = f.bytes(f.count(Integer.MAX_VALUE, "delta length"));
+                yield new Record.Appended(uuid, new Delta(dependencies, pickle, blob));
+            }
+            case StoreFormat.DEPENDENCIES -> new Record.Dependencies(f.string(), f.strings());
             default -> throw new BadRecord("unknown record type " + type);
         };
-    }
-
-    private static SessionState apply(Record r, LinkedHashMap<String, Node> nodes, SessionState state) {
-        switch (r.type()) {
-            case StoreFormat.PUT -> nodes.put(r.uuid(), r.node());
-            case StoreFormat.OWNER -> nodes.computeIfPresent(r.uuid(), (uuid, node) -> node.withOwner(r.owner()));
-            case StoreFormat.DELETE -> nodes.remove(r.uuid());
-            case StoreFormat.CLEAR -> nodes.clear();
-            case StoreFormat.STATE -> {
-                return r.state();
-            }
-            default -> throw new IllegalStateException("unreachable");
-        }
-        return state;
     }
 
     /** Bounds-checked reads of one record's body from the stream, feeding its checksum. */
@@ -207,6 +256,16 @@ public final class StoreReader {
 
         String string() throws IOException, BadRecord {
             return new String(read(count(MAX_STRING_BYTES, "string length")), StandardCharsets.UTF_8);
+        }
+
+        /** A count, then that many strings (dependencies). */
+        List<String> strings() throws IOException, BadRecord {
+            int count = count(MAX_DEPENDENCIES, "dependency count");
+            List<String> strings = new ArrayList<>(Math.min(count, 64));
+            for (int i = 0; i < count; i++) {
+                strings.add(string());
+            }
+            return strings;
         }
 
         byte[] bytes(int n) throws IOException, BadRecord {

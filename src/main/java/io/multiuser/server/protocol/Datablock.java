@@ -1,5 +1,10 @@
 package io.multiuser.server.protocol;
 
-/** A datablock a client pushed on P+2 (header and chunks joined), with its sender. */
-public record Datablock(ClientId sender, Node node) {
+/** A whole node a client pushed (four-port: header and chunks joined; three-port: a Node message), with its sender. */
+public record Datablock(ClientId sender, Node node) implements DataMessage {
+
+    @Override
+    public String uuid() {
+        return node.uuid();
+    }
 }

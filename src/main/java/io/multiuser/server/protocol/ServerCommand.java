@@ -53,12 +53,50 @@ public sealed interface ServerCommand {
         }
     }
 
-    /** RepRightCommand, forwarded with the sender's owner frame or sent by the server's cleanup. */
-    record RightChanged(String ownerFrame, String uuid, String owner) implements ServerCommand {
+    /**
+     * Right, forwarded with the sender's owner frame or sent by the server's cleanup. The
+     * four-port protocol carries one uuid per command, the three-port one a list.
+     */
+    record RightChanged(String ownerFrame, List<String> uuids, String owner) implements ServerCommand {
+        public RightChanged {
+            uuids = List.copyOf(uuids);
+        }
+
+        public RightChanged(String ownerFrame, String uuid, String owner) {
+            this(ownerFrame, List.of(uuid), owner);
+        }
     }
 
     /** RepDeleteCommand, forwarded with the sender's owner frame. */
     record Deleted(String ownerFrame, String uuid) implements ServerCommand {
+    }
+
+    /** Snapshot SET (three-port): one node of a join, answering a GET, on port P. */
+    record SnapshotNode(Node node) implements ServerCommand {
+        @Override
+        public String ownerFrame() {
+            return SERVER;
+        }
+    }
+
+    /** Snapshot SET with {@code b'removed'} (three-port): the node asked for is gone. */
+    record SnapshotRemoved(String uuid) implements ServerCommand {
+        @Override
+        public String ownerFrame() {
+            return SERVER;
+        }
+    }
+
+    /** UpdateUserMetadata (three-port): a user's partial metadata, forwarded to the others under its name. */
+    record MetadataChanged(String ownerFrame, Map<String, Object> metadata) implements ServerCommand {
+    }
+
+    /** RequestServerInfo answer (three-port): whether a session password is set, and our version. */
+    record ServerInfo(boolean privateSession, String version) implements ServerCommand {
+        @Override
+        public String ownerFrame() {
+            return SERVER;
+        }
     }
 
     /** RepDisconnectCommand: the client stops its session. */

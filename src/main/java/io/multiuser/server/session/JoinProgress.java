@@ -26,6 +26,8 @@ final class JoinProgress {
     final List<ServerCommand> heldBack = new ArrayList<>();
     /** Nodes outside the catalog forwarded before the first GET: the client may have discarded them. */
     final Set<String> forwardedBeforeFirstGet = new LinkedHashSet<>();
+    /** Three-port: the catalog's nodes as of the first GET, whose chains went out then; null before. */
+    Map<String, Node> frozen;
     /** The order the client asks in: the catalog reversed. */
     final List<String> order;
     private final Map<String, Integer> position;

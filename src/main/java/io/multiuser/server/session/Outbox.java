@@ -18,10 +18,13 @@ public interface Outbox {
     /** Sends a command on P after a delay. */
     void sendAfter(ClientId to, ServerCommand command, long delayMillis);
 
-    /** Sends a node as a datablock on P+1 to each receiver (encoded once, payload shared). */
+    /** Sends a node as a datablock on P+1 (four-port: header and chunk; three-port: a Node message) to each receiver (encoded once, payload shared). */
     void push(Collection<ClientId> to, Node node);
 
-    /** Sends PING on P+3. */
+    /** Sends a Commit (three-port) on P+1 to each receiver, its blobs as received. */
+    void pushDelta(Collection<ClientId> to, String uuid, io.multiuser.server.protocol.Delta delta);
+
+    /** Sends PING on the heartbeat port. */
     void ping(ClientId to);
 
     /** The client left: discard its queued datablocks; commands already queued still go out. */

@@ -17,7 +17,12 @@ import org.jboss.logging.Logger;
 import io.multiuser.server.logging.ThrottledLog;
 import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Commit;
+import io.multiuser.server.protocol.DataMessage;
 import io.multiuser.server.protocol.Datablock;
+import io.multiuser.server.protocol.Delta;
+import io.multiuser.server.protocol.DeltaMerger;
+import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.protocol.ServerCommand.AuthReply;
@@ -30,9 +35,11 @@ import io.multiuser.server.session.SessionListener.SnapshotDirection;
 
 /**
  * The whole session: users, the node graph and the WAITING / SRV_SYNC / ACTIVE state machine,
- * with the protocol's rules (PROTOCOL.md §3 to §8). Pure Java and single-threaded: the engine
- * thread feeds it decoded input and a millisecond clock, and it answers through an
- * {@link Outbox}. No socket in here, so every rule is testable without a network.
+ * with the protocol's rules (PROTOCOL-0.1.md §3 to §8, PROTOCOL-0.9.md §3 to §12). Both
+ * generations share this model; where their rules differ, {@link #v09} says which applies.
+ * Pure Java and single-threaded: the engine thread feeds it decoded input and a millisecond
+ * clock, and it answers through an {@link Outbox}. No socket in here, so every rule is testable
+ * without a network.
  */
 public final class Session {
 
@@ -45,11 +52,17 @@ public final class Session {
     private final LongSupplier clock;
     private final SessionListener listener;
     private final SessionJournal journal;
+    private final DeltaMerger merger;
+    /** The three-port rules (echoes, deltas, SET on P, metadata forwarding) instead of the four-port ones. */
+    private final boolean v09;
+    private final ThrottledLog chainWarnings = new ThrottledLog(LOG, 5, 60_000);
     private final ThrottledLog ignored = new ThrottledLog(LOG, 20, 10_000);
     private final NodeGraph graph;
     private final Heartbeats heartbeats;
     private final Map<ClientId, User> users = new LinkedHashMap<>();
     private final Map<String, User> usersByName = new LinkedHashMap<>();
+    /** The engine thread: the only one that may call in (checked with -ea, as in the tests). */
+    private final Thread owner = Thread.currentThread();
     private SessionState state = SessionState.WAITING;
     private Upload upload;
     private boolean clientsStateDirty;
@@ -66,7 +79,15 @@ public final class Session {
     /** A session whose every change of scene and state is reported to {@code journal} (the durable store). */
     public Session(SessionSettings settings, Outbox out, LongSupplier clockMillis, SessionListener listener,
             SessionJournal journal) {
+        this(settings, out, clockMillis, listener, journal, DeltaMerger.NONE);
+    }
+
+    /** A session whose delta chains (three-port) are compacted by {@code merger}. */
+    public Session(SessionSettings settings, Outbox out, LongSupplier clockMillis, SessionListener listener,
+            SessionJournal journal, DeltaMerger merger) {
         this.settings = settings;
+        this.merger = merger;
+        this.v09 = settings.generation() == Generation.V09;
         this.out = out;
         this.clock = clockMillis;
         this.listener = listener;
@@ -79,42 +100,157 @@ public final class Session {
 
     /** A decoded command from port P. {@code address} is the peer's address, for logs. */
     public void onCommand(ClientId from, String ownerFrame, ClientCommand command, String address) {
-        if (command instanceof ClientCommand.Auth auth) {
-            login(from, auth, address);
-            return;
+        assert onEngineThread();
+        command.accept(new Dispatch(from, ownerFrame, address));
+    }
+
+    /** One command's handling: strangers may only log in and ask for server info. */
+    private final class Dispatch implements ClientCommand.Handler<Void> {
+        private final ClientId from;
+        private final String ownerFrame;
+        private final String address;
+
+        Dispatch(ClientId from, String ownerFrame, String address) {
+            this.from = from;
+            this.ownerFrame = ownerFrame;
+            this.address = address;
         }
-        User user = users.get(from);
+
+        /** Runs {@code action} with the sender; from an identity that has not logged in, logs and counts a drop. */
+        private Void asUser(ClientCommand command, java.util.function.Consumer<User> action) {
+            User user = users.get(from);
+            if (user == null) {
+                reject(Drop.UNAUTHENTICATED, "Dropped " + commandName(command) + " from identity " + from + " ("
+                        + address + "): not logged in");
+            } else {
+                action.accept(user);
+            }
+            return null;
+        }
+
+        @Override
+        public Void auth(ClientCommand.Auth command) {
+            login(from, command, address);
+            return null;
+        }
+
+        @Override
+        public Void serverInfo(ClientCommand.ServerInfoRequest command) {
+            // MUST: any identity, at once (the add-on's server list waits 500 ms); no login.
+            out.send(from, new ServerCommand.ServerInfo(settings.privateSession(), serverVersion()));
+            return null;
+        }
+
+        @Override
+        public Void metadata(ClientCommand.UpdateUserMetadata command) {
+            return asUser(command, user -> {
+                user.mergeMetadata(command.metadata());
+                clientsStateDirty = true;
+                if (v09) {
+                    // Under the registered name: receivers look the owner frame up in their user table.
+                    sendToOthers(user, new ServerCommand.MetadataChanged(user.name(), command.metadata()));
+                }
+            });
+        }
+
+        @Override
+        public Void requestInit(ClientCommand.SnapshotRequestInit command) {
+            return asUser(command, user -> Session.this.requestInit(user));
+        }
+
+        @Override
+        public Void get(ClientCommand.SnapshotGet command) {
+            return asUser(command, user -> Session.this.get(user, command.uuid()));
+        }
+
+        @Override
+        public Void done(ClientCommand.SnapshotDone command) {
+            return asUser(command, user -> joinDone(user));
+        }
+
+        @Override
+        public Void uploadInit(ClientCommand.UploadInit command) {
+            return asUser(command, user -> Session.this.uploadInit(user, command));
+        }
+
+        @Override
+        public Void uploadSet(ClientCommand.UploadSet command) {
+            return asUser(command, user -> Session.this.uploadSet(user, command.node()));
+        }
+
+        @Override
+        public Void uploadEnd(ClientCommand.UploadEnd command) {
+            return asUser(command, user -> Session.this.uploadEnd(user));
+        }
+
+        @Override
+        public Void rights(ClientCommand.ChangeRights command) {
+            return asUser(command, user -> changeRights(user, ownerFrame, command));
+        }
+
+        @Override
+        public Void delete(ClientCommand.Delete command) {
+            return asUser(command, user -> Session.this.delete(user, ownerFrame, command.uuid()));
+        }
+
+        @Override
+        public Void kick(ClientCommand.Kick command) {
+            return asUser(command, user -> kickRequest(user, command.user()));
+        }
+    }
+
+    /** A datablock from a data port: a whole node, or (three-port) a delta of one. */
+    public void onData(DataMessage data) {
+        assert onEngineThread();
+        if (data instanceof Datablock block) {
+            onDatablock(block);
+        } else if (data instanceof Commit commit) {
+            onCommit(commit);
+        }
+    }
+
+    /** A Commit (three-port): appended to the node's chain and forwarded byte for byte (§7, strategy B). */
+    public void onCommit(Commit commit) {
+        listener.datablockReceived(commit.delta().blob().length);
+        User user = users.get(commit.sender());
+        String uuid = commit.uuid();
         if (user == null) {
-            reject(Drop.UNAUTHENTICATED, "Dropped " + commandName(command) + " from identity " + from + " ("
-                    + address + "): not logged in");
+            reject(Drop.UNAUTHENTICATED, "Dropped delta of " + uuid + " from identity " + commit.sender()
+                    + ": not logged in");
             return;
         }
-        if (command instanceof ClientCommand.UpdateUserMetadata m) {
-            user.mergeMetadata(m.metadata());
-            clientsStateDirty = true;
-        } else if (command instanceof ClientCommand.SnapshotRequestInit) {
-            requestInit(user);
-        } else if (command instanceof ClientCommand.SnapshotGet get) {
-            get(user, get.uuid());
-        } else if (command instanceof ClientCommand.SnapshotDone) {
-            joinDone(user);
-        } else if (command instanceof ClientCommand.UploadInit init) {
-            uploadInit(user, init);
-        } else if (command instanceof ClientCommand.UploadSet set) {
-            uploadSet(user, set.node());
-        } else if (command instanceof ClientCommand.UploadEnd) {
-            uploadEnd(user);
-        } else if (command instanceof ClientCommand.ChangeRights rights) {
-            changeRights(user, ownerFrame, rights);
-        } else if (command instanceof ClientCommand.Delete delete) {
-            delete(user, ownerFrame, delete.uuid());
-        } else if (command instanceof ClientCommand.Kick kick) {
-            kickRequest(user, kick.user());
+        if (graph.isDeleted(uuid)) {
+            // FIX: forwarded, a delta after the node's Delete ends every active receiver's session.
+            reject(Drop.DELETED_NODE, "Dropped delta of " + uuid + " from " + user + ": node was deleted");
+            return;
+        }
+        Node existing = graph.get(uuid);
+        if (existing == null) {
+            reject(Drop.UNKNOWN_TARGET, "Dropped delta of unknown node " + uuid + " from " + user);
+            return;
+        }
+        if (!mayEdit(user.name(), existing)) {
+            reject(Drop.NO_RIGHTS, "Refused delta of " + uuid + " from " + user + ": node is owned by '"
+                    + existing.owner() + "'");
+            return;
+        }
+        graph.append(uuid, commit.delta(), merger);
+        long chainBytes = graph.chainBytes(uuid);
+        if (chainBytes > settings.chainWarningBytes()) {
+            chainWarnings.warn(uuid, "Delta chain of node " + uuid + " holds " + chainBytes + " bytes in "
+                    + graph.chain(uuid).size() + " deltas (multiuser.chain-warning-size is "
+                    + settings.chainWarningBytes() + "); a 'Force server update' from its owner resets it");
+        }
+        List<ClientId> to = dataReceivers(user, uuid);
+        if (!to.isEmpty()) {
+            out.pushDelta(to, uuid, commit.delta());
+            listener.datablockForwarded(to.size(), commit.delta().blob().length);
         }
     }
 
     /** A complete datablock from port P+2. */
     public void onDatablock(Datablock block) {
+        listener.datablockReceived(block.node().payload().length);
         User user = users.get(block.sender());
         Node incoming = block.node();
         if (user == null) {
@@ -123,8 +259,7 @@ public final class Session {
             return;
         }
         if (graph.isDeleted(incoming.uuid())) {
-            LOG.debugf("Dropped datablock %s from %s: node was deleted", incoming.uuid(), user);
-            listener.dropped(Drop.DELETED_NODE, 1);
+            reject(Drop.DELETED_NODE, "Dropped datablock " + incoming.uuid() + " from " + user + ": node was deleted");
             return;
         }
         Node existing = graph.get(incoming.uuid());
@@ -137,6 +272,10 @@ public final class Session {
             }
             stored = new Node(incoming.uuid(), existing.owner(), incoming.type(), incoming.dependencies(),
                     incoming.payload());
+        } else if (v09 && !incoming.owner().equals(Node.COMMON) && !incoming.owner().equals(user.name())) {
+            reject(Drop.NO_RIGHTS, "Refused new node " + incoming.uuid() + " from " + user + ": owner '"
+                    + incoming.owner() + "' is neither COMMON nor the sender");
+            return;
         }
         graph.put(stored);
         forwardDatablock(user, stored);
@@ -148,6 +287,7 @@ public final class Session {
 
     /** Any message on port P+3. */
     public void onHeartbeat(ClientId from, boolean init) {
+        assert onEngineThread();
         long now = clock.getAsLong();
         if (init) {
             heartbeats.watch(from, now); // also when the login came first
@@ -174,6 +314,7 @@ public final class Session {
 
     /** Timers: PINGs due, heartbeat timeouts, the periodic clients-state broadcast. Call often. */
     public void tick() {
+        assert onEngineThread();
         long now = clock.getAsLong();
         for (ClientId id : heartbeats.duePings(now)) {
             ping(id, now);
@@ -218,6 +359,7 @@ public final class Session {
 
     /** Admin kick (console, REST or an admin's RepKickCommand). Returns false for an unknown name. */
     public boolean kick(String name, String by) {
+        assert onEngineThread();
         User target = usersByName.get(name);
         if (target == null) {
             return false;
@@ -236,10 +378,16 @@ public final class Session {
      * owners are reset to COMMON because the users of that run are gone.
      */
     public void restore(Collection<Node> nodes) {
+        restore(Scene.of(List.copyOf(nodes)));
+    }
+
+    /** {@link #restore(Collection)} with the nodes' delta chains (three-port). */
+    public void restore(Scene scene) {
+        assert onEngineThread();
         if (!users.isEmpty() || !graph.isEmpty() || state != SessionState.WAITING) {
             throw new IllegalStateException("a scene can only be restored into a new session");
         }
-        graph.restore(nodes.stream().map(Session::commonOwned).toList());
+        graph.restore(scene.nodes().stream().map(Session::commonOwned).toList(), scene.chains(), merger);
         if (!graph.isEmpty()) {
             state = SessionState.ACTIVE;
         }
@@ -251,11 +399,17 @@ public final class Session {
      * and the session becomes ACTIVE with the new nodes (owners COMMON) or WAITING without any.
      */
     public void replaceScene(List<Node> nodes, String reason) {
+        replaceScene(Scene.of(nodes), reason);
+    }
+
+    /** {@link #replaceScene(List, String)} with the nodes' delta chains (three-port). */
+    public void replaceScene(Scene scene, String reason) {
+        assert onEngineThread();
         disconnectAll(reason);
         upload = null;
         graph.clear();
-        for (Node node : nodes) {
-            graph.put(commonOwned(node));
+        for (Node node : scene.nodes()) {
+            graph.putWithChain(commonOwned(node), scene.chain(node.uuid()), merger);
         }
         state(graph.isEmpty() ? SessionState.WAITING : SessionState.ACTIVE);
         LOG.infof("Scene replaced (%s): %d nodes, %d bytes; session is %s", reason, graph.size(),
@@ -286,6 +440,14 @@ public final class Session {
         }
     }
 
+    private boolean onEngineThread() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("session called from " + Thread.currentThread().getName()
+                    + "; only its engine thread (" + owner.getName() + ") may");
+        }
+        return true;
+    }
+
     // ---------------------------------------------------------------- views
 
     public SessionState state() {
@@ -294,6 +456,23 @@ public final class Session {
 
     public NodeGraph graph() {
         return graph;
+    }
+
+    public Generation generation() {
+        return settings.generation();
+    }
+
+    /** The scene as it is now (nodes and chains), safe to hand to another thread. */
+    public Scene scene() {
+        assert onEngineThread();
+        Map<String, List<Delta>> chains = new LinkedHashMap<>();
+        for (Node node : graph.nodes()) {
+            List<Delta> chain = graph.chain(node.uuid());
+            if (!chain.isEmpty()) {
+                chains.put(node.uuid(), chain);
+            }
+        }
+        return new Scene(List.copyOf(graph.nodes()), chains);
     }
 
     public Collection<User> users() {
@@ -348,19 +527,34 @@ public final class Session {
         if (usersByName.containsKey(auth.name()) || users.containsKey(from)) {
             return new Refusal(LoginRefusal.DUPLICATE, "client already logged in");
         }
-        if (auth.admin() && !passwordMatches(auth.password())) {
-            return new Refusal(LoginRefusal.WRONG_PASSWORD, "wrong password");
+        if (auth.admin() && !secretMatches(settings.adminPassword(), auth.password())) {
+            return new Refusal(LoginRefusal.WRONG_PASSWORD, v09 ? "wrong admin password" : "wrong password");
+        }
+        // Public session: whatever the client sends is ignored (a stale password ticked in a preset).
+        if (v09 && settings.privateSession()
+                && !secretMatches(settings.sessionPassword(), String.valueOf(auth.sessionPassword()))) {
+            return new Refusal(LoginRefusal.WRONG_SESSION_PASSWORD, "wrong server password");
         }
         List<String> accepted = settings.acceptedVersions();
         if (!accepted.isEmpty() && !accepted.contains(auth.version())) {
             return new Refusal(LoginRefusal.VERSION,
-                    "wrong client version (" + auth.version() + " != " + String.join(" or ", accepted) + ")");
+                    "wrong client version (" + auth.version() + " != " + serverVersion() + ")");
+        }
+        if (v09 && (auth.name().equals(Node.COMMON) || auth.name().equals(ServerCommand.SERVER))) {
+            // A user named COMMON would own every common node.
+            return new Refusal(LoginRefusal.RESERVED_NAME, "'" + auth.name() + "' is a reserved user name");
         }
         return null;
     }
 
-    private boolean passwordMatches(String given) {
-        byte[] expected = settings.adminPassword().getBytes(StandardCharsets.UTF_8);
+    /** The version this session says it speaks: the first accepted one, else its generation's. */
+    private String serverVersion() {
+        List<String> accepted = settings.acceptedVersions();
+        return accepted.isEmpty() ? settings.generation().primaryVersion() : accepted.get(0);
+    }
+
+    private static boolean secretMatches(String secret, String given) {
+        byte[] expected = secret.getBytes(StandardCharsets.UTF_8);
         byte[] actual = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
         return MessageDigest.isEqual(expected, actual); // constant time
     }
@@ -373,8 +567,12 @@ public final class Session {
         heartbeats.forget(user.id());
         out.forget(user.id());
         List<String> released = graph.reassign(user.name(), Node.COMMON);
-        for (String uuid : released) {
-            forwardCommand(null, new ServerCommand.RightChanged(ServerCommand.SERVER, uuid, Node.COMMON));
+        if (v09 && !released.isEmpty()) {
+            forwardCommand(null, new ServerCommand.RightChanged(ServerCommand.SERVER, released, Node.COMMON));
+        } else {
+            for (String uuid : released) {
+                forwardCommand(null, new ServerCommand.RightChanged(ServerCommand.SERVER, uuid, Node.COMMON));
+            }
         }
         LOG.infof("Leave: %s (%s); %d node(s) now COMMON; %d user(s) online", user, reason, released.size(),
                 users.size());
@@ -393,6 +591,10 @@ public final class Session {
             reject(Drop.NO_RIGHTS, "Refused kick of '" + targetName + "' by " + requester + ": not an admin");
             return;
         }
+        if (targetName.equals(requester.name())) {
+            reject(Drop.BAD_STATE, "Kick of " + requester + " by itself ignored");
+            return;
+        }
         if (!kick(targetName, requester.name())) {
             reject(Drop.UNKNOWN_TARGET, "Kick by " + requester + " ignored: no user named '" + targetName + "'");
         }
@@ -409,12 +611,23 @@ public final class Session {
             out.send(user.id(), UploadReply.REJECTED);
         } else if (state == SessionState.ACTIVE) {
             reject(Drop.BAD_STATE, "Ignored snapshot upload from " + user + ": the session is already active");
+            if (v09) {
+                // FIX: the reference crashed here. REJECTED sends the client back to the lobby to join.
+                out.send(user.id(), UploadReply.REJECTED);
+                if (user.status() == User.Status.LOBBY && user.join == null) {
+                    startJoin(user);
+                }
+            }
         } else {
             upload = new Upload(user.id(), init.nodes(), clock.getAsLong());
             state(SessionState.SRV_SYNC);
             LOG.infof("Snapshot upload started by %s: %d nodes announced", user, upload.announced.size());
             // MUST: the real client sets its own state only after sending INIT.
-            out.sendAfter(user.id(), UploadReply.ACCEPTED, settings.acceptedDelayMillis());
+            if (v09) {
+                out.send(user.id(), UploadReply.ACCEPTED); // the 0.9 client is ready before it reads the reply
+            } else {
+                out.sendAfter(user.id(), UploadReply.ACCEPTED, settings.acceptedDelayMillis());
+            }
             if (upload.announced.isEmpty()) {
                 completeUpload(user);
             }
@@ -513,6 +726,10 @@ public final class Session {
     }
 
     private void get(User user, String uuid) {
+        if (v09) {
+            getOnCommandPort(user, uuid);
+            return;
+        }
         JoinProgress join = user.join;
         int index = join == null ? -1 : join.indexOf(uuid);
         if (index >= 0 && settings.snapshotWindowNodes() > 0) {
@@ -574,6 +791,43 @@ public final class Session {
         return node == null && join != null ? join.removedDuringJoin.get(uuid) : node; // deleted since: still owed
     }
 
+    /**
+     * Three-port GET (PROTOCOL-0.9 §6-7): exactly one SET per GET, on P. At the first GET the
+     * catalog's payloads are frozen and their chains go out on P+1, where the client, syncing
+     * from now on, queues them; each SET then carries the frozen payload, so base + chain +
+     * later deltas are applied exactly once.
+     */
+    private void getOnCommandPort(User user, String uuid) {
+        JoinProgress join = user.join;
+        if (join != null && join.frozen == null) {
+            join.firstGetSeen = true;
+            join.frozen = new java.util.HashMap<>(join.catalogSize() * 2);
+            for (String catalogued : join.order) {
+                Node node = graph.get(catalogued);
+                if (node != null) {
+                    join.frozen.put(catalogued, node);
+                    for (Delta delta : graph.chain(catalogued)) {
+                        out.pushDelta(List.of(user.id()), catalogued, delta);
+                    }
+                }
+            }
+        }
+        Node current = graph.get(uuid);
+        Node base = join == null || join.frozen == null ? current : join.frozen.get(uuid);
+        if (current == null || base == null) {
+            out.send(user.id(), new ServerCommand.SnapshotRemoved(uuid)); // gone, or never in its catalog
+            return;
+        }
+        out.send(user.id(), new ServerCommand.SnapshotNode(new Node(uuid, current.owner(), current.type(),
+                current.dependencies(), base.payload())));
+        if (join != null && join.indexOf(uuid) >= 0) {
+            join.recordPush(base.payload().length);
+            join.acknowledgeUpTo(join.pushed);
+            join.lastProgressDecile = progress("Snapshot download", user, join.pushed, join.catalogSize(),
+                    join.bytesSent, join.lastProgressDecile);
+        }
+    }
+
     /** At the first GET, resends what was forwarded while the client could not take it yet (§6a rule 7). */
     private void firstGet(User user, JoinProgress join) {
         if (join.firstGetSeen) {
@@ -602,11 +856,31 @@ public final class Session {
             LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, join.pushed,
                     join.bytesSent, millis / 1000.0);
             listener.snapshotCompleted(SnapshotDirection.DOWNLOAD, join.pushed, join.bytesSent, millis);
+            if (v09) {
+                sendCreatedDuringJoin(user, join);
+            }
             for (ServerCommand held : join.heldBack) {
                 out.send(user.id(), held);
             }
         }
         broadcastClientsState();
+    }
+
+    /**
+     * Nodes created while the user joined were either not sent (before its first GET) or only
+     * queued, never loaded (PROTOCOL-0.9 §7 step 5): now that it is active, each goes out whole
+     * with its chain.
+     */
+    private void sendCreatedDuringJoin(User user, JoinProgress join) {
+        List<ClientId> to = List.of(user.id());
+        for (Node node : graph.nodes()) {
+            if (!join.inCatalog(node.uuid())) {
+                out.push(to, node);
+                for (Delta delta : graph.chain(node.uuid())) {
+                    out.pushDelta(to, node.uuid(), delta);
+                }
+            }
+        }
     }
 
     private int progress(String what, User user, int done, int total, long bytes, int lastDecile) {
@@ -628,13 +902,22 @@ public final class Session {
     }
 
     private void changeRights(User user, String ownerFrame, ClientCommand.ChangeRights rights) {
-        Node node = graph.get(rights.uuid());
+        if (v09) {
+            changeRightsOfList(user, ownerFrame, rights);
+            return;
+        }
+        if (rights.uuids().size() != 1) {
+            reject(Drop.MALFORMED, "Ignored owner change of " + rights.uuids().size() + " nodes by " + user);
+            return;
+        }
+        String uuid = rights.uuids().get(0);
+        Node node = graph.get(uuid);
         if (node == null) {
-            reject(Drop.UNKNOWN_TARGET, "Ignored owner change of unknown node " + rights.uuid() + " by " + user);
+            reject(Drop.UNKNOWN_TARGET, "Ignored owner change of unknown node " + uuid + " by " + user);
             return;
         }
         if (!mayEdit(user.name(), node) && !user.admin()) {
-            reject(Drop.NO_RIGHTS, "Refused owner change of " + rights.uuid() + " by " + user
+            reject(Drop.NO_RIGHTS, "Refused owner change of " + uuid + " by " + user
                     + ": node is owned by '" + node.owner() + "'");
             // Tell the sender who really owns it, so its view does not drift.
             out.send(user.id(), new ServerCommand.RightChanged(ServerCommand.SERVER, node.uuid(), node.owner()));
@@ -642,7 +925,38 @@ public final class Session {
         }
         graph.put(node.withOwner(rights.owner()));
         LOG.debugf("Owner of %s: '%s' -> '%s' by %s", node.uuid(), node.owner(), rights.owner(), user);
-        forwardCommand(user, new ServerCommand.RightChanged(ownerFrame, rights.uuid(), rights.owner()));
+        forwardCommand(user, new ServerCommand.RightChanged(ownerFrame, uuid, rights.owner()));
+    }
+
+    /**
+     * Three-port Right: the nodes the sender may change (its own, COMMON ones, any for an admin)
+     * get the new owner, and the command goes to everyone, sender included (MUST: the client
+     * changes owners only on the echo). The new owner must be COMMON or someone online.
+     */
+    private void changeRightsOfList(User user, String ownerFrame, ClientCommand.ChangeRights rights) {
+        String owner = rights.owner();
+        if (!owner.equals(Node.COMMON) && !usersByName.containsKey(owner)) {
+            reject(Drop.UNKNOWN_TARGET, "Refused owner change to '" + owner + "' by " + user + ": no such user online");
+            return;
+        }
+        List<String> changed = new ArrayList<>(rights.uuids().size());
+        int refused = 0;
+        for (String uuid : rights.uuids()) {
+            Node node = graph.get(uuid);
+            if (node != null && (mayEdit(user.name(), node) || user.admin())) {
+                graph.put(node.withOwner(owner));
+                changed.add(uuid);
+            } else if (!changed.contains(uuid)) {
+                refused++;
+            }
+        }
+        if (refused > 0) {
+            reject(Drop.NO_RIGHTS, "Refused owner change of " + refused + " of " + rights.uuids().size()
+                    + " node(s) by " + user + ": unknown or owned by someone else");
+        }
+        if (!changed.isEmpty()) {
+            forwardCommand(null, new ServerCommand.RightChanged(ownerFrame, changed, owner));
+        }
     }
 
     private void delete(User user, String ownerFrame, String uuid) {
@@ -659,13 +973,18 @@ public final class Session {
             return;
         }
         graph.delete(uuid);
-        for (User other : users.values()) {
-            if (other.join != null && other.join.inCatalog(uuid)) {
-                other.join.removedDuringJoin.put(uuid, node);
-            }
-        }
         LOG.debugf("Node %s deleted by %s", uuid, user);
-        forwardCommand(user, new ServerCommand.Deleted(ownerFrame, uuid));
+        if (v09) {
+            graph.removeDependency(uuid);
+            forwardCommand(null, new ServerCommand.Deleted(ownerFrame, uuid)); // MUST: echoed to the sender too
+        } else {
+            for (User other : users.values()) {
+                if (other.join != null && other.join.inCatalog(uuid)) {
+                    other.join.removedDuringJoin.put(uuid, node);
+                }
+            }
+            forwardCommand(user, new ServerCommand.Deleted(ownerFrame, uuid));
+        }
         if (graph.isEmpty() && state == SessionState.ACTIVE) {
             // FIX: RUNNING with an empty catalog crashes the real client.
             LOG.info("Every node was deleted: session is waiting for a new upload");
@@ -694,20 +1013,49 @@ public final class Session {
     }
 
     private void forwardDatablock(User sender, Node node) {
-        List<ClientId> to = new ArrayList<>(users.size());
-        for (User user : users.values()) {
-            if (user == sender || user.status() == User.Status.LOBBY) {
-                continue; // the lobby gets every node in its catalog later
-            }
-            to.add(user.id());
-            JoinProgress join = user.join;
-            if (join != null && !join.firstGetSeen && !join.inCatalog(node.uuid())) {
-                join.forwardedBeforeFirstGet.add(node.uuid());
-            }
-        }
+        List<ClientId> to = dataReceivers(sender, node.uuid());
         if (!to.isEmpty()) {
             out.push(to, node);
             listener.datablockForwarded(to.size(), node.payload().length);
+        }
+    }
+
+    /**
+     * Who gets a live datablock: everyone but its sender and the lobby (which gets every node in
+     * its catalog later). A four-port joiner gets it at once and is told again at its first GET
+     * what it may have dropped; a three-port joiner drops everything before its first GET and
+     * gets the chains then, so it is skipped until then.
+     */
+    private List<ClientId> dataReceivers(User sender, String uuid) {
+        List<ClientId> to = new ArrayList<>(users.size());
+        for (User user : users.values()) {
+            if (user == sender || user.status() == User.Status.LOBBY) {
+                continue;
+            }
+            JoinProgress join = user.join;
+            if (join != null && !join.firstGetSeen) {
+                if (v09) {
+                    continue;
+                }
+                if (!join.inCatalog(uuid)) {
+                    join.forwardedBeforeFirstGet.add(uuid);
+                }
+            }
+            to.add(user.id());
+        }
+        return to;
+    }
+
+    /** A command to every logged-in user but {@code sender}, at once (no join holds it back). */
+    private void sendToOthers(User sender, ServerCommand command) {
+        List<ClientId> to = new ArrayList<>(users.size());
+        for (User user : users.values()) {
+            if (user != sender) {
+                to.add(user.id());
+            }
+        }
+        if (!to.isEmpty()) {
+            out.send(to, command);
         }
     }
 

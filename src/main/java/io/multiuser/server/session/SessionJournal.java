@@ -17,6 +17,14 @@ public interface SessionJournal {
 
     void deleted(String uuid);
 
+    /** A delta (three-port Commit) was appended to an existing node's chain; it takes the delta's dependencies. */
+    default void deltaAppended(String uuid, io.multiuser.server.protocol.Delta delta) {
+    }
+
+    /** Only the dependencies of an existing node changed (a dependency was deleted); its chain stays. */
+    default void dependenciesChanged(Node node) {
+    }
+
     /** Every node was dropped. */
     void cleared();
 

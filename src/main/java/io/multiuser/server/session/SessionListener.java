@@ -10,7 +10,7 @@ public interface SessionListener {
     };
 
     /** Why a login was refused. */
-    enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, VERSION }
+    enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, WRONG_SESSION_PASSWORD, VERSION, RESERVED_NAME }
 
     /** Why a user left. */
     enum Departure { KICKED, HEARTBEAT_TIMEOUT, CONNECTION_LOST, TOO_SLOW, SCENE_REPLACED }

@@ -121,8 +121,11 @@ public final class CommandCodec {
             type = "RepServerSnapshotCommand";
             data = dict("STATE", reply.state());
         } else if (command instanceof ServerCommand.RightChanged right) {
+            if (right.uuids().size() != 1) {
+                throw new IllegalArgumentException("a four-port Right carries one uuid, not " + right.uuids().size());
+            }
             type = "RepRightCommand";
-            data = dict("uuid", right.uuid(), "owner", right.owner());
+            data = dict("uuid", right.uuids().get(0), "owner", right.owner());
         } else if (command instanceof ServerCommand.Deleted deleted) {
             type = "RepDeleteCommand";
             data = deleted.uuid();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Set;
 
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.Pickler;
@@ -13,27 +14,47 @@ import net.razorvine.pickle.Pickler;
  * uses protocol 2, which every client Python (3.7 and later) reads.
  * Values map as razorvine maps them: dict to Map, list to List, tuple to Object[], str to
  * String, bytes to byte[], int to Integer/Long/BigInteger, float to Double, bool to Boolean,
- * None to null; nothing else is accepted.
+ * None to null; nothing else is accepted by {@link #loads}. {@link #loadsWithSets} (three-port)
+ * also accepts set (a {@link java.util.LinkedHashSet}) and frozenset ({@link PyValues.FrozenSet}).
+ * Sets are written with the protocol-4 opcodes EMPTY_SET/ADDITEMS and FROZENSET even under the
+ * protocol-2 header: CPython does not check opcodes against the header, and the protocol-2 way
+ * (GLOBAL builtins.set + REDUCE) is exactly what our own reader refuses.
  */
 public final class Pickles {
 
     private Pickles() {
     }
 
+    /** The four-port value model: a set in the pickle is refused. */
     public static Object loads(byte[] data) throws MalformedMessageException {
+        return load(data, false);
+    }
+
+    /** The three-port value model: the four-port one plus set and frozenset (metadata's selected_objects). */
+    public static Object loadsWithSets(byte[] data) throws MalformedMessageException {
+        return load(data, true);
+    }
+
+    private static Object load(byte[] data, boolean sets) throws MalformedMessageException {
         if (data.length == 0) {
             throw new MalformedMessageException("empty pickle");
         }
         Object value;
+        SafeUnpickler unpickler = new SafeUnpickler(sets);
         try {
-            value = new SafeUnpickler().loads(data);
+            value = unpickler.loads(data);
+        } catch (SafeUnpickler.Refused e) {
+            throw new MalformedMessageException("not a valid pickle: " + e.getMessage() + " (at byte "
+                    + unpickler.offset() + ")");
         } catch (IOException | RuntimeException | StackOverflowError e) {
-            // The library reports bad input with several runtime types; all mean the same here.
-            throw new MalformedMessageException("not a valid pickle: " + e.getMessage(), e);
+            // The library reports bad input with several runtime types; all mean the same here. Their
+            // messages may quote the input (a password, say), so neither message nor cause is kept.
+            throw new MalformedMessageException("not a valid pickle (" + e.getClass().getSimpleName()
+                    + " at byte " + unpickler.offset() + ")");
         }
         // What CPython would refuse, or what we could not write back (the library's stray MARK
         // object, an unhashable key, a cycle), stops here instead of reaching every client.
-        PyValues.checkModel(value, "pickle");
+        PyValues.checkModel(value, "pickle", sets);
         return value;
     }
 
@@ -65,7 +86,27 @@ public final class Pickles {
                 out.write(bytes);
                 return;
             }
+            if (o instanceof Set<?> set) {
+                saveSet(set);
+                return;
+            }
             super.save(o);
+        }
+
+        /** Razorvine would write GLOBAL __builtin__.set + REDUCE; these are the opcodes CPython 3 writes itself. */
+        private void saveSet(Set<?> set) throws IOException {
+            boolean frozen = set instanceof PyValues.FrozenSet;
+            if (!frozen) {
+                out.write(Opcodes.EMPTY_SET);
+                if (set.isEmpty()) {
+                    return;
+                }
+            }
+            out.write(Opcodes.MARK);
+            for (Object item : set) {
+                save(item);
+            }
+            out.write(frozen ? Opcodes.FROZENSET : Opcodes.ADDITEMS);
         }
     }
 }

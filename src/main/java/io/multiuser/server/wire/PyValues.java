@@ -3,60 +3,83 @@ package io.multiuser.server.wire;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** Type checks over unpickled values, each failing with a reason that names the field. */
-final class PyValues {
+/**
+ * Type checks over unpickled values, each failing with a reason that names the field. Public
+ * because the three-port codec (package {@code wire.v09}) checks its fields with the same rules.
+ */
+public final class PyValues {
 
     /** Deeper metadata than this is refused: it is re-pickled recursively for every broadcast. */
     static final int MAX_DEPTH = 32;
+
+    /**
+     * A Python {@code frozenset}. Unpickled sets are {@link LinkedHashSet}s (insertion order, so a
+     * set is written back in the order it came); this subtype only marks the immutable kind, which
+     * Python can hash (dict key, set item) and which must be written back as a frozenset again.
+     */
+    public static final class FrozenSet extends LinkedHashSet<Object> {
+        private static final long serialVersionUID = 1L;
+
+        public FrozenSet(Collection<?> items) {
+            super(items);
+        }
+    }
 
     private PyValues() {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<Object, Object> dict(Object value, String what) throws MalformedMessageException {
+    public static Map<Object, Object> dict(Object value, String what) throws MalformedMessageException {
         if (value instanceof Map<?, ?> map) {
             return (Map<Object, Object>) map;
         }
         throw new MalformedMessageException(what + " must be a dict, got " + typeName(value));
     }
 
-    static String str(Object value, String what) throws MalformedMessageException {
+    public static String str(Object value, String what) throws MalformedMessageException {
         if (value instanceof String s) {
             return s;
         }
         throw new MalformedMessageException(what + " must be a str, got " + typeName(value));
     }
 
-    static String optionalStr(Object value, String what) throws MalformedMessageException {
+    public static String optionalStr(Object value, String what) throws MalformedMessageException {
         return value == null ? null : str(value, what);
     }
 
-    static byte[] bytes(Object value, String what) throws MalformedMessageException {
+    public static byte[] bytes(Object value, String what) throws MalformedMessageException {
         if (value instanceof byte[] b) {
             return b;
         }
         throw new MalformedMessageException(what + " must be bytes, got " + typeName(value));
     }
 
-    static String utf8(Object value, String what) throws MalformedMessageException {
+    public static String utf8(Object value, String what) throws MalformedMessageException {
         return new String(bytes(value, what), StandardCharsets.UTF_8);
     }
 
-    static long integer(Object value, String what) throws MalformedMessageException {
+    public static long integer(Object value, String what) throws MalformedMessageException {
         if (value instanceof Integer || value instanceof Long) {
             return ((Number) value).longValue();
         }
-        if (value instanceof BigInteger big && big.bitLength() < 64) {
-            return big.longValue();
+        if (value instanceof BigInteger big) {
+            if (big.bitLength() < 64) {
+                return big.longValue();
+            }
+            throw new MalformedMessageException(what + " is an int beyond 64 bits");
         }
         throw new MalformedMessageException(what + " must be an int, got " + typeName(value));
     }
 
     /** A list (or tuple) of str; {@code None} gives an empty list when {@code noneIsEmpty}. */
-    static List<String> strList(Object value, String what, boolean noneIsEmpty) throws MalformedMessageException {
+    public static List<String> strList(Object value, String what, boolean noneIsEmpty) throws MalformedMessageException {
         if (value == null && noneIsEmpty) {
             return List.of();
         }
@@ -78,15 +101,21 @@ final class PyValues {
     /**
      * Refuses anything outside the protocol's value model: other types, dict keys Python cannot
      * hash (list, dict), and nesting deeper than {@link #MAX_DEPTH} (which also catches cycles).
+     * Sets are outside the four-port model; {@link #checkModel(Object, String, boolean)} admits them.
      */
     static void checkModel(Object value, String what) throws MalformedMessageException {
-        String problem = modelProblem(value, 0, false);
+        checkModel(value, what, false);
+    }
+
+    /** As {@link #checkModel(Object, String)}; with {@code sets}, set and frozenset are values too (three-port). */
+    static void checkModel(Object value, String what, boolean sets) throws MalformedMessageException {
+        String problem = modelProblem(value, 0, false, sets);
         if (problem != null) {
             throw new MalformedMessageException(what + ": " + problem);
         }
     }
 
-    private static String modelProblem(Object value, int depth, boolean asKey) {
+    private static String modelProblem(Object value, int depth, boolean asKey, boolean sets) {
         if (depth > MAX_DEPTH) {
             return "nested deeper than " + MAX_DEPTH + " levels";
         }
@@ -96,31 +125,24 @@ final class PyValues {
             return null;
         }
         if (value instanceof Object[] tuple) {
-            for (Object item : tuple) {
-                String p = modelProblem(item, depth + 1, asKey);
-                if (p != null) {
-                    return p;
-                }
-            }
-            return null;
+            return itemsProblem(Arrays.asList(tuple), depth, asKey, sets); // not List.of: a tuple may hold None
         }
-        if (asKey && (value instanceof List || value instanceof Map)) {
-            return "unhashable " + typeName(value) + " used as a dict key";
+        if (asKey && (value instanceof List || value instanceof Map
+                || (value instanceof Set && !(value instanceof FrozenSet)))) {
+            return "unhashable " + typeName(value) + " used as a dict key or set item";
         }
         if (value instanceof List<?> list) {
-            for (Object item : list) {
-                String p = modelProblem(item, depth + 1, false);
-                if (p != null) {
-                    return p;
-                }
-            }
-            return null;
+            return itemsProblem(list, depth, false, sets);
+        }
+        if (sets && value instanceof Set<?> set) {
+            // Set items must be hashable, like dict keys.
+            return itemsProblem(set, depth, true, sets);
         }
         if (value instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                String p = modelProblem(e.getKey(), depth + 1, true);
+                String p = modelProblem(e.getKey(), depth + 1, true, sets);
                 if (p == null) {
-                    p = modelProblem(e.getValue(), depth + 1, false);
+                    p = modelProblem(e.getValue(), depth + 1, false, sets);
                 }
                 if (p != null) {
                     return p;
@@ -131,7 +153,17 @@ final class PyValues {
         return "unexpected value of type " + value.getClass().getSimpleName();
     }
 
-    static String typeName(Object value) {
+    private static String itemsProblem(Collection<?> items, int depth, boolean asKey, boolean sets) {
+        for (Object item : items) {
+            String p = modelProblem(item, depth + 1, asKey, sets);
+            if (p != null) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    public static String typeName(Object value) {
         if (value == null) {
             return "None";
         }
@@ -143,6 +175,9 @@ final class PyValues {
         }
         if (value instanceof Object[]) {
             return "tuple";
+        }
+        if (value instanceof Set) {
+            return value instanceof FrozenSet ? "frozenset" : "set";
         }
         if (value instanceof String) {
             return "str";

@@ -3,6 +3,7 @@ package io.multiuser.server.wire;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.BitSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +13,8 @@ import net.razorvine.pickle.Unpickler;
 
 /**
  * Razorvine's unpickler restricted to the plain value model of the protocol (dict, list,
- * tuple, str, bytes, int, float, bool, None). Two guards on top of the library:
+ * tuple, str, bytes, int, float, bool, None; with {@code sets}, also set and frozenset, which the
+ * three-port client sends in metadata). Two guards on top of the library:
  * <ul>
  * <li>an opcode whitelist: anything that names a class or calls one (GLOBAL, REDUCE, BUILD,
  * NEWOBJ, PERSID, …) is refused, so network data can never instantiate anything;</li>
@@ -25,6 +27,8 @@ import net.razorvine.pickle.Unpickler;
 final class SafeUnpickler extends Unpickler {
 
     private static final BitSet ALLOWED = new BitSet(256);
+    /** The protocol-4 set opcodes, allowed only when sets are part of the value model. */
+    private static final BitSet SET_OPCODES = new BitSet(256);
 
     static {
         short[] allowed = {
@@ -42,22 +46,67 @@ final class SafeUnpickler extends Unpickler {
         for (short op : allowed) {
             ALLOWED.set(op);
         }
+        SET_OPCODES.set(Opcodes.EMPTY_SET);
+        SET_OPCODES.set(Opcodes.ADDITEMS);
+        SET_OPCODES.set(Opcodes.FROZENSET);
     }
 
+    /**
+     * Our own refusals. Their messages name opcodes and lengths only, unlike some of the library's
+     * (a bad memo key or number is quoted from the input), so only these reach log lines.
+     */
+    static final class Refused extends PickleException {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    private final boolean sets;
     private ByteArrayInputStream in;
+    private int dataLength;
+
+    /** The four-port value model: no sets. */
+    SafeUnpickler() {
+        this(false);
+    }
+
+    SafeUnpickler(boolean sets) {
+        this.sets = sets;
+    }
 
     @Override
     public Object loads(byte[] data) throws IOException {
         in = new ByteArrayInputStream(data);
+        dataLength = data.length;
         return load(in);
+    }
+
+    /** How far reading got: where a broken pickle broke. */
+    int offset() {
+        return in == null ? 0 : dataLength - in.available();
     }
 
     @Override
     protected Object dispatch(short key) throws IOException {
-        if (key < 0 || !ALLOWED.get(key)) {
-            throw new PickleException("opcode 0x" + Integer.toHexString(key) + " is not allowed");
+        if (key < 0 || !(ALLOWED.get(key) || (sets && SET_OPCODES.get(key)))) {
+            throw new Refused("opcode 0x" + Integer.toHexString(key) + " is not allowed");
         }
         switch (key) {
+            // Our own set types: insertion-ordered, and a frozenset stays one when written back.
+            case Opcodes.EMPTY_SET -> {
+                stack.add(new LinkedHashSet<>());
+                return NO_RETURN_VALUE;
+            }
+            case Opcodes.FROZENSET -> {
+                stack.add(new PyValues.FrozenSet(stack.pop_all_since_marker()));
+                return NO_RETURN_VALUE;
+            }
+            case Opcodes.ADDITEMS -> {
+                addItems();
+                return NO_RETURN_VALUE;
+            }
             case Opcodes.BINUNICODE, Opcodes.BINBYTES -> checkLength(4);
             case Opcodes.BINUNICODE8, Opcodes.BINBYTES8 -> checkLength(8);
             case Opcodes.SETITEMS -> {
@@ -75,12 +124,22 @@ final class SafeUnpickler extends Unpickler {
     private void setItems() {
         List<Object> items = stack.pop_all_since_marker();
         if (items.size() % 2 != 0 || stack.size() == 0 || !(stack.peek() instanceof Map)) {
-            throw new PickleException("SETITEMS without a dict and key/value pairs");
+            throw new Refused("SETITEMS without a dict and key/value pairs");
         }
         Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
         for (int i = 0; i < items.size(); i += 2) {
             dict.put(items.get(i), items.get(i + 1));
         }
+    }
+
+    /** ADDITEMS onto a set; CPython refuses it onto anything else (a frozenset has no add). */
+    @SuppressWarnings("unchecked")
+    private void addItems() {
+        List<Object> items = stack.pop_all_since_marker();
+        if (stack.size() == 0 || !(stack.peek() instanceof LinkedHashSet) || stack.peek() instanceof PyValues.FrozenSet) {
+            throw new Refused("ADDITEMS without a set");
+        }
+        ((LinkedHashSet<Object>) stack.peek()).addAll(items);
     }
 
     /** Peeks the little-endian length that follows the opcode and checks it against what is left. */
@@ -90,14 +149,14 @@ final class SafeUnpickler extends Unpickler {
         for (int i = 0; i < width; i++) {
             int b = in.read();
             if (b < 0) {
-                throw new PickleException("truncated length");
+                throw new Refused("truncated length");
             }
             length |= ((long) b) << (8 * i);
         }
         int remaining = in.available();
         in.reset();
         if (length < 0 || length > remaining) {
-            throw new PickleException("announced length " + Long.toUnsignedString(length)
+            throw new Refused("announced length " + Long.toUnsignedString(length)
                     + " exceeds the " + remaining + " bytes left");
         }
     }

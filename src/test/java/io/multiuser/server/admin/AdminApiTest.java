@@ -126,8 +126,11 @@ class AdminApiTest {
         } finally {
             kickIfOnline("api-info-probe");
         }
-        assertThat(info.getString("versionPolicy")).isEqualTo("any");
-        assertThat(info.getList("acceptedVersions")).isEmpty();
+        // The test profile sets no policy: the versions known to speak protocol 0.1, the default.
+        assertThat(info.getString("protocol")).isEqualTo("0.1");
+        assertThat(info.getBoolean("privateSession")).isFalse();
+        assertThat(info.getString("versionPolicy")).isEqualTo("listed");
+        assertThat(info.getList("acceptedVersions")).containsExactly(TestClient.VERSION);
         assertThat(info.getString("bindAddress")).isEqualTo("*");
         Instant startedAt = Instant.parse(info.getString("startedAt"));
         assertThat(startedAt).isBefore(Instant.now());

@@ -47,7 +47,8 @@ class DashboardTest {
         assertThat(used).as("metrics the dashboard queries").contains("multiuser_users",
                 "multiuser_heartbeat_rtt_seconds_bucket", "multiuser_snapshot_duration_seconds_count",
                 "multiuser_messages_dropped_total", "multiuser_datablocks_forwarded_bytes_total",
-                "multiuser_store_write_seconds_bucket", "multiuser_store_last_flush_seconds");
+                "multiuser_store_write_seconds_bucket", "multiuser_store_last_flush_seconds",
+                "multiuser_session_chain_bytes", "multiuser_session_chain_entries");
         assertThat(Scrape.now().names()).containsAll(used);
     }
 

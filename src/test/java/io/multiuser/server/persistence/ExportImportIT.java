@@ -18,15 +18,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.testclient.AdminHttp;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.ServerProcess;
 import io.multiuser.server.testclient.TestClient;
+import io.multiuser.server.testclient.TestClient09;
 
 /**
  * A scene exported over the admin API from one packaged server and imported into a fresh one
- * is the same graph (owners COMMON), survives a crash there, and a damaged file changes nothing.
+ * is the same graph (owners COMMON), survives a crash there, and a damaged file changes nothing;
+ * with protocol 0.9, the nodes' delta chains too.
  */
 class ExportImportIT {
 
@@ -157,6 +160,85 @@ class ExportImportIT {
         try (ServerProcess again = start("-Dmultiuser.store.directory=" + dataB)) {
             again.awaitOutput("Restored the session from", WAIT);
             assertThat(new AdminHttp(again.httpPort, PASSWORD).export()).isEqualTo(exportB);
+        }
+    }
+
+    /**
+     * Protocol 0.9: each node's chain of deltas since its payload is in the store and in exports.
+     * It survives a SIGKILL of the server (the restored session gives a joiner the same replica as
+     * the author's) and an export imported into a fresh server.
+     */
+    @Test
+    void aThreePortSceneKeepsItsChainsThroughACrashAndAnExportImport() throws Exception {
+        Path dataA = temp.resolve("a09");
+        List<TestClient09.NodeData> scene = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String uuid = TestClient09.uuid();
+            scene.add(new TestClient09.NodeData(uuid, Node.COMMON, i == 0 ? List.of() : List.of(scene.get(0).uuid()),
+                    TestClient09.nodeData(uuid, "SynthObj", "obj-" + i, 3000)));
+        }
+        String n0 = scene.get(0).uuid();
+        String n2 = scene.get(2).uuid();
+        List<byte[]> chain0 = List.of(TestClient09.appendDelta(3, 101), TestClient09.appendDelta(4, 102));
+        byte[] delta2 = TestClient09.appendDelta(3, 7);
+        Map<String, String> replica;
+        byte[] exportA;
+        try (ServerProcess a = start("-Dmultiuser.store.directory=" + dataA, "-Dmultiuser.protocol=0.9");
+                TestClient09 alice = new TestClient09(a.basePort, "alice");
+                TestClient09 carol = new TestClient09(a.basePort, "carol")) {
+            assertThat(alice.login(true, PASSWORD, null, TestClient09.VERSION)).isEqualTo("LOBBY");
+            assertThat(alice.upload(scene)).isEqualTo("DONE");
+            assertThat(carol.login(false, null, null, TestClient09.VERSION)).isEqualTo("RUNNING");
+            carol.join(); // a witness: once carol has the commits, the server has them
+            for (byte[] delta : chain0) {
+                alice.pushCommit(n0, List.of(), delta);
+            }
+            alice.pushCommit(n2, List.of(), delta2); // dependencies changed by the commit
+            carol.waitUntil(() -> applied(carol, n0) == 2 && applied(carol, n2) == 1, WAIT, "carol to apply them");
+            replica = carol.replicaDigest();
+            assertThat(replica).isEqualTo(alice.replicaDigest());
+
+            AdminHttp admin = new AdminHttp(a.httpPort, PASSWORD);
+            exportA = admin.export();
+            StoreReader.Replay replay = StoreReader.read(new java.io.ByteArrayInputStream(exportA));
+            assertThat(replay.damage()).isNull();
+            assertThat(replay.chains()).containsOnlyKeys(n0, n2);
+            assertThat(replay.chains().get(n0)).extracting(Delta::blob).containsExactlyElementsOf(chain0);
+            assertThat(replay.chains().get(n2)).singleElement().satisfies(d -> {
+                assertThat(d.blob()).isEqualTo(delta2);
+                assertThat(d.dependencies()).isEmpty();
+            });
+            assertThat(replay.nodes().get(n2).dependencies()).isEmpty();
+            awaitNothingPending(admin);
+            a.kill();
+        }
+        try (ServerProcess again = start("-Dmultiuser.store.directory=" + dataA, "-Dmultiuser.protocol=0.9")) {
+            again.awaitOutput("Restored the session from", WAIT);
+            assertThat(new AdminHttp(again.httpPort, PASSWORD).export()).isEqualTo(exportA);
+            assertThat(joinedReplica(again)).as("a joiner after the crash").isEqualTo(replica);
+        }
+        try (ServerProcess b = start("-Dmultiuser.store.directory=" + temp.resolve("b09"),
+                "-Dmultiuser.protocol=0.9")) {
+            AdminHttp admin = new AdminHttp(b.httpPort, PASSWORD);
+            HttpResponse<byte[]> imported = admin.post("session/import", exportA);
+            assertThat(imported.statusCode()).as(AdminHttp.text(imported)).isEqualTo(200);
+            assertThat(admin.export()).isEqualTo(exportA);
+            assertThat(joinedReplica(b)).as("a joiner after the import").isEqualTo(replica);
+        }
+    }
+
+    private static int applied(TestClient09 client, String uuid) {
+        TestClient09.Replica r = client.replica().get(uuid);
+        return r == null ? -1 : r.applied().size();
+    }
+
+    /** The replica a new 0.9 client has once it joined. */
+    private static Map<String, String> joinedReplica(ServerProcess server) {
+        try (TestClient09 joiner = new TestClient09(server.basePort, "joiner")) {
+            assertThat(joiner.login(false, null, null, TestClient09.VERSION)).isEqualTo("RUNNING");
+            joiner.join();
+            assertThat(joiner.errors()).isEmpty();
+            return joiner.replicaDigest();
         }
     }
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionState;
 
 /** The store on a real directory: what goes in comes back after a close, a crash or a damaged tail. */
@@ -143,8 +144,8 @@ class SessionStoreTest {
         close(store); // no wait: close itself must write what is pending
 
         SessionStore reopened = open(dir);
-        assertThat(flat(reopened.restored())).isEqualTo(driver.model.expectedRestore());
-        assertThat(reopened.restored()).isNotEmpty().extracting(Node::owner).contains("alice", Node.COMMON);
+        assertThat(flat(reopened.restored().nodes())).isEqualTo(driver.model.expectedRestore());
+        assertThat(reopened.restored().nodes()).isNotEmpty().extracting(Node::owner).contains("alice", Node.COMMON);
     }
 
     @Test
@@ -176,7 +177,8 @@ class SessionStoreTest {
         close(store);
         long size = fileSize();
         assertThat(size).isLessThan(StoreFormat.HEADER_BYTES + 2 * StoreFormat.putSize(node));
-        assertThat(open(dir).restored()).singleElement().satisfies(n -> assertThat(n.payload()[0]).isEqualTo((byte) 999));
+        assertThat(open(dir).restored().nodes()).singleElement()
+                .satisfies(n -> assertThat(n.payload()[0]).isEqualTo((byte) 999));
     }
 
     @Test
@@ -216,7 +218,8 @@ class SessionStoreTest {
             Files.write(copy.resolve(SessionStore.LOG_FILE), java.util.Arrays.copyOf(whole, cut));
             int complete = (int) ends.stream().filter(e -> e <= cut).count() - 1;
             SessionStore cutStore = open(copy);
-            assertThat(flat(cutStore.restored())).as("cut at %d", cut).isEqualTo(scenes.get(Math.max(complete, 0)));
+            assertThat(flat(cutStore.restored().nodes())).as("cut at %d", cut)
+                    .isEqualTo(scenes.get(Math.max(complete, 0)));
             long kept = ends.get(Math.max(complete, 0));
             assertThat(Files.size(copy.resolve(SessionStore.LOG_FILE))).as("cut at %d", cut).isEqualTo(kept);
             boolean damaged = cut != kept && cut != 0;
@@ -245,7 +248,7 @@ class SessionStoreTest {
         Files.write(log, bytes);
 
         SessionStore reopened = open(dir);
-        assertThat(flat(reopened.restored())).isEqualTo(flat(scene.subList(0, 5)));
+        assertThat(flat(reopened.restored().nodes())).isEqualTo(flat(scene.subList(0, 5)));
         assertThat(Files.size(log)).isEqualTo(sizeAfterFive);
         List<Path> saved = damagedFiles(dir);
         assertThat(saved).hasSize(1);
@@ -255,18 +258,18 @@ class SessionStoreTest {
     @Test
     void aLogOfAnotherFormatVersionIsRefusedAndLeftUntouched() throws Exception {
         byte[] header = StoreFormat.header();
-        header[11] = 2;
+        header[11] = 3;
         byte[] file = ByteBuffer.allocate(header.length + 20).put(header).put(new byte[20]).array();
         Path log = dir.resolve(SessionStore.LOG_FILE);
         Files.write(log, file);
 
         assertThatThrownBy(() -> open(dir)).isInstanceOf(StoreException.class)
-                .hasMessageContaining("format version 2").hasMessageContaining("reads version 1")
+                .hasMessageContaining("format version 3").hasMessageContaining("reads versions 1 to 2")
                 .hasMessageContaining(log.toString());
         assertThat(Files.readAllBytes(log)).isEqualTo(file);
         // The refusal released the directory: a fixed setup can start on it.
         Files.delete(log);
-        assertThat(open(dir).restored()).isEmpty();
+        assertThat(open(dir).restored().nodes()).isEmpty();
     }
 
     @Test
@@ -304,7 +307,7 @@ class SessionStoreTest {
         assertThat(largest).isLessThan(300 * 1024);
         close(store);
         assertThat(Files.exists(dir.resolve(SessionStore.COMPACT_FILE))).isFalse();
-        assertThat(flat(open(dir).restored())).isEqualTo(driver.model.expectedRestore());
+        assertThat(flat(open(dir).restored().nodes())).isEqualTo(driver.model.expectedRestore());
     }
 
     @Test
@@ -316,7 +319,7 @@ class SessionStoreTest {
         close(store);
 
         SessionStore second = open(dir);
-        assertThat(second.restored()).isEmpty();
+        assertThat(second.restored().nodes()).isEmpty();
         // A new upload in the new run must not bring the old half back.
         List<Node> fresh = Nodes.scene(2, 100);
         second.stateChanged(SessionState.SRV_SYNC);
@@ -324,7 +327,7 @@ class SessionStoreTest {
         second.stateChanged(SessionState.ACTIVE);
         close(second);
 
-        assertThat(flat(open(dir).restored())).isEqualTo(flat(fresh));
+        assertThat(flat(open(dir).restored().nodes())).isEqualTo(flat(fresh));
     }
 
     @Test
@@ -337,7 +340,7 @@ class SessionStoreTest {
         second.deleted(scene.get(0).uuid());
         second.put(scene.get(0));
         close(second);
-        assertThat(open(dir).restored()).extracting(Node::uuid)
+        assertThat(open(dir).restored().nodes()).extracting(Node::uuid)
                 .containsExactly(scene.get(1).uuid(), scene.get(2).uuid(), scene.get(0).uuid());
     }
 
@@ -346,7 +349,7 @@ class SessionStoreTest {
         List<Node> scene = new ArrayList<>(Nodes.scene(20, 700));
         scene.set(3, scene.get(3).withOwner("carol")); // an export keeps owners as they are
         var bytes = new java.io.ByteArrayOutputStream();
-        SessionStore.export(scene, bytes);
+        StoreFormat.export(Scene.of(scene), bytes);
         StoreReader.Replay replay = StoreReader.read(new java.io.ByteArrayInputStream(bytes.toByteArray()));
         assertThat(replay.damage()).isNull();
         assertThat(replay.state()).isEqualTo(SessionState.ACTIVE);

@@ -6,13 +6,14 @@ import java.util.List;
 import java.util.function.LongSupplier;
 
 import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 
 /** An {@link Outbox} that records what the session sends, one entry per receiver. */
-final class RecordingOutbox implements Outbox {
+public final class RecordingOutbox implements Outbox {
 
-    sealed interface Sent permits Command, Push, Ping {
+    sealed interface Sent permits Command, Push, PushDelta, Ping {
         ClientId to();
     }
 
@@ -22,6 +23,9 @@ final class RecordingOutbox implements Outbox {
     record Push(ClientId to, Node node) implements Sent {
     }
 
+    record PushDelta(ClientId to, String uuid, Delta delta) implements Sent {
+    }
+
     record Ping(ClientId to) implements Sent {
     }
 
@@ -29,7 +33,7 @@ final class RecordingOutbox implements Outbox {
     final List<ClientId> forgotten = new ArrayList<>();
     private final LongSupplier clock;
 
-    RecordingOutbox(LongSupplier clock) {
+    public RecordingOutbox(LongSupplier clock) {
         this.clock = clock;
     }
 
@@ -49,6 +53,11 @@ final class RecordingOutbox implements Outbox {
     }
 
     @Override
+    public void pushDelta(Collection<ClientId> to, String uuid, Delta delta) {
+        to.forEach(id -> sent.add(new PushDelta(id, uuid, delta)));
+    }
+
+    @Override
     public void ping(ClientId to) {
         sent.add(new Ping(to));
     }
@@ -58,7 +67,7 @@ final class RecordingOutbox implements Outbox {
         forgotten.add(id);
     }
 
-    List<ServerCommand> commandsTo(ClientId id) {
+    public List<ServerCommand> commandsTo(ClientId id) {
         return sent.stream().filter(s -> s instanceof Command && s.to().equals(id))
                 .map(s -> ((Command) s).command()).toList();
     }
@@ -70,6 +79,11 @@ final class RecordingOutbox implements Outbox {
 
     <T extends ServerCommand> List<T> commandsTo(ClientId id, Class<T> type) {
         return commandsTo(id).stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    /** Everything sent to {@code id}, in order. */
+    List<Sent> sentTo(ClientId id) {
+        return sent.stream().filter(s -> s.to().equals(id)).toList();
     }
 
     void clear() {

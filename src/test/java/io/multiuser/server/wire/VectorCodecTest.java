@@ -37,12 +37,12 @@ import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.protocol.UserView;
-import io.multiuser.server.session.Outbox;
+import io.multiuser.server.session.RecordingOutbox;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionSettings;
 
 /**
- * Our codecs against the frames captured from the real client (../shared/vectors), with
+ * Our codecs against the frames captured from the real client (src/test/resources/vectors-0.1, copied from the protocol's capture), with
  * CPython's own {@code pickle} as the oracle. CPython runs once for the whole class: every
  * question is collected in {@link #setUp()}, answered in one batch by
  * src/test/python/pickle_oracle.py, and looked up by the tests.
@@ -53,7 +53,7 @@ class VectorCodecTest {
     /** Debian's CPython, explicitly: the reference implementation of pickle. */
     private static final String PYTHON = "/usr/bin/python3";
     private static final Path PROJECT_DIR = Paths.get(System.getProperty("user.dir"));
-    private static final Path VECTORS = PROJECT_DIR.resolve("../shared/vectors").normalize();
+    private static final Path VECTORS = PROJECT_DIR.resolve("src/test/resources/vectors-0.1");
     private static final Path ORACLE_SCRIPT = PROJECT_DIR.resolve("src/test/python/pickle_oracle.py");
 
     /** Hostile pickles written by CPython (names from HOSTILE in pickle_oracle.py). */
@@ -81,8 +81,7 @@ class VectorCodecTest {
     @BeforeAll
     static void setUp() throws Exception {
         if (!Files.isDirectory(VECTORS)) {
-            fail("Test vectors not found at " + VECTORS + ": they live in ../shared/vectors next to the project"
-                    + " directory (" + PROJECT_DIR + ")");
+            fail("Test vectors not found at " + VECTORS + " (the project directory is " + PROJECT_DIR + ")");
         }
         try (Stream<Path> list = Files.list(VECTORS)) {
             folders = list.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
@@ -241,7 +240,7 @@ class VectorCodecTest {
             }
             case "RepRightCommand" -> {
                 ClientCommand.ChangeRights rights = as(command, ClientCommand.ChangeRights.class);
-                assertThat(rights.uuid()).as("uuid").isEqualTo(dict(py).get("uuid"));
+                assertThat(rights.uuids()).as("uuid").containsExactly((String) dict(py).get("uuid"));
                 assertThat(rights.owner()).as("owner").isEqualTo(dict(py).get("owner"));
             }
             case "RepDeleteCommand" -> assertThat(as(command, ClientCommand.Delete.class).uuid()).as("uuid")
@@ -355,7 +354,7 @@ class VectorCodecTest {
 
     /** Logins and an upload as in the captures: admin password 'admin', server version 0.1.25. */
     private static void sessionScenario() {
-        RecordingOutbox out = new RecordingOutbox();
+        RecordingOutbox out = new RecordingOutbox(() -> 0L);
         Session session = new Session(SessionSettings.of("admin", List.of("0.1.25"), 5000), out, () -> 0L);
         ClientId alice = id(1);
         ClientId alice2 = id(2);
@@ -364,24 +363,24 @@ class VectorCodecTest {
         ClientId dave = id(5);
         session.onCommand(alice, "alice", new ClientCommand.Auth(true, "alice", "admin", "0.1.25"), "test");
         // MUST: the clients state comes first, then the auth answer.
-        take("cmd_s2c_RepUpdateClientsState", out.to(alice), 0, ServerCommand.ClientsState.class);
-        take("cmd_s2c_RepAuthCommand_LOBBY", out.to(alice), 1, ServerCommand.AuthReply.class);
+        take("cmd_s2c_RepUpdateClientsState", out.commandsTo(alice), 0, ServerCommand.ClientsState.class);
+        take("cmd_s2c_RepAuthCommand_LOBBY", out.commandsTo(alice), 1, ServerCommand.AuthReply.class);
         session.onCommand(alice2, "alice", new ClientCommand.Auth(false, "alice", null, "0.1.25"), "test");
-        take("cmd_s2c_RepAuthCommand_FAILED_client_already_logged_in", out.to(alice2), 0,
+        take("cmd_s2c_RepAuthCommand_FAILED_client_already_logged_in", out.commandsTo(alice2), 0,
                 ServerCommand.AuthReply.class);
         session.onCommand(bob, "bob", new ClientCommand.Auth(true, "bob", "not-the-password", "0.1.25"), "test");
-        take("cmd_s2c_RepAuthCommand_FAILED_wrong_password", out.to(bob), 0, ServerCommand.AuthReply.class);
+        take("cmd_s2c_RepAuthCommand_FAILED_wrong_password", out.commandsTo(bob), 0, ServerCommand.AuthReply.class);
         session.onCommand(forged, "mallory", new ClientCommand.Auth(false, "mallory", null, "0.0.1-forged"), "test");
-        take("cmd_s2c_RepAuthCommand_FAILED_wrong_client_version_0_0_1_forged", out.to(forged), 0,
+        take("cmd_s2c_RepAuthCommand_FAILED_wrong_client_version_0_0_1_forged", out.commandsTo(forged), 0,
                 ServerCommand.AuthReply.class);
         String uuid = "663f2ebc-c922-4677-90da-8f169089aea6";
         session.onCommand(alice, "server", new ClientCommand.UploadInit(1, List.of(uuid)), "test");
-        take("cmd_s2c_RepServerSnapshotCommand_ACCEPTED", out.to(alice), 2, ServerCommand.UploadReply.class);
+        take("cmd_s2c_RepServerSnapshotCommand_ACCEPTED", out.commandsTo(alice), 2, ServerCommand.UploadReply.class);
         session.onCommand(alice, "server", new ClientCommand.UploadSet(
                 new Node(uuid, Node.COMMON, "SynthNode", List.of(), new byte[] {1, 2, 3})), "test");
-        take("cmd_s2c_RepServerSnapshotCommand_DONE", out.to(alice), 3, ServerCommand.UploadReply.class);
+        take("cmd_s2c_RepServerSnapshotCommand_DONE", out.commandsTo(alice), 3, ServerCommand.UploadReply.class);
         session.onCommand(dave, "dave", new ClientCommand.Auth(false, "dave", null, "0.1.25"), "test");
-        take("cmd_s2c_RepAuthCommand_RUNNING", out.to(dave), 1, ServerCommand.AuthReply.class);
+        take("cmd_s2c_RepAuthCommand_RUNNING", out.commandsTo(dave), 1, ServerCommand.AuthReply.class);
     }
 
     private static void take(String vector, List<ServerCommand> sent, int index, Class<?> type) {
@@ -844,37 +843,6 @@ class VectorCodecTest {
                 throw new AssertionError(name + ": decoded.txt is missing");
             }
             return new Vector(name, List.copyOf(frames));
-        }
-    }
-
-    /** Records what a Session sends, per receiver. */
-    static final class RecordingOutbox implements Outbox {
-        private final Map<ClientId, List<ServerCommand>> sent = new LinkedHashMap<>();
-
-        List<ServerCommand> to(ClientId id) {
-            return sent.getOrDefault(id, List.of());
-        }
-
-        @Override
-        public void send(Collection<ClientId> to, ServerCommand command) {
-            to.forEach(id -> sent.computeIfAbsent(id, k -> new ArrayList<>()).add(command));
-        }
-
-        @Override
-        public void sendAfter(ClientId to, ServerCommand command, long delayMillis) {
-            send(List.of(to), command);
-        }
-
-        @Override
-        public void push(Collection<ClientId> to, Node node) {
-        }
-
-        @Override
-        public void ping(ClientId to) {
-        }
-
-        @Override
-        public void forget(ClientId id) {
         }
     }
 
