@@ -47,8 +47,9 @@ public class SessionServer {
     void onStart(@Observes StartupEvent event) {
         ServerSettings settings = ServerSettings.from(config);
         if (settings.defaultPassword()) {
-            LOG.warn("*** The admin password is the default one: anyone can host or kick as admin. Set it with"
-                    + " -pwd, the env variable 'password' or MULTIUSER_PASSWORD. ***");
+            LOG.warn("*** The admin password is a published default ('admin', or the Kubernetes Secret's"
+                    + " 'change-me'): anyone can host or kick as admin. Set it with -pwd, the env variable 'password',"
+                    + " MULTIUSER_PASSWORD or kubernetes/base/secret.yaml. ***");
         }
         SessionStore opened = null;
         if (settings.store().isPresent()) {
@@ -60,8 +61,15 @@ public class SessionServer {
         } else {
             LOG.warn("Session store disabled (multiuser.store.enabled=false): the scene is lost when the server stops");
         }
+        Scene restored = opened == null ? Scene.EMPTY : opened.restored();
+        java.util.Optional<String> mismatch = restored.incompatibleWith(settings.session().generation());
+        if (mismatch.isPresent()) {
+            opened.close();
+            throw new ConfigurationException("The data directory " + opened.directory() + " cannot be served: "
+                    + mismatch.get() + ". Set multiuser.protocol to match it, or use another multiuser.store.directory");
+        }
         ZmqEngine started = new ZmqEngine(settings.engine(), settings.session(), metrics,
-                opened == null ? SessionJournal.NONE : opened, opened == null ? Scene.EMPTY : opened.restored());
+                opened == null ? SessionJournal.NONE : opened, restored);
         try {
             started.start();
         } catch (EngineStartException e) {

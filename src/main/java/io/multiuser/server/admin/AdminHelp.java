@@ -24,7 +24,7 @@ public final class AdminHelp {
 
                   GET  %1$s/users                   users: name, admin, status, latency, address, since, metadata
                   POST %1$s/users/{name}/kick       kick a user, exactly as an admin client does (404: unknown)
-                  GET  %1$s/session                 state, nodes, payload bytes, uptime, ports, accepted versions
+                  GET  %1$s/session                 protocol, state, nodes, payload bytes, uptime, ports, versions
                   GET  %1$s/nodes?page=1&size=50    nodes in catalog order, one page (size 1..%2$d) and the total
                   GET  %1$s/session/export          the whole scene as one file (to import here or elsewhere)
                   POST %1$s/session/import          replace the scene with an export file (409 while users are

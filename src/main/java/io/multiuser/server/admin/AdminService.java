@@ -150,7 +150,11 @@ public class AdminService {
         if (replay.state() == SessionState.SRV_SYNC) {
             throw AdminException.badRequest("the file holds a half-done upload; nothing imported");
         }
-        SceneChange change = replace(replay.scene(), force, "import", "session replaced by an admin import (" + by + ")");
+        Scene scene = replay.scene();
+        scene.incompatibleWith(generation()).ifPresent(why -> {
+            throw AdminException.badRequest("the file cannot be imported here: " + why + "; nothing imported");
+        });
+        SceneChange change = replace(scene, force, "import", "session replaced by an admin import (" + by + ")");
         LOG.infof("Import by %s: %d nodes, %d bytes; %d user(s) disconnected", by, change.nodes(),
                 replay.payloadBytes(), change.disconnected().size());
         return change;

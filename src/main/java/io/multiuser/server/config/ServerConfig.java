@@ -67,6 +67,9 @@ public interface ServerConfig {
 
     String DEFAULT_PASSWORD = "admin";
 
+    /** The placeholder of the shipped Kubernetes Secret (kubernetes/base/secret.yaml): as public as the default. */
+    String PLACEHOLDER_PASSWORD = "change-me";
+
     String DEFAULT_PROTOCOL = "0.1";
 
     /** The value that turns the version policy off. */

@@ -121,7 +121,8 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         return new ServerSettings(
                 new EngineSettings(config.bindAddress(), port.intValue(), ioThreads.intValue(), maxMessage,
                         highWaterMark.intValue(), maxQueued, timeout, batchScheduling),
-                session, store, config.password().equals(ServerConfig.DEFAULT_PASSWORD));
+                session, store, config.password().equals(ServerConfig.DEFAULT_PASSWORD)
+                        || config.password().equals(ServerConfig.PLACEHOLDER_PASSWORD));
     }
 
     /** P..P+portCount-1 must all exist; 0 lets the engine pick free ports. */

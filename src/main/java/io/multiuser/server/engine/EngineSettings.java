@@ -24,4 +24,60 @@ public record EngineSettings(
         long maxQueuedBytesPerClient,
         long unreachableTimeoutMillis,
         boolean batchScheduling) {
+
+    /** Loopback defaults for tests and tools; every setting has one, so callers name only what they change. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private String bindAddress = "127.0.0.1";
+        private int basePort;
+        private int ioThreads = 1;
+        private long maxMessageBytes = 64L << 20;
+        private int sendHighWaterMark = 1000;
+        private long maxQueuedBytesPerClient = 256L << 20;
+        private long unreachableTimeoutMillis = 5000;
+        private boolean batchScheduling = true;
+
+        public Builder bindAddress(String v) {
+            bindAddress = v;
+            return this;
+        }
+
+        public Builder basePort(int v) {
+            basePort = v;
+            return this;
+        }
+
+        public Builder maxMessageBytes(long v) {
+            maxMessageBytes = v;
+            return this;
+        }
+
+        public Builder sendHighWaterMark(int v) {
+            sendHighWaterMark = v;
+            return this;
+        }
+
+        public Builder maxQueuedBytesPerClient(long v) {
+            maxQueuedBytesPerClient = v;
+            return this;
+        }
+
+        public Builder unreachableTimeoutMillis(long v) {
+            unreachableTimeoutMillis = v;
+            return this;
+        }
+
+        public Builder batchScheduling(boolean v) {
+            batchScheduling = v;
+            return this;
+        }
+
+        public EngineSettings build() {
+            return new EngineSettings(bindAddress, basePort, ioThreads, maxMessageBytes, sendHighWaterMark,
+                    maxQueuedBytesPerClient, unreachableTimeoutMillis, batchScheduling);
+        }
+    }
 }

@@ -12,16 +12,23 @@ final class Sockets {
     record Bound(Port port, ZMQ.Socket socket) {
     }
 
+    private final int basePort;
     private final List<Bound> bound;
     private final Map<Port, ZMQ.Socket> byPort = new EnumMap<>(Port.class);
     private final ZMQ.Socket[] all;
 
-    Sockets(List<Bound> bound) {
+    Sockets(int basePort, List<Bound> bound) {
+        this.basePort = basePort;
         this.bound = List.copyOf(bound);
         for (Bound b : bound) {
             byPort.put(b.port(), b.socket());
         }
         this.all = bound.stream().map(Bound::socket).toArray(ZMQ.Socket[]::new);
+    }
+
+    /** The port the first socket is bound on. */
+    int basePort() {
+        return basePort;
     }
 
     ZMQ.Socket get(Port port) {

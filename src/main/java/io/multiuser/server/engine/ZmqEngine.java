@@ -5,34 +5,26 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 import org.jboss.logging.Logger;
-import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
-import org.zeromq.ZMQException;
 
-import io.multiuser.server.logging.ThrottledLog;
 import io.multiuser.server.protocol.ClientId;
-import io.multiuser.server.protocol.DataMessage;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.session.User;
-import io.multiuser.server.wire.MalformedMessageException;
 
 /**
  * The ZeroMQ engine of one session. One thread, started by {@link #start()}, owns the context,
@@ -53,8 +45,6 @@ public final class ZmqEngine implements AutoCloseable {
     private static final long SPURIOUS_NAP_NANOS = 50_000;
     private static final long BACKLOG_RETRY_MILLIS = 10;
     private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
-    private static final byte[] INIT = "INIT".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] PONG = "PONG".getBytes(StandardCharsets.US_ASCII);
 
     private final EngineSettings settings;
     private final SessionSettings sessionSettings;
@@ -64,7 +54,6 @@ public final class ZmqEngine implements AutoCloseable {
     private final EngineDialect dialect;
     private final ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
-    private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
     private final Pipe wakeup;
     /** Engine thread only: what {@link #drainWakeups()} reads into. */
     private final ByteBuffer wakeupBuffer = ByteBuffer.allocate(256);
@@ -81,6 +70,7 @@ public final class ZmqEngine implements AutoCloseable {
     private RouterQueues commandQueues;
     private RouterQueues dataQueues;
     private Sockets sockets;
+    private InboundHandler inbound;
     private long lastTick;
     private long lastStats;
 
@@ -129,8 +119,8 @@ public final class ZmqEngine implements AutoCloseable {
             close();
             throw new EngineStartException("engine did not bind its ports in time", e);
         }
-        LOG.infof("Session server (protocol %s) listening on %s, ports %d-%d (%s)", dialect.generation(),
-                settings.bindAddress(), basePort, lastPort(), portList());
+        LOG.infof("Session server listening on %s, ports %d-%d, protocol %s (%s)", settings.bindAddress(), basePort,
+                lastPort(), dialect.generation(), portList());
     }
 
     /** Runs {@code work} on the engine thread with the session; the future completes with its result. */
@@ -251,17 +241,19 @@ public final class ZmqEngine implements AutoCloseable {
         context.setLinger(0);
         try {
             try {
-                sockets = bindAll(context);
+                sockets = new SocketBinder(settings, dialect).bind(context);
             } catch (EngineStartException e) {
                 started.completeExceptionally(e);
                 return;
             }
+            basePort = sockets.basePort();
             commandQueues = new RouterQueues(sockets.get(Port.COMMANDS), settings.maxQueuedBytesPerClient());
             dataQueues = new RouterQueues(sockets.get(dialect.dataOut()), settings.maxQueuedBytesPerClient());
             outbox = new SocketOutbox(dialect, commandQueues, dataQueues, sockets.get(Port.HEARTBEAT),
                     ZmqEngine::nowMillis, listener);
             session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal, deltaMerger());
             session.restore(restoredScene);
+            inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis);
 
             try (Selector selector = Selector.open()) {
                 for (ZMQ.Socket socket : sockets.all()) {
@@ -313,7 +305,7 @@ public final class ZmqEngine implements AutoCloseable {
             selector.selectedKeys().clear();
             worked |= runTasks();
             for (Sockets.Bound bound : sockets.bound()) {
-                worked |= readAll(bound.socket(), handler(bound.port()));
+                worked |= readAll(bound.socket(), bound.port());
             }
             if (ready > 0 && !worked) {
                 if (++spurious <= 2) {
@@ -330,93 +322,11 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
-    private java.util.function.Consumer<InboundMessage> handler(Port port) {
-        return switch (port) {
-            case COMMANDS -> this::onCommandMessage;
-            case DATA_OUT -> this::onUnexpectedDataOutMessage;
-            case DATA_IN, DATA -> m -> onDataMessage(port, m);
-            case HEARTBEAT -> this::onHeartbeatMessage;
-        };
-    }
-
     /** Compaction of delta chains, for the generation that has deltas. */
     private io.multiuser.server.protocol.DeltaMerger deltaMerger() {
         return dialect.generation() == io.multiuser.server.protocol.Generation.V09
                 ? io.multiuser.server.wire.v09.DeltaCompaction.INSTANCE
                 : io.multiuser.server.protocol.DeltaMerger.NONE;
-    }
-
-    /** Binds the configured base port, or for 0 the first block of consecutive free ports it finds. */
-    private Sockets bindAll(ZContext context) {
-        if (settings.basePort() != 0) {
-            return bindAll(context, settings.basePort());
-        }
-        EngineStartException last = null;
-        for (int attempt = 0; attempt < 50; attempt++) {
-            try {
-                return bindAll(context, ThreadLocalRandom.current().nextInt(20_000, 60_000));
-            } catch (EngineStartException e) {
-                last = e;
-            }
-        }
-        throw last;
-    }
-
-    private Sockets bindAll(ZContext context, int base) {
-        basePort = base;
-        List<Port> ports = dialect.ports();
-        List<Sockets.Bound> bound = new java.util.ArrayList<>(ports.size());
-        for (int offset = 0; offset < ports.size(); offset++) {
-            Port port = ports.get(offset);
-            ZMQ.Socket socket = create(context, port);
-            bound.add(new Sockets.Bound(port, socket));
-            String endpoint = "tcp://" + settings.bindAddress() + ":" + (base + offset);
-            try {
-                socket.bind(endpoint);
-            } catch (ZMQException | IllegalArgumentException e) {
-                for (Sockets.Bound b : bound) {
-                    context.destroySocket(b.socket());
-                }
-                String reason = e instanceof ZMQException z ? zmqReason(z) : e.getMessage();
-                throw new EngineStartException("Cannot bind port " + (base + offset) + " (P" + (offset == 0 ? "" : "+" + offset)
-                        + ", " + port.description + ") on " + settings.bindAddress() + ": " + reason
-                        + ". Check multiuser.port (base port " + base + "; protocol " + dialect.generation()
-                        + " needs it and the next " + (ports.size() - 1) + ") and multiuser.bind-address.", e);
-            }
-        }
-        return new Sockets(bound);
-    }
-
-    /** A socket for {@code port}: clients only read on the four-port P+1 and write tiny heartbeats. */
-    private ZMQ.Socket create(ZContext context, Port port) {
-        ZMQ.Socket socket = switch (port) {
-            case COMMANDS -> router(context, "SERVER_COMMAND");
-            case DATA_OUT, DATA -> router(context, "SERVER_PUSH");
-            case DATA_IN -> context.createSocket(SocketType.PULL);
-            case HEARTBEAT -> router(context, null);
-        };
-        socket.setMaxMsgSize(port == Port.DATA_OUT || port == Port.HEARTBEAT ? 4096 : settings.maxMessageBytes());
-        return socket;
-    }
-
-    private ZMQ.Socket router(ZContext context, String identity) {
-        ZMQ.Socket socket = context.createSocket(SocketType.ROUTER);
-        if (identity != null) {
-            socket.setIdentity(identity.getBytes(StandardCharsets.US_ASCII));
-        }
-        socket.setRouterMandatory(true); // report unroutable sends instead of dropping them
-        socket.setRouterHandover(true); // a client reconnecting with its identity takes over
-        socket.setSndHWM(settings.sendHighWaterMark());
-        socket.setTCPKeepAlive(1);
-        return socket;
-    }
-
-    private static String zmqReason(ZMQException e) {
-        return switch (e.getErrorCode()) {
-            case zmq.ZError.EADDRINUSE -> "address already in use";
-            case zmq.ZError.EADDRNOTAVAIL -> "address not available on this machine";
-            default -> e.getMessage();
-        };
     }
 
     private long pollTimeout() {
@@ -470,7 +380,7 @@ public final class ZmqEngine implements AutoCloseable {
     }
 
     /** Reads what the socket holds, within a budget; true when there was anything. */
-    private boolean readAll(ZMQ.Socket socket, java.util.function.Consumer<InboundMessage> handler) {
+    private boolean readAll(ZMQ.Socket socket, Port port) {
         long deadline = System.nanoTime() + READ_BUDGET_NANOS;
         int i = 0;
         for (; i < MAX_READS_PER_SOCKET && System.nanoTime() < deadline; i++) {
@@ -478,7 +388,7 @@ public final class ZmqEngine implements AutoCloseable {
             if (message == null) {
                 break;
             }
-            guarded("message", () -> handler.accept(message));
+            guarded("message", () -> inbound.handle(port, message));
         }
         return i > 0;
     }
@@ -544,68 +454,6 @@ public final class ZmqEngine implements AutoCloseable {
             // A bug, not bad input (bad input is rejected by the codecs): log it loudly, keep serving.
             LOG.errorf(e, "Unexpected failure while handling %s; the engine carries on", what);
         }
-    }
-
-    // ---------------------------------------------------------------- inbound
-
-    private void onCommandMessage(InboundMessage m) {
-        List<byte[]> f = m.frames();
-        ClientId from = ClientId.of(f.get(0));
-        if (m.frameCount() != 4) {
-            listener.dropped(SessionListener.Drop.MALFORMED, 1);
-            badInput.warn("port P", "Port P: dropped a message of " + m.frameCount() + " frames from "
-                    + describe(from, m) + " (a command has 3 after the identity)");
-            return;
-        }
-        EngineDialect.DecodedCommand decoded;
-        try {
-            decoded = dialect.decodeCommand(f.subList(1, 4));
-        } catch (MalformedMessageException e) {
-            listener.dropped(SessionListener.Drop.MALFORMED, 1);
-            badInput.warn("port P", "Port P: dropped a command from " + describe(from, m) + ": " + e.getMessage());
-            return;
-        }
-        listener.commandReceived(decoded.typeName());
-        session.onCommand(from, decoded.ownerFrame(), decoded.command(), m.peerAddress());
-    }
-
-    private void onDataMessage(Port port, InboundMessage m) {
-        DataMessage data;
-        try {
-            data = dialect.decodeData(m, nowMillis());
-        } catch (MalformedMessageException e) {
-            listener.dropped(SessionListener.Drop.MALFORMED, 1);
-            String sender = port == Port.DATA || m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m)
-                    : m.peerAddress();
-            badInput.warn(port.name(), "Port " + port.description + ": dropped input from " + sender + ": "
-                    + e.getMessage());
-            return;
-        }
-        if (data != null) {
-            session.onData(data);
-        }
-    }
-
-    private void onUnexpectedDataOutMessage(InboundMessage m) {
-        listener.dropped(SessionListener.Drop.MALFORMED, 1);
-        badInput.warn("port P+1", "Port P+1: dropped a message of " + m.frameCount() + " frames from "
-                + describe(ClientId.of(m.frames().get(0)), m) + " (clients only receive on this port)");
-    }
-
-    private void onHeartbeatMessage(InboundMessage m) {
-        ClientId from = ClientId.of(m.frames().get(0));
-        boolean init = m.frameCount() == 2 && Arrays.equals(m.frames().get(1), INIT);
-        if (m.frameCount() != 2 || !(init || Arrays.equals(m.frames().get(1), PONG))) {
-            // Still counts as a sign of life: only the heartbeat's silence drops a client.
-            listener.dropped(SessionListener.Drop.MALFORMED, 1);
-            badInput.warn("heartbeat", "Heartbeat port: unexpected message of " + m.frameCount()
-                    + " frame(s) from " + describe(from, m));
-        }
-        session.onHeartbeat(from, init);
-    }
-
-    private String describe(ClientId id, InboundMessage m) {
-        return session.describe(id) + " (" + m.peerAddress() + ")";
     }
 
     private static long nowMillis() {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.multiuser.server.protocol.Delta;
+import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.protocol.Node;
 
 /**
@@ -30,6 +31,23 @@ public record Scene(List<Node> nodes, Map<String, List<Delta>> chains) {
     /** A scene of whole nodes only (four-port, or a three-port scene without deltas). */
     public static Scene of(List<Node> nodes) {
         return new Scene(nodes, Map.of());
+    }
+
+    /**
+     * Why this scene cannot be served with {@code generation}, or empty when it can. Three-port
+     * nodes have no type name (it is inside their opaque data) and may have chains; four-port
+     * nodes always arrive with one. Serving one generation's scene to the other's clients would
+     * send them data their add-on cannot read.
+     */
+    public java.util.Optional<String> incompatibleWith(Generation generation) {
+        if (generation == Generation.V09) {
+            return nodes.stream().filter(n -> !n.type().isEmpty()).findFirst().map(n -> "it holds protocol 0.1 nodes ("
+                    + n.uuid() + " of type " + n.type() + "), and this session speaks protocol 0.9");
+        }
+        if (!chains.isEmpty() || (!nodes.isEmpty() && nodes.stream().allMatch(n -> n.type().isEmpty()))) {
+            return java.util.Optional.of("it holds a protocol 0.9 scene, and this session speaks protocol 0.1");
+        }
+        return java.util.Optional.empty();
     }
 
     public List<Delta> chain(String uuid) {

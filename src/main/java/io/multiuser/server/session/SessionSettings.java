@@ -44,22 +44,6 @@ public record SessionSettings(
         acceptedVersions = List.copyOf(acceptedVersions);
     }
 
-    /** Positional form kept for the four-port tests: password, policy and timers, window defaults. */
-    public SessionSettings(String adminPassword, List<String> acceptedVersions, long heartbeatTimeoutMillis,
-            long pingIntervalMillis, long acceptedDelayMillis, long broadcastIntervalMillis,
-            long presenceIntervalMillis, int tombstoneCapacity) {
-        this(builder().adminPassword(adminPassword).acceptedVersions(acceptedVersions)
-                .heartbeatTimeoutMillis(heartbeatTimeoutMillis).pingIntervalMillis(pingIntervalMillis)
-                .acceptedDelayMillis(acceptedDelayMillis).broadcastIntervalMillis(broadcastIntervalMillis)
-                .presenceIntervalMillis(presenceIntervalMillis).tombstoneCapacity(tombstoneCapacity).build());
-    }
-
-    private SessionSettings(SessionSettings s) {
-        this(s.generation, s.adminPassword, s.sessionPassword, s.acceptedVersions, s.heartbeatTimeoutMillis,
-                s.pingIntervalMillis, s.acceptedDelayMillis, s.broadcastIntervalMillis, s.presenceIntervalMillis,
-                s.tombstoneCapacity, s.snapshotWindowNodes, s.snapshotWindowBytes, s.chainWarningBytes);
-    }
-
     public SessionSettings withSnapshotWindow(int nodes, long bytes) {
         return toBuilder().snapshotWindow(nodes, bytes).build();
     }

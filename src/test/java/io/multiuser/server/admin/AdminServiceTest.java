@@ -18,8 +18,9 @@ import io.multiuser.server.testclient.FreePorts;
 class AdminServiceTest {
 
     private static ZmqEngine startEngine() {
-        ZmqEngine engine = new ZmqEngine(new EngineSettings("127.0.0.1", FreePorts.base(), 1, 64L << 20, 1000,
-                256L << 20, 2000, true), SessionSettings.of("pw", List.of(), 2000));
+        ZmqEngine engine = new ZmqEngine(EngineSettings.builder().basePort(FreePorts.base())
+                .unreachableTimeoutMillis(2000).build(),
+                SessionSettings.builder().adminPassword("pw").acceptedVersions(List.of()).heartbeatTimeoutMillis(2000).build());
         engine.start();
         return engine;
     }

@@ -243,6 +243,12 @@ class ServerSettingsTest {
     }
 
     @Test
+    void theKubernetesSecretsPlaceholderCountsAsADefaultPassword() {
+        assertThat(ServerSettings.from(config(Map.of("multiuser.password", "change-me"), Map.of())).defaultPassword())
+                .isTrue();
+    }
+
+    @Test
     void theOriginalDockerEnvironmentVariablesAreRead() {
         ServerSettings s = ServerSettings.from(config(Map.of(),
                 Map.of("port", "6000", "password", "toto", "timeout", "1000")));

@@ -60,8 +60,9 @@ class BatchSchedulingTest {
         assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "Linux only");
         Map<String, Integer> before = threads();
         int port = FreePorts.base();
-        ZmqEngine engine = new ZmqEngine(new EngineSettings("127.0.0.1", port, 1, 1 << 20, 1000, 1 << 24, 5000, batch),
-                SessionSettings.of("pw", List.of(), 5000));
+        ZmqEngine engine = new ZmqEngine(EngineSettings.builder().basePort(port).maxMessageBytes(1 << 20)
+                .maxQueuedBytesPerClient(1 << 24).batchScheduling(batch).build(),
+                SessionSettings.builder().adminPassword("pw").acceptedVersions(List.of()).build());
         engine.start(); // returns once the four sockets are bound, so the I/O thread is running
         try {
             Map<String, Integer> engineThreads = new HashMap<>();

@@ -17,8 +17,9 @@ import io.multiuser.server.testclient.TestClient;
 class EngineLifecycleTest {
 
     private static ZmqEngine engine(int port) {
-        return new ZmqEngine(new EngineSettings("*", port, 1, 1 << 20, 1000, 1 << 24, 5000, true),
-                SessionSettings.of("pw", List.of(), 5000));
+        return new ZmqEngine(EngineSettings.builder().bindAddress("*").basePort(port).maxMessageBytes(1 << 20)
+                .maxQueuedBytesPerClient(1 << 24).build(),
+                SessionSettings.builder().adminPassword("pw").acceptedVersions(List.of()).build());
     }
 
     @Test

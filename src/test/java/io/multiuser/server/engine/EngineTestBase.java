@@ -36,8 +36,10 @@ abstract class EngineTestBase {
     ZmqEngine startEngine(List<String> acceptedVersions) {
         port = FreePorts.base();
         ZmqEngine e = new ZmqEngine(
-                new EngineSettings("127.0.0.1", port, 1, 64L << 20, 1000, 256L << 20, heartbeatTimeoutMillis(), true),
-                new SessionSettings(PASSWORD, acceptedVersions, heartbeatTimeoutMillis(), 1000, 20, 1000, 50, 100_000));
+                EngineSettings.builder().basePort(port).unreachableTimeoutMillis(heartbeatTimeoutMillis()).build(),
+                SessionSettings.builder().adminPassword(PASSWORD).acceptedVersions(acceptedVersions)
+                        .heartbeatTimeoutMillis(heartbeatTimeoutMillis()).presenceIntervalMillis(50)
+                        .tombstoneCapacity(100_000).build());
         e.start();
         return e;
     }

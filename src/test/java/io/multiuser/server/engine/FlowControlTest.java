@@ -45,8 +45,11 @@ class FlowControlTest extends EngineTestBase {
         engine.close();
         port = FreePorts.base();
         // Small pipes and a small backlog limit, so that the stalled client overflows quickly.
-        engine = new ZmqEngine(new EngineSettings("127.0.0.1", port, 1, 1 << 20, 50, 4 << 20, heartbeatTimeoutMillis(), true),
-                new SessionSettings(PASSWORD, List.of(), 10_000, 1000, 20, 1000, 50, 1000));
+        engine = new ZmqEngine(EngineSettings.builder().basePort(port).maxMessageBytes(1 << 20)
+                .sendHighWaterMark(50).maxQueuedBytesPerClient(4 << 20).unreachableTimeoutMillis(heartbeatTimeoutMillis())
+                .build(),
+                SessionSettings.builder().adminPassword(PASSWORD).acceptedVersions(List.of())
+                        .heartbeatTimeoutMillis(10_000).presenceIntervalMillis(50).tombstoneCapacity(1000).build());
         engine.start();
         List<Node> scene = Nodes.scene(1, 64, 51);
         TestClient alice = host("alice", scene);

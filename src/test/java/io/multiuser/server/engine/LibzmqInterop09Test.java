@@ -109,7 +109,7 @@ class LibzmqInterop09Test {
         for (int attempt = 0; attempt < 10; attempt++) {
             int base = FreePorts.base();
             ZmqEngine e = new ZmqEngine(
-                    new EngineSettings("127.0.0.1", base, 1, 64L << 20, 1000, 256L << 20, 5000, true),
+                    EngineSettings.builder().basePort(base).build(),
                     SessionSettings.builder().generation(Generation.V09).adminPassword(ADMIN_PASSWORD)
                             .sessionPassword(SESSION_PASSWORD).heartbeatTimeoutMillis(5000)
                             .acceptedVersions(Generation.V09.knownVersions()).build());

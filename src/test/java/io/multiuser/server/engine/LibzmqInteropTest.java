@@ -120,8 +120,8 @@ class LibzmqInteropTest {
                 continue;
             }
             ZmqEngine candidate = new ZmqEngine(
-                    new EngineSettings("127.0.0.1", base, 1, 64L << 20, 1000, 256L << 20, 5000, true),
-                    SessionSettings.of(PASSWORD, List.of(), 5000));
+                    EngineSettings.builder().basePort(base).build(),
+                    SessionSettings.builder().adminPassword(PASSWORD).acceptedVersions(List.of()).build());
             try {
                 candidate.start();
                 return candidate;

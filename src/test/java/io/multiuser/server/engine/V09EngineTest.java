@@ -68,12 +68,10 @@ class V09EngineTest {
         for (int attempt = 0; attempt < 10; attempt++) {
             int base = FreePorts.base();
             ZmqEngine e = new ZmqEngine(
-                    new EngineSettings("127.0.0.1", base, 1, 64L << 20, 1000, 256L << 20, heartbeatTimeoutMillis,
-                            true),
+                    EngineSettings.builder().basePort(base).unreachableTimeoutMillis(heartbeatTimeoutMillis).build(),
+                    // accepted versions: by default the ones known to speak 0.9
                     SessionSettings.builder().generation(Generation.V09).adminPassword(ADMIN_PASSWORD)
-                            .sessionPassword(sessionPw).heartbeatTimeoutMillis(heartbeatTimeoutMillis)
-                            // the deployed default policy (ServerSettings): the versions known to speak 0.9
-                            .acceptedVersions(Generation.V09.knownVersions()).build());
+                            .sessionPassword(sessionPw).heartbeatTimeoutMillis(heartbeatTimeoutMillis).build());
             try {
                 e.start();
             } catch (EngineStartException failed) {

@@ -21,6 +21,9 @@ import io.multiuser.server.protocol.ServerCommand.UploadReply;
 class SessionTest {
 
     private static final long TIMEOUT = 3000;
+    /** Any client version; three tombstones, so that the oldest is forgotten soon. */
+    private static final SessionSettings SETTINGS = SessionSettings.builder().adminPassword("pw")
+            .acceptedVersions(List.of()).heartbeatTimeoutMillis(TIMEOUT).tombstoneCapacity(3).build();
     private final AtomicLong clock = new AtomicLong(1_000_000);
     private RecordingOutbox out;
     private Session session;
@@ -29,7 +32,7 @@ class SessionTest {
     @BeforeEach
     void setUp() {
         out = new RecordingOutbox(clock::get);
-        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3), out, clock::get);
+        session = new Session(SETTINGS, out, clock::get);
     }
 
     private ClientId id() {
@@ -326,7 +329,7 @@ class SessionTest {
     // ---------------------------------------------------------------- streamed snapshot (§6a)
 
     private void window(int nodes, long bytes) {
-        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3)
+        session = new Session(SETTINGS
                 .withSnapshotWindow(nodes, bytes), out, clock::get);
     }
 
@@ -431,7 +434,7 @@ class SessionTest {
     @Test
     void everyChangeOfSceneAndStateIsJournaledAndAnOwnerChangeCarriesNoPayload() {
         RecordingJournal journal = new RecordingJournal();
-        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3), out, clock::get,
+        session = new Session(SETTINGS, out, clock::get,
                 SessionListener.NONE, journal);
         ClientId admin = hostWith(node("a", "COMMON", 1, 2), node("b", "COMMON", 3));
         ClientId bob = joined("bob");
@@ -449,7 +452,7 @@ class SessionTest {
     @Test
     void aRestoredSceneIsActiveAtOnceWithOwnersCommonAndIsNotJournaledAgain() {
         RecordingJournal journal = new RecordingJournal();
-        session = new Session(new SessionSettings("pw", List.of(), TIMEOUT, 1000, 20, 1000, 100, 3), out, clock::get,
+        session = new Session(SETTINGS, out, clock::get,
                 SessionListener.NONE, journal);
         session.restore(List.of(node("a", "alice", 1), node("b", "COMMON", 2)));
 

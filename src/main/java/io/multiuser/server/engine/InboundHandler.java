@@ -1,0 +1,109 @@
+package io.multiuser.server.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+import org.jboss.logging.Logger;
+
+import io.multiuser.server.logging.ThrottledLog;
+import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.DataMessage;
+import io.multiuser.server.session.Session;
+import io.multiuser.server.session.SessionListener;
+import io.multiuser.server.wire.MalformedMessageException;
+
+/**
+ * What the engine does with a message read from one of its ports: decode it with the
+ * generation's dialect and hand it to the session. Input that does not decode is counted and
+ * logged (throttled) here and goes no further. Engine thread only.
+ */
+final class InboundHandler {
+
+    private static final Logger LOG = Logger.getLogger(ZmqEngine.class);
+    private static final byte[] INIT = "INIT".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PONG = "PONG".getBytes(StandardCharsets.US_ASCII);
+
+    private final EngineDialect dialect;
+    private final Session session;
+    private final SessionListener listener;
+    private final LongSupplier clock;
+    private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
+
+    InboundHandler(EngineDialect dialect, Session session, SessionListener listener, LongSupplier clock) {
+        this.dialect = dialect;
+        this.session = session;
+        this.listener = listener;
+        this.clock = clock;
+    }
+
+    void handle(Port port, InboundMessage message) {
+        switch (port) {
+            case COMMANDS -> onCommandMessage(message);
+            case DATA_OUT -> onUnexpectedDataOutMessage(message);
+            case DATA_IN, DATA -> onDataMessage(port, message);
+            case HEARTBEAT -> onHeartbeatMessage(message);
+        }
+    }
+
+    private void onCommandMessage(InboundMessage m) {
+        List<byte[]> f = m.frames();
+        ClientId from = ClientId.of(f.get(0));
+        if (m.frameCount() != 4) {
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
+            badInput.warn("port P", "Port P: dropped a message of " + m.frameCount() + " frames from "
+                    + describe(from, m) + " (a command has 3 after the identity)");
+            return;
+        }
+        EngineDialect.DecodedCommand decoded;
+        try {
+            decoded = dialect.decodeCommand(f.subList(1, 4));
+        } catch (MalformedMessageException e) {
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
+            badInput.warn("port P", "Port P: dropped a command from " + describe(from, m) + ": " + e.getMessage());
+            return;
+        }
+        listener.commandReceived(decoded.typeName());
+        session.onCommand(from, decoded.ownerFrame(), decoded.command(), m.peerAddress());
+    }
+
+    private void onDataMessage(Port port, InboundMessage m) {
+        DataMessage data;
+        try {
+            data = dialect.decodeData(m, clock.getAsLong());
+        } catch (MalformedMessageException e) {
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
+            String sender = port == Port.DATA || m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m)
+                    : m.peerAddress();
+            badInput.warn(port.name(), "Port " + port.description + ": dropped input from " + sender + ": "
+                    + e.getMessage());
+            return;
+        }
+        if (data != null) {
+            session.onData(data);
+        }
+    }
+
+    private void onUnexpectedDataOutMessage(InboundMessage m) {
+        listener.dropped(SessionListener.Drop.MALFORMED, 1);
+        badInput.warn("port P+1", "Port P+1: dropped a message of " + m.frameCount() + " frames from "
+                + describe(ClientId.of(m.frames().get(0)), m) + " (clients only receive on this port)");
+    }
+
+    private void onHeartbeatMessage(InboundMessage m) {
+        ClientId from = ClientId.of(m.frames().get(0));
+        boolean init = m.frameCount() == 2 && Arrays.equals(m.frames().get(1), INIT);
+        if (m.frameCount() != 2 || !(init || Arrays.equals(m.frames().get(1), PONG))) {
+            // Still counts as a sign of life: only the heartbeat's silence drops a client.
+            listener.dropped(SessionListener.Drop.MALFORMED, 1);
+            badInput.warn("heartbeat", "Heartbeat port: unexpected message of " + m.frameCount()
+                    + " frame(s) from " + describe(from, m));
+        }
+        session.onHeartbeat(from, init);
+    }
+
+    private String describe(ClientId id, InboundMessage m) {
+        return session.describe(id) + " (" + m.peerAddress() + ")";
+    }
+}

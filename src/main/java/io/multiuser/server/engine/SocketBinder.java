@@ -1,0 +1,98 @@
+package io.multiuser.server.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
+
+/**
+ * Creates and binds a session's sockets: the dialect's ports, in order, from the base port.
+ * A port that cannot be bound fails the whole start with one message naming the port, its role
+ * and the settings to change; sockets already created are destroyed first.
+ */
+final class SocketBinder {
+
+    private final EngineSettings settings;
+    private final EngineDialect dialect;
+
+    SocketBinder(EngineSettings settings, EngineDialect dialect) {
+        this.settings = settings;
+        this.dialect = dialect;
+    }
+
+    /** Binds the configured base port, or for 0 the first block of consecutive free ports it finds. */
+    Sockets bind(ZContext context) {
+        if (settings.basePort() != 0) {
+            return bindAll(context, settings.basePort());
+        }
+        EngineStartException last = null;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try {
+                return bindAll(context, ThreadLocalRandom.current().nextInt(20_000, 60_000));
+            } catch (EngineStartException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private Sockets bindAll(ZContext context, int base) {
+        List<Port> ports = dialect.ports();
+        List<Sockets.Bound> bound = new java.util.ArrayList<>(ports.size());
+        for (int offset = 0; offset < ports.size(); offset++) {
+            Port port = ports.get(offset);
+            ZMQ.Socket socket = create(context, port);
+            bound.add(new Sockets.Bound(port, socket));
+            String endpoint = "tcp://" + settings.bindAddress() + ":" + (base + offset);
+            try {
+                socket.bind(endpoint);
+            } catch (ZMQException | IllegalArgumentException e) {
+                for (Sockets.Bound b : bound) {
+                    context.destroySocket(b.socket());
+                }
+                String reason = e instanceof ZMQException z ? zmqReason(z) : e.getMessage();
+                throw new EngineStartException("Cannot bind port " + (base + offset) + " (P" + (offset == 0 ? "" : "+" + offset)
+                        + ", " + port.description + ") on " + settings.bindAddress() + ": " + reason
+                        + ". Check multiuser.port (base port " + base + "; protocol " + dialect.generation()
+                        + " needs it and the next " + (ports.size() - 1) + ") and multiuser.bind-address.", e);
+            }
+        }
+        return new Sockets(base, bound);
+    }
+
+    /** A socket for {@code port}: clients only read on the four-port P+1 and write tiny heartbeats. */
+    private ZMQ.Socket create(ZContext context, Port port) {
+        ZMQ.Socket socket = switch (port) {
+            case COMMANDS -> router(context, "SERVER_COMMAND");
+            case DATA_OUT, DATA -> router(context, "SERVER_PUSH");
+            case DATA_IN -> context.createSocket(SocketType.PULL);
+            case HEARTBEAT -> router(context, null);
+        };
+        socket.setMaxMsgSize(port == Port.DATA_OUT || port == Port.HEARTBEAT ? 4096 : settings.maxMessageBytes());
+        return socket;
+    }
+
+    private ZMQ.Socket router(ZContext context, String identity) {
+        ZMQ.Socket socket = context.createSocket(SocketType.ROUTER);
+        if (identity != null) {
+            socket.setIdentity(identity.getBytes(StandardCharsets.US_ASCII));
+        }
+        socket.setRouterMandatory(true); // report unroutable sends instead of dropping them
+        socket.setRouterHandover(true); // a client reconnecting with its identity takes over
+        socket.setSndHWM(settings.sendHighWaterMark());
+        socket.setTCPKeepAlive(1);
+        return socket;
+    }
+
+    private static String zmqReason(ZMQException e) {
+        return switch (e.getErrorCode()) {
+            case zmq.ZError.EADDRINUSE -> "address already in use";
+            case zmq.ZError.EADDRNOTAVAIL -> "address not available on this machine";
+            default -> e.getMessage();
+        };
+    }
+}
