@@ -1,6 +1,7 @@
 package io.multiuser.server;
 
-import java.util.List;
+import java.util.Optional;
+
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -11,10 +12,11 @@ import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.config.ServerSettings;
 import io.multiuser.server.engine.EngineStartException;
 import io.multiuser.server.engine.ZmqEngine;
-import io.multiuser.server.observability.ServerMetrics;
-import io.multiuser.server.observability.StoreMetrics;
 import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.persistence.StoreException;
+import io.multiuser.server.persistence.StoreListener;
+import io.multiuser.server.session.SessionListener;
+import io.multiuser.server.wire.v09.DeltaCompaction;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionJournal;
 import io.quarkus.runtime.configuration.ConfigurationException;
@@ -33,12 +35,13 @@ public class SessionServer {
     private static final Logger LOG = Logger.getLogger(SessionServer.class);
 
     private final ServerConfig config;
-    private final ServerMetrics metrics;
-    private final StoreMetrics storeMetrics;
+    private final SessionListener metrics;
+    private final StoreListener storeMetrics;
     private volatile ZmqEngine engine;
     private volatile SessionStore store;
 
-    public SessionServer(ServerConfig config, ServerMetrics metrics, StoreMetrics storeMetrics) {
+    /** {@code metrics} and {@code storeMetrics} are the observability beans, known here only by their roles. */
+    public SessionServer(ServerConfig config, SessionListener metrics, StoreListener storeMetrics) {
         this.config = config;
         this.metrics = metrics;
         this.storeMetrics = storeMetrics;
@@ -54,7 +57,9 @@ public class SessionServer {
         SessionStore opened = null;
         if (settings.store().isPresent()) {
             try {
-                opened = SessionStore.open(settings.store().get(), storeMetrics);
+                // folded like the session's chains, or a day of edits of one mesh would pile up in the store
+                opened = SessionStore.open(settings.store().get(), storeMetrics,
+                        DeltaCompaction.forGeneration(settings.session().generation()));
             } catch (StoreException e) {
                 throw new ConfigurationException(e.getMessage()); // one line: what is wrong and what to do
             }
@@ -97,7 +102,16 @@ public class SessionServer {
         }
     }
 
-    /** The running engine, or null before start and after stop. */
+    /**
+     * The engine while it runs with its ports bound: empty before start, after stop, and after
+     * its thread died. The one way the admin and observability surfaces ask for it.
+     */
+    public Optional<ZmqEngine> runningEngine() {
+        ZmqEngine current = engine;
+        return current != null && current.isRunning() ? Optional.of(current) : Optional.empty();
+    }
+
+    /** The engine once started (running or not), or null before start and after stop. */
     public ZmqEngine engine() {
         return engine;
     }

@@ -53,7 +53,7 @@ public class AdminService {
 
     @Inject
     public AdminService(SessionServer server, ServerConfig serverConfig, AdminConfig adminConfig) {
-        this(server::engine, server::store, serverConfig, adminConfig.engineTimeout());
+        this(() -> server.runningEngine().orElse(null), server::store, serverConfig, adminConfig.engineTimeout());
     }
 
     /** For tests: any engine and store (or none), any timeout. */

@@ -322,11 +322,8 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
-    /** Compaction of delta chains, for the generation that has deltas. */
     private io.multiuser.server.protocol.DeltaMerger deltaMerger() {
-        return dialect.generation() == io.multiuser.server.protocol.Generation.V09
-                ? io.multiuser.server.wire.v09.DeltaCompaction.INSTANCE
-                : io.multiuser.server.protocol.DeltaMerger.NONE;
+        return io.multiuser.server.wire.v09.DeltaCompaction.forGeneration(dialect.generation());
     }
 
     private long pollTimeout() {

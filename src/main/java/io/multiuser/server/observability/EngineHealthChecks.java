@@ -40,8 +40,8 @@ public class EngineHealthChecks {
     HealthCheck engineLoop() {
         return () -> {
             HealthCheckResponseBuilder r = HealthCheckResponse.named("engine-loop");
-            ZmqEngine engine = server.engine();
-            if (engine == null || !engine.isRunning()) {
+            ZmqEngine engine = server.runningEngine().orElse(null);
+            if (engine == null) {
                 return r.down().withData("running", false).build();
             }
             long ageMillis = (System.nanoTime() - engine.lastLoopNanos()) / 1_000_000;
@@ -55,8 +55,8 @@ public class EngineHealthChecks {
     HealthCheck sessionPorts() {
         return () -> {
             HealthCheckResponseBuilder r = HealthCheckResponse.named("session-ports");
-            ZmqEngine engine = server.engine();
-            if (engine == null || !engine.isRunning()) {
+            ZmqEngine engine = server.runningEngine().orElse(null);
+            if (engine == null) {
                 return r.down().withData("bound", false).withData("protocol", generation.label()).build();
             }
             SessionStats stats = engine.stats();

@@ -14,6 +14,7 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.wire.CommandCodec;
+import io.multiuser.server.wire.v09.V09Codec;
 
 /**
  * The session's events as Prometheus counters and histograms, all under the {@code multiuser_}
@@ -70,12 +71,14 @@ public class ServerMetrics implements SessionListener {
         roundTrip = Timer.builder(PREFIX + "heartbeat.rtt").description("PING to answer round trip")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
-        for (String type : CommandCodec.CLIENT_COMMAND_TYPES) {
+        // Both generations' names: the four-port class names and the three-port type names differ.
+        for (String type : java.util.stream.Stream.concat(CommandCodec.CLIENT_COMMAND_TYPES.stream(),
+                V09Codec.CLIENT_COMMAND_TYPES.stream()).toList()) {
             commands.put(type, Counter.builder(PREFIX + "commands.received").tag("type", type)
                     .description("Commands received on P, by type").register(registry));
         }
         datablocksReceived = Counter.builder(PREFIX + "datablocks.received")
-                .description("Datablocks received on P+2").register(registry);
+                .description("Datablocks received (four-port P+2, three-port P+1: whole nodes and deltas)").register(registry);
         datablockBytesReceived = Counter.builder(PREFIX + "datablocks.received.bytes").baseUnit("bytes")
                 .description("Payload bytes received on P+2").register(registry);
         datablocksForwarded = Counter.builder(PREFIX + "datablocks.forwarded")

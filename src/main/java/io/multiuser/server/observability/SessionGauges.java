@@ -76,8 +76,7 @@ public class SessionGauges {
     }
 
     private SessionStats stats() {
-        ZmqEngine engine = server.engine();
-        return engine == null ? SessionStats.EMPTY : engine.stats();
+        return server.runningEngine().map(ZmqEngine::stats).orElse(SessionStats.EMPTY);
     }
 
     private double users(String status) {
@@ -90,13 +89,10 @@ public class SessionGauges {
     }
 
     private boolean running() {
-        ZmqEngine engine = server.engine();
-        return engine != null && engine.isRunning();
+        return server.runningEngine().isPresent();
     }
 
     private double loopAgeSeconds() {
-        ZmqEngine engine = server.engine();
-        return engine == null || !engine.isRunning() ? Double.NaN
-                : (System.nanoTime() - engine.lastLoopNanos()) / 1e9;
+        return server.runningEngine().map(e -> (System.nanoTime() - e.lastLoopNanos()) / 1e9).orElse(Double.NaN);
     }
 }

@@ -6,13 +6,15 @@ import java.util.List;
 import java.util.Map;
 
 import io.multiuser.server.protocol.Delta;
+import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionState;
 
 /**
  * The scene a log describes, built record by record: the nodes in catalog order, each node's
- * chain of deltas since its last put (raw, as journaled: the store has no merger), the session
+ * chain of deltas since its last put (folded by the session's {@link DeltaMerger}, as the session
+ * folds them, so that a day of edits of one node does not pile up here), the session
  * state, and the size a compacted log of it has. {@link StoreReader} replays a file into one, and
  * the writer keeps one in step with what it has made durable; both apply the same rules, so a
  * compaction writes exactly what a replay of the log gives. Not thread-safe: one thread at a time.
@@ -35,8 +37,18 @@ final class DurableScene {
     }
 
     private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
+    private final DeltaMerger merger;
     private SessionState state = SessionState.WAITING;
     private long liveBytes = emptyLogBytes();
+
+    /** A scene whose chains are kept as they come (a replay for an import: the session folds them). */
+    DurableScene() {
+        this(DeltaMerger.NONE);
+    }
+
+    DurableScene(DeltaMerger merger) {
+        this.merger = merger;
+    }
 
     /** The node as given, replacing one with the same uuid (and its chain) in its catalog place. */
     void put(Node node) {
@@ -80,8 +92,17 @@ final class DurableScene {
         if (entry.chain.isEmpty()) {
             entry.chain = new ArrayList<>(2);
         }
-        entry.chain.add(delta);
-        entry.chainBytes += StoreFormat.deltaSize(uuid, delta);
+        int last = entry.chain.size() - 1;
+        java.util.Optional<Delta> merged = last < 0 ? java.util.Optional.empty()
+                : merger.merge(entry.chain.get(last), delta);
+        if (merged.isPresent()) {
+            entry.chainBytes -= StoreFormat.deltaSize(uuid, entry.chain.get(last));
+            entry.chain.set(last, merged.get());
+            entry.chainBytes += StoreFormat.deltaSize(uuid, merged.get());
+        } else {
+            entry.chain.add(delta);
+            entry.chainBytes += StoreFormat.deltaSize(uuid, delta);
+        }
         entry.node = withDependencies(entry.node, delta.dependencies());
         liveBytes += entry.size();
     }

@@ -15,6 +15,7 @@ import java.time.format.DateTimeFormatter;
 import org.jboss.logging.Logger;
 
 import io.multiuser.server.protocol.Delta;
+import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionJournal;
@@ -62,6 +63,11 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
      * warning, a log this version cannot read is refused. Starts the writer thread.
      */
     public static SessionStore open(StoreSettings settings, StoreListener listener) {
+        return open(settings, listener, DeltaMerger.NONE);
+    }
+
+    /** A store whose in-memory chains (three-port) are folded by {@code merger}, as the session's are. */
+    public static SessionStore open(StoreSettings settings, StoreListener listener, DeltaMerger merger) {
         Path dir = settings.directory().toAbsolutePath().normalize();
         StoreSettings absolute = new StoreSettings(dir, settings.flushIntervalMillis(), settings.compactionMinBytes());
         FileChannel lockChannel = null;
@@ -73,7 +79,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 throw new StoreException("Data directory " + dir + " is in use by another multi-user-server process;"
                         + " give each server its own multiuser.store.directory");
             }
-            SessionStore store = restore(absolute, listener, lockChannel, lock);
+            SessionStore store = restore(absolute, listener, lockChannel, lock, merger);
             store.writer.start();
             return store;
         } catch (AccessDeniedException e) {
@@ -98,14 +104,14 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
     }
 
     private static SessionStore restore(StoreSettings settings, StoreListener listener, FileChannel lockChannel,
-            FileLock lock) throws IOException {
+            FileLock lock, DeltaMerger merger) throws IOException {
         Path dir = settings.directory();
         Path log = dir.resolve(LOG_FILE);
         if (Files.deleteIfExists(dir.resolve(COMPACT_FILE))) {
             LOG.infof("Removed the unfinished compaction %s; %s is complete without it", COMPACT_FILE, log);
         }
         long started = System.nanoTime();
-        DurableScene durable = new DurableScene();
+        DurableScene durable = new DurableScene(merger);
         long validBytes = 0;
         int version = 0;
         long records = 0;

@@ -44,8 +44,6 @@ import io.multiuser.server.session.SessionListener.SnapshotDirection;
 public final class Session {
 
     private static final Logger LOG = Logger.getLogger(Session.class);
-    /** Snapshots with at least this many nodes get progress lines every 10 %. */
-    private static final int PROGRESS_MIN_NODES = 100;
 
     private final SessionSettings settings;
     private final Outbox out;
@@ -576,9 +574,9 @@ public final class Session {
         }
         LOG.infof("Leave: %s (%s); %d node(s) now COMMON; %d user(s) online", user, reason, released.size(),
                 users.size());
-        if (upload != null && upload.uploader.equals(user.id()) && !upload.complete) {
+        if (upload != null && upload.by(user.id()) && !upload.isComplete()) {
             LOG.warnf("Snapshot upload by %s abandoned after %d of %d nodes; session is waiting for a new upload",
-                    user, upload.received.size(), upload.announced.size());
+                    user, upload.received(), upload.announced());
             upload = null;
             graph.clear();
             state(SessionState.WAITING);
@@ -614,53 +612,40 @@ public final class Session {
             if (v09) {
                 // FIX: the reference crashed here. REJECTED sends the client back to the lobby to join.
                 out.send(user.id(), UploadReply.REJECTED);
-                if (user.status() == User.Status.LOBBY && user.join == null) {
+                if (user.status() == User.Status.LOBBY && user.join() == null) {
                     startJoin(user);
                 }
             }
         } else {
-            upload = new Upload(user.id(), init.nodes(), clock.getAsLong());
+            upload = new Upload(user.id(), user.toString(), init.nodes(), graph, clock);
             state(SessionState.SRV_SYNC);
-            LOG.infof("Snapshot upload started by %s: %d nodes announced", user, upload.announced.size());
+            LOG.infof("Snapshot upload started by %s: %d nodes announced", user, upload.announced());
             // MUST: the real client sets its own state only after sending INIT.
             if (v09) {
                 out.send(user.id(), UploadReply.ACCEPTED); // the 0.9 client is ready before it reads the reply
             } else {
                 out.sendAfter(user.id(), UploadReply.ACCEPTED, settings.acceptedDelayMillis());
             }
-            if (upload.announced.isEmpty()) {
-                completeUpload(user);
+            if (upload.isComplete()) {
+                completeUpload(user); // nothing announced
             }
         }
     }
 
     private void uploadSet(User user, Node node) {
-        if (upload == null || !upload.uploader.equals(user.id()) || upload.complete) {
+        if (upload == null || !upload.by(user.id()) || upload.isComplete()) {
             reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
                     + ": no upload of theirs in progress");
-            return;
-        }
-        if (!upload.announced.contains(node.uuid())) {
+        } else if (!upload.accept(node)) {
             reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
                     + ": not announced in the upload's INIT");
-            return;
-        }
-        Node previous = graph.put(node);
-        if (previous != null) {
-            upload.bytes -= previous.payload().length;
-        }
-        upload.bytes += node.payload().length;
-        upload.received.add(node.uuid());
-        upload.lastProgressDecile = progress("Snapshot upload", user, upload.received.size(),
-                upload.announced.size(), upload.bytes, upload.lastProgressDecile);
-        if (upload.received.size() == upload.announced.size()) {
-            completeUpload(user);
+        } else if (upload.isComplete()) {
+            completeUpload(user); // the last SET, before END
         }
     }
 
     private void completeUpload(User uploader) {
-        upload.complete = true;
-        long millis = clock.getAsLong() - upload.startedAtMillis;
+        long millis = upload.elapsedMillis();
         LOG.infof("Snapshot upload by %s complete: %d nodes, %d bytes in %.2f s", uploader, graph.size(),
                 graph.totalBytes(), millis / 1000.0);
         listener.snapshotCompleted(SnapshotDirection.UPLOAD, graph.size(), graph.totalBytes(), millis);
@@ -674,13 +659,13 @@ public final class Session {
     }
 
     private void uploadEnd(User user) {
-        if (upload == null || !upload.uploader.equals(user.id())) {
+        if (upload == null || !upload.by(user.id())) {
             reject(Drop.BAD_STATE, "Ignored snapshot END from " + user + ": no upload of theirs in progress");
             return;
         }
-        if (!upload.complete) {
-            LOG.warnf("Snapshot upload by %s ended with %d of %d announced nodes", user, upload.received.size(),
-                    upload.announced.size());
+        if (!upload.isComplete()) {
+            LOG.warnf("Snapshot upload by %s ended with %d of %d announced nodes", user, upload.received(),
+                    upload.announced());
             completeUpload(user);
         }
         upload = null;
@@ -699,7 +684,7 @@ public final class Session {
     }
 
     private boolean isUploader(User user) {
-        return upload != null && upload.uploader.equals(user.id());
+        return upload != null && upload.by(user.id());
     }
 
     // ---------------------------------------------------------------- join (snapshot download)
@@ -707,7 +692,7 @@ public final class Session {
     private void requestInit(User user) {
         if (user.status() == User.Status.ACTIVE) {
             reject(Drop.BAD_STATE, "Ignored REQUEST_INIT from " + user + ": already has the scene");
-        } else if (user.join != null) {
+        } else if (user.join() != null) {
             reject(Drop.BAD_STATE, "Ignored REQUEST_INIT from " + user + ": catalog already sent");
         } else if (state != SessionState.ACTIVE || graph.isEmpty()) {
             // Never an empty catalog: the user stays in the lobby and gets the catalog once a scene exists.
@@ -718,129 +703,16 @@ public final class Session {
     }
 
     private void startJoin(User user) {
-        List<String> catalog = graph.uuids();
-        user.join = new JoinProgress(catalog, clock.getAsLong());
-        user.status(User.Status.SYNCING);
-        LOG.infof("Snapshot download started by %s: %d nodes, %d bytes", user, catalog.size(), graph.totalBytes());
-        out.send(user.id(), new ServerCommand.Catalog(catalog));
+        user.beginJoin(Join.start(settings, user.id(), user.toString(), graph, out, clock));
     }
 
     private void get(User user, String uuid) {
-        if (v09) {
-            getOnCommandPort(user, uuid);
-            return;
-        }
-        JoinProgress join = user.join;
-        int index = join == null ? -1 : join.indexOf(uuid);
-        if (index >= 0 && settings.snapshotWindowNodes() > 0) {
-            stream(user, join, index);
-            return;
-        }
-        // The original way: one node per GET (window 0, or a GET outside the stream).
-        Node node = snapshotNode(join, uuid);
-        if (node == null) {
+        Join join = user.join();
+        boolean known = join != null ? join.onGet(uuid)
+                : Join.answerOutsideJoin(settings.generation(), user.id(), uuid, graph, out);
+        if (!known) {
             reject(Drop.UNKNOWN_TARGET, "Ignored GET for unknown node " + uuid + " from " + user);
-            return;
         }
-        out.push(List.of(user.id()), node);
-        if (index >= 0 && index == join.pushed) {
-            join.recordPush(node.payload().length); // in order, as the client asks
-        }
-        if (join != null) {
-            firstGet(user, join);
-            join.lastProgressDecile = progress("Snapshot download", user, join.pushed, join.catalogSize(),
-                    join.bytesSent, join.lastProgressDecile);
-        }
-    }
-
-    /**
-     * Streams the snapshot ahead of the client's GETs (PROTOCOL.md §6a): a GET for the node at
-     * {@code index} acknowledges every node before it, is never answered twice, and always gets
-     * its node; then the window is topped up, in the order the client asks.
-     */
-    private void stream(User user, JoinProgress join, int index) {
-        join.acknowledgeUpTo(index);
-        while (join.pushed <= index) {
-            pushNext(user, join); // the node being waited for goes out even when the window is full
-        }
-        firstGet(user, join);
-        while (!join.everythingPushed() && join.inFlight() < settings.snapshotWindowNodes()
-                && join.bytesInFlight < settings.snapshotWindowBytes()) {
-            pushNext(user, join);
-        }
-        join.lastProgressDecile = progress("Snapshot download", user, join.acknowledged, join.catalogSize(),
-                join.bytesSent, join.lastProgressDecile);
-    }
-
-    /** Sends the next node of the join order with its payload as of now. */
-    private void pushNext(User user, JoinProgress join) {
-        String uuid = join.order.get(join.pushed);
-        Node node = snapshotNode(join, uuid);
-        if (node == null) {
-            // Cannot happen: the catalog lists existing nodes and deleted ones are kept for the join.
-            LOG.errorf("Snapshot node %s for %s has vanished; the client will wait for it", uuid, user);
-            join.recordPush(0);
-            return;
-        }
-        out.push(List.of(user.id()), node);
-        join.recordPush(node.payload().length);
-    }
-
-    private Node snapshotNode(JoinProgress join, String uuid) {
-        Node node = graph.get(uuid);
-        return node == null && join != null ? join.removedDuringJoin.get(uuid) : node; // deleted since: still owed
-    }
-
-    /**
-     * Three-port GET (PROTOCOL-0.9 §6-7): exactly one SET per GET, on P. At the first GET the
-     * catalog's payloads are frozen and their chains go out on P+1, where the client, syncing
-     * from now on, queues them; each SET then carries the frozen payload, so base + chain +
-     * later deltas are applied exactly once.
-     */
-    private void getOnCommandPort(User user, String uuid) {
-        JoinProgress join = user.join;
-        if (join != null && join.frozen == null) {
-            join.firstGetSeen = true;
-            join.frozen = new java.util.HashMap<>(join.catalogSize() * 2);
-            for (String catalogued : join.order) {
-                Node node = graph.get(catalogued);
-                if (node != null) {
-                    join.frozen.put(catalogued, node);
-                    for (Delta delta : graph.chain(catalogued)) {
-                        out.pushDelta(List.of(user.id()), catalogued, delta);
-                    }
-                }
-            }
-        }
-        Node current = graph.get(uuid);
-        Node base = join == null || join.frozen == null ? current : join.frozen.get(uuid);
-        if (current == null || base == null) {
-            out.send(user.id(), new ServerCommand.SnapshotRemoved(uuid)); // gone, or never in its catalog
-            return;
-        }
-        out.send(user.id(), new ServerCommand.SnapshotNode(new Node(uuid, current.owner(), current.type(),
-                current.dependencies(), base.payload())));
-        if (join != null && join.indexOf(uuid) >= 0) {
-            join.recordPush(base.payload().length);
-            join.acknowledgeUpTo(join.pushed);
-            join.lastProgressDecile = progress("Snapshot download", user, join.pushed, join.catalogSize(),
-                    join.bytesSent, join.lastProgressDecile);
-        }
-    }
-
-    /** At the first GET, resends what was forwarded while the client could not take it yet (§6a rule 7). */
-    private void firstGet(User user, JoinProgress join) {
-        if (join.firstGetSeen) {
-            return;
-        }
-        join.firstGetSeen = true;
-        for (String again : join.forwardedBeforeFirstGet) {
-            Node current = graph.get(again);
-            if (current != null) {
-                out.push(List.of(user.id()), current);
-            }
-        }
-        join.forwardedBeforeFirstGet.clear();
     }
 
     private void joinDone(User user) {
@@ -848,51 +720,14 @@ public final class Session {
             reject(Drop.BAD_STATE, "Ignored snapshot DONE from " + user + ": already active");
             return;
         }
-        JoinProgress join = user.join;
-        user.join = null;
-        user.status(User.Status.ACTIVE);
+        Join join = user.endJoin();
         if (join != null) {
-            long millis = clock.getAsLong() - join.startedAtMillis;
-            LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, join.pushed,
-                    join.bytesSent, millis / 1000.0);
-            listener.snapshotCompleted(SnapshotDirection.DOWNLOAD, join.pushed, join.bytesSent, millis);
-            if (v09) {
-                sendCreatedDuringJoin(user, join);
-            }
-            for (ServerCommand held : join.heldBack) {
-                out.send(user.id(), held);
-            }
+            Join.Completed done = join.onDone(); // sends what the joiner could not take before
+            LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, done.nodes(),
+                    done.bytes(), done.millis() / 1000.0);
+            listener.snapshotCompleted(SnapshotDirection.DOWNLOAD, done.nodes(), done.bytes(), done.millis());
         }
         broadcastClientsState();
-    }
-
-    /**
-     * Nodes created while the user joined were either not sent (before its first GET) or only
-     * queued, never loaded (PROTOCOL-0.9 §7 step 5): now that it is active, each goes out whole
-     * with its chain.
-     */
-    private void sendCreatedDuringJoin(User user, JoinProgress join) {
-        List<ClientId> to = List.of(user.id());
-        for (Node node : graph.nodes()) {
-            if (!join.inCatalog(node.uuid())) {
-                out.push(to, node);
-                for (Delta delta : graph.chain(node.uuid())) {
-                    out.pushDelta(to, node.uuid(), delta);
-                }
-            }
-        }
-    }
-
-    private int progress(String what, User user, int done, int total, long bytes, int lastDecile) {
-        if (total < PROGRESS_MIN_NODES) {
-            return lastDecile;
-        }
-        int decile = (int) (10L * done / total);
-        if (decile > lastDecile && decile < 10) {
-            LOG.infof("%s by %s: %d%% (%d of %d nodes, %d bytes)", what, user, decile * 10, done, total, bytes);
-            return decile;
-        }
-        return lastDecile;
     }
 
     // ---------------------------------------------------------------- edits
@@ -974,15 +809,15 @@ public final class Session {
         }
         graph.delete(uuid);
         LOG.debugf("Node %s deleted by %s", uuid, user);
+        for (User other : users.values()) { // a four-port joiner is still owed it (§6a rule 5)
+            if (other.join() != null) {
+                other.join().nodeDeleted(uuid, node);
+            }
+        }
         if (v09) {
             graph.removeDependency(uuid);
             forwardCommand(null, new ServerCommand.Deleted(ownerFrame, uuid)); // MUST: echoed to the sender too
         } else {
-            for (User other : users.values()) {
-                if (other.join != null && other.join.inCatalog(uuid)) {
-                    other.join.removedDuringJoin.put(uuid, node);
-                }
-            }
             forwardCommand(user, new ServerCommand.Deleted(ownerFrame, uuid));
         }
         if (graph.isEmpty() && state == SessionState.ACTIVE) {
@@ -994,15 +829,15 @@ public final class Session {
 
     // ---------------------------------------------------------------- fan-out
 
-    /** Right/Delete to every other user; held back for users still downloading (§6a rule 6). */
+    /** Right/Delete to every other user; held back for users still downloading (§6a rule 6, 0.9 §7 B.4). */
     private void forwardCommand(User sender, ServerCommand command) {
         List<ClientId> now = new ArrayList<>(users.size());
         for (User user : users.values()) {
             if (user == sender) {
                 continue;
             }
-            if (user.join != null) {
-                user.join.heldBack.add(command);
+            if (user.join() != null) {
+                user.join().holdBack(command);
             } else {
                 now.add(user.id());
             }
@@ -1022,9 +857,8 @@ public final class Session {
 
     /**
      * Who gets a live datablock: everyone but its sender and the lobby (which gets every node in
-     * its catalog later). A four-port joiner gets it at once and is told again at its first GET
-     * what it may have dropped; a three-port joiner drops everything before its first GET and
-     * gets the chains then, so it is skipped until then.
+     * its catalog later); a joiner when its join says so (a four-port one at once, a three-port
+     * one from its first GET).
      */
     private List<ClientId> dataReceivers(User sender, String uuid) {
         List<ClientId> to = new ArrayList<>(users.size());
@@ -1032,16 +866,9 @@ public final class Session {
             if (user == sender || user.status() == User.Status.LOBBY) {
                 continue;
             }
-            JoinProgress join = user.join;
-            if (join != null && !join.firstGetSeen) {
-                if (v09) {
-                    continue;
-                }
-                if (!join.inCatalog(uuid)) {
-                    join.forwardedBeforeFirstGet.add(uuid);
-                }
+            if (user.join() == null || user.join().takesLiveData(uuid)) {
+                to.add(user.id());
             }
-            to.add(user.id());
         }
         return to;
     }

@@ -25,7 +25,7 @@ public final class User {
     private Status status = Status.LOBBY;
     private int latencyMillis = 999;
     /** Non-null while the user downloads the snapshot (catalog sent, DONE not yet received). */
-    JoinProgress join;
+    private Join join;
 
     User(ClientId id, String name, boolean admin, String address, Instant connectedSince) {
         this.id = id;
@@ -61,6 +61,25 @@ public final class User {
 
     void status(Status status) {
         this.status = status;
+    }
+
+    /** The user's snapshot download, or null when none is in progress. */
+    Join join() {
+        return join;
+    }
+
+    /** The catalog went out: the user syncs until its DONE. */
+    void beginJoin(Join started) {
+        this.join = started;
+        this.status = Status.SYNCING;
+    }
+
+    /** The user's DONE: it is active; returns the join that ends, null if it never had one. */
+    Join endJoin() {
+        Join ended = join;
+        join = null;
+        status = Status.ACTIVE;
+        return ended;
     }
 
     public int latencyMillis() {

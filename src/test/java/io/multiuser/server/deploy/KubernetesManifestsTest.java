@@ -35,7 +35,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.multiuser.server.bench.Bench;
+import io.multiuser.server.testclient.JvmFlags;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
@@ -216,7 +216,7 @@ class KubernetesManifestsTest {
                 .filter(e -> e.getName().equals("JAVA_OPTS_APPEND")).findFirst().orElseThrow().getValue();
         // the variable replaces the image's value, so it must carry all of it
         assertThat(deployment).isEqualTo(image.group(1));
-        List<String> flags = Bench.SERVER_GC_FLAGS;
+        List<String> flags = JvmFlags.SERVER_GC_FLAGS;
         assertThat(List.of(image.group(1).split("\\s+"))).containsAll(flags);
         String runCommand = "java " + String.join(" ", flags) + " -jar target/quarkus-app/quarkus-run.jar";
         assertThat(Files.readString(Path.of("README.md"))).contains(runCommand);

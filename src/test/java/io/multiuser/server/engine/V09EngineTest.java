@@ -628,7 +628,8 @@ class V09EngineTest {
         Received disconnect = carol.await(DISCONNECT);
         assertThat(disconnect.owner()).isEqualTo("server");
         assertThat(normalize(disconnect.data())).isEqualTo(normalize(map("reason", "kicked by admin")));
-        assertThat(carol.state()).isEqualTo(State.QUIT);
+        // the client logs a message before it reacts to it: wait for the reaction
+        carol.waitUntil(() -> carol.state() == State.QUIT, WAIT, "carol to end her session");
         for (TestClient09 c : List.of(alice, bob)) {
             Received freed = c.await(RIGHT, r -> "server".equals(r.owner()));
             assertThat(normalize(freed.data())).isEqualTo(normalize(map("uuid", List.of(n0), "owner", "COMMON")));

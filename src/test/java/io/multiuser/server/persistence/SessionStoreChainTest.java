@@ -382,4 +382,23 @@ class SessionStoreChainTest {
         }
         assertThat(store.stats().pendingChanges()).as("changes pending").isZero();
     }
+
+    @Test
+    void theStoreFoldsChainsWithTheSessionsMerger() {
+        // keep-the-last stands in for DeltaCompaction: what matters is that the store folds at all
+        io.multiuser.server.protocol.DeltaMerger keepLast = (earlier, later) -> java.util.Optional.of(later);
+        SessionStore store = SessionStore.open(new StoreSettings(dir, 0, Long.MAX_VALUE), StoreListener.NONE, keepLast);
+        open.add(store);
+        store.put(new Node("n", Node.COMMON, "", List.of(), new byte[64]));
+        for (int i = 0; i < 200; i++) {
+            store.deltaAppended("n", delta(List.of(), 10_000));
+        }
+        store.stateChanged(SessionState.ACTIVE);
+        close(store);
+        long live = store.stats().liveBytes();
+        assertThat(live).as("live size after 200 × 10 kB deltas folded into one").isLessThan(2 * 10_000 + 1_000);
+        SessionStore again = SessionStore.open(new StoreSettings(dir, 0, Long.MAX_VALUE), StoreListener.NONE, keepLast);
+        open.add(again);
+        assertThat(again.restored().chain("n")).hasSize(1);
+    }
 }

@@ -62,6 +62,11 @@ public final class DeltaCompaction implements DeltaMerger {
     public DeltaCompaction() {
     }
 
+    /** The folding a session of {@code generation} uses: only the three-port protocol has deltas. */
+    public static DeltaMerger forGeneration(io.multiuser.server.protocol.Generation generation) {
+        return generation == io.multiuser.server.protocol.Generation.V09 ? INSTANCE : DeltaMerger.NONE;
+    }
+
     @Override
     public Optional<Delta> merge(Delta earlier, Delta later) {
         if (earlier.blob().length > (long) SIZE_RATIO * later.blob().length + SIZE_SLACK) {

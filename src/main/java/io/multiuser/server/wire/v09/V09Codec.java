@@ -281,6 +281,10 @@ public final class V09Codec {
         return new byte[] {(byte) 0x80, 4, 'K', (byte) type, '.'};
     }
 
+    /** The names of the commands a client sends on P: exactly what {@link #decodeCommand} can report. */
+    public static final List<String> CLIENT_COMMAND_TYPES = List.of("Auth", "UpdateUserMetadata", "Snapshot",
+            "ServerSnapshot", "Right", "Delete", "Kick", "RequestServerInfo");
+
     /** The name of a type number, for logs and metrics. */
     public static String typeName(int type) {
         return switch (type) {

@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import io.multiuser.server.engine.BatchScheduling;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.JvmFlags;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.ServerProcess;
 import io.multiuser.server.testclient.TestClient;
@@ -31,25 +32,15 @@ import io.multiuser.server.testclient.TestClient;
 /**
  * The benchmark suite: fan-out through the packaged server and through bare JeroMQ, snapshot
  * upload and join (loopback and an emulated 50 ms round trip, default window and window 0),
- * memory with 100,000 nodes, GC pauses and start-up time. Every server is the packaged jar in
- * its own process ({@code server.jar}); everything runs on 127.0.0.1 and every loop is bounded.
+ * memory with 100,000 nodes, GC pauses, start-up time, and the protocol 0.9 cases ({@link Bench09}).
+ * Every server is the packaged jar in its own process ({@code server.jar}); everything runs on
+ * 127.0.0.1 and every loop is bounded.
  * Writes target/bench/results.json and results.md. Run with {@code ./mvnw -Pbench verify}.
  */
 public final class Bench {
 
     private static final String PASSWORD = "bench";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    /**
-     * The server's collector, as deployed: the README's run command, the Dockerfile's
-     * JAVA_OPTS_APPEND and the Kubernetes deployment use these same flags (KubernetesManifestsTest).
-     * Shenandoah compacts concurrently, so its pauses do not grow with the live set (the 100,000
-     * nodes); the compact heuristics collect often enough that the heap holds little garbage. Their
-     * one-second uncommit delay made every burst fault its memory in again (a third of the
-     * server's CPU in the fan-out runs), so freed memory is kept for five minutes instead.
-     */
-    public static final List<String> SERVER_GC_FLAGS = List.of("-XX:+UseShenandoahGC",
-            "-XX:ShenandoahGCHeuristics=compact", "-XX:+UnlockExperimentalVMOptions",
-            "-XX:ShenandoahUncommitDelay=300000");
     /** Every stop-the-world pause -Xlog:gc prints: G1's and Shenandoah's "Pause ..." lines end in ms. */
     private static final Pattern GC_PAUSE = Pattern.compile("Pause.* ([0-9.]+)ms\\s*$");
 
@@ -59,10 +50,12 @@ public final class Bench {
     private final String harnessPolicy;
     /**
      * -Dbench.focus for tuning rounds: "targets" runs only the fan-out target cases (warm-up
-     * included), "targets-paced" only the paced latency one; empty runs the whole suite.
+     * included), "targets-paced" only the paced latency one, "v09" only the protocol 0.9 cases
+     * ({@link Bench09}); empty runs the whole suite.
      */
     private final String focus = focus();
-    private final boolean targetsOnly = !focus.isEmpty();
+    private final boolean v09Only = focus.equals("v09");
+    private final boolean targetsOnly = !focus.isEmpty() && !v09Only;
     private final boolean pacedOnly = focus.equals("targets-paced");
     private final List<Double> startupSeconds = new ArrayList<>();
     private final Map<String, Object> json = new LinkedHashMap<>();
@@ -100,6 +93,14 @@ public final class Bench {
     private void run() throws Exception {
         long t0 = System.nanoTime();
         json.put("machine", machine(harnessPolicy));
+        if (v09Only) {
+            v09(List.of());
+            json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
+                    .toList());
+            json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
+            write(List.of(), List.of(), Map.of());
+            return;
+        }
         List<FanOut.Result> fanOut = fanOut();
         if (targetsOnly) {
             json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
@@ -111,6 +112,7 @@ public final class Bench {
         Map<String, Object> store = RestoreBench.run(quick);
         json.put("session_store", store);
         md.append(RestoreBench.markdown(store));
+        v09(joins);
         Map<String, Object> startup = stats(startupSeconds);
         json.put("startup_seconds", startup);
         md.append("\n## Start-up (process start → /q/health/ready 200)\n\n");
@@ -425,6 +427,13 @@ public final class Bench {
         return (Map<String, Object>) o;
     }
 
+    /** The protocol 0.9 cases ({@link Bench09}), compared with the four-port {@code joins} of this run. */
+    private void v09(List<Map<String, Object>> joins) throws Exception {
+        Bench09 v09 = new Bench09(quick, this::start, this::target);
+        json.put("protocol_09", v09.run(joins));
+        md.append(v09.markdown());
+    }
+
     // ---------------------------------------------------------------- 4: memory
 
     private Map<String, Object> memory() throws Exception {
@@ -527,9 +536,9 @@ public final class Bench {
 
     private static String focus() {
         String value = System.getProperty("bench.focus", "").trim();
-        if (!List.of("", "targets", "targets-paced").contains(value)) {
+        if (!List.of("", "targets", "targets-paced", "v09").contains(value)) {
             throw new IllegalArgumentException(
-                    "-Dbench.focus=" + value + ": use targets or targets-paced (or nothing)");
+                    "-Dbench.focus=" + value + ": use targets, targets-paced or v09 (or nothing)");
         }
         return value;
     }
@@ -615,7 +624,7 @@ public final class Bench {
     /** The server JVM's options besides each run's own (GC log, heap): collector, then any extra. */
     private static List<String> serverOptions() {
         List<String> gcFlags = optionList("bench.server.gc");
-        List<String> options = new ArrayList<>(gcFlags.isEmpty() ? SERVER_GC_FLAGS : gcFlags);
+        List<String> options = new ArrayList<>(gcFlags.isEmpty() ? JvmFlags.SERVER_GC_FLAGS : gcFlags);
         options.addAll(optionList("bench.server.options"));
         return options;
     }
