@@ -71,7 +71,7 @@ class LegacyInterfaceIT {
     void theDefaultPasswordIsWarnedAbout() throws Exception {
         int port = FreePorts.base();
         launch(port, List.of("-p", String.valueOf(port)), Map.of()).awaitOutput("Session server listening", START);
-        assertThat(server.log()).contains("admin password is the default one");
+        assertThat(server.log()).contains("admin password is a published default");
     }
 
     @Test

@@ -46,7 +46,7 @@ import io.multiuser.server.testclient.TestClient09.State;
  * <li>Chain memory: 10,000 real-format deepdiff {@code values_changed} deltas of a 1 MiB mesh-like
  * node (the server folds them: chain ≤ 2 × the node), then 1,000 deltas it cannot fold (the chain
  * grows linearly), both with the session store off so that the chain alone is measured; and
- * 1,000 foldable edits with the store on (the default), whose log keeps every delta as received.
+ * 1,000 foldable edits with the store on (the default), which folds its copy of the chains too.
  * </ol>
  * Quick mode (-Dbench.quick=true): 200 and 50 nodes, 1,000 / 200 / 200 edits.
  */
@@ -326,13 +326,13 @@ final class Bench09 {
         double storedKibPerEdit = (num(s.get("heap_after_gc_mib")) - num(s.get("heap_before_mib"))) * 1024
                 / Math.max(1, num(s.get("edits_done")));
         md.append(String.format("%nNot foldable: the chain grows by %.0f bytes per edit (linear, as expected: only a"
-                + " full Node or \"Force server update\" resets it). With the store on, the graph's chain stays at"
-                + " %.2f MiB but the heap after GC holds %.0f MiB more than before the edits (%.0f KiB per edit)"
-                + " and the log %.0f MiB on disk: the store keeps every delta as received (DurableScene, \"the"
-                + " store has no merger\"), so %,d such edits would hold ≈ %.1f GiB of heap and of disk.%n",
+                + " full Node or \"Force server update\" resets it). With the store on (it folds its chains with the"
+                + " session's merger), the graph's chain is %.2f MiB and the heap after GC holds %.0f MiB more than"
+                + " before the edits (%.0f KiB per edit); the log is %.0f MiB on disk (raw deltas until the next"
+                + " compaction, at multiuser.store.compaction-min-size and twice the live scene).%n",
                 num(u.get("chain_bytes_per_edit")), num(s.get("chain_bytes")) / MIB,
                 num(s.get("heap_after_gc_mib")) - num(s.get("heap_before_mib")), storedKibPerEdit,
-                num(s.get("store_disk_mib")), foldable, storedKibPerEdit * foldable / MIB));
+                num(s.get("store_disk_mib"))));
         long limit = 2L * ((Number) f.get("node_bytes")).longValue();
         boolean complete = f.get("edits_done").equals(foldable);
         long chain = ((Number) f.get("chain_bytes")).longValue();

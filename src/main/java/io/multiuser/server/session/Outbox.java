@@ -18,7 +18,10 @@ public interface Outbox {
     /** Sends a command on P after a delay. */
     void sendAfter(ClientId to, ServerCommand command, long delayMillis);
 
-    /** Sends a node as a datablock on P+1 (four-port: header and chunk; three-port: a Node message) to each receiver (encoded once, payload shared). */
+    /**
+     * Sends a node as a datablock on P+1 (four-port: header and chunk; three-port: a Node message)
+     * to each receiver (encoded once, payload shared).
+     */
     void push(Collection<ClientId> to, Node node);
 
     /** Sends a Commit (three-port) on P+1 to each receiver, its blobs as received. */

@@ -42,7 +42,7 @@ import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionSettings;
 
 /**
- * Our codecs against the frames captured from the real client (src/test/resources/vectors-0.1, copied from the protocol's capture), with
+ * Our codecs against the frames captured from the real client (src/test/resources/vectors-0.1), with
  * CPython's own {@code pickle} as the oracle. CPython runs once for the whole class: every
  * question is collected in {@link #setUp()}, answered in one batch by
  * src/test/python/pickle_oracle.py, and looked up by the tests.

@@ -772,7 +772,10 @@ class VectorCodec09Test {
                 .isEqualTo(utf8(SECRET));
     }
 
-    /** Random damage to every captured client message (fixed seed): a decoded value or MalformedMessageException, nothing else. */
+    /**
+     * Random damage to every captured client message (fixed seed): a decoded value or
+     * MalformedMessageException, nothing else.
+     */
     @Test
     void damagedVectorsOnlyEverFailWithMalformedMessage() {
         Random random = new Random(20251014);
