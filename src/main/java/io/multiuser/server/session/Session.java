@@ -59,6 +59,8 @@ public final class Session {
     private final Heartbeats heartbeats;
     private final Map<ClientId, User> users = new LinkedHashMap<>();
     private final Map<String, User> usersByName = new LinkedHashMap<>();
+    /** Metadata keys a user may have; the add-on uses about eight. */
+    static final int MAX_METADATA_KEYS = 256;
     /** The engine thread: the only one that may call in (checked with -ea, as in the tests). */
     private final Thread owner = Thread.currentThread();
     private SessionState state = SessionState.WAITING;
@@ -142,7 +144,10 @@ public final class Session {
         @Override
         public Void metadata(ClientCommand.UpdateUserMetadata command) {
             return asUser(command, user -> {
-                user.mergeMetadata(command.metadata());
+                if (!user.mergeMetadata(command.metadata(), MAX_METADATA_KEYS)) {
+                    reject(Drop.BAD_STATE, "Refused metadata of " + user + ": more than " + MAX_METADATA_KEYS + " keys");
+                    return;
+                }
                 clientsStateDirty = true;
                 if (v09) {
                     // Under the registered name: receivers look the owner frame up in their user table.

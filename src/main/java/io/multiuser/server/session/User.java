@@ -94,8 +94,18 @@ public final class User {
         return Collections.unmodifiableMap(metadata);
     }
 
-    void mergeMetadata(Map<String, Object> update) {
+    /**
+     * Merges {@code update} (Python's dict.update) unless the result would have more than
+     * {@code maxKeys} keys: the add-on sends about eight, and the whole dict goes to everyone with
+     * every clients-state broadcast. Returns whether it was merged.
+     */
+    boolean mergeMetadata(Map<String, Object> update, int maxKeys) {
+        long added = update.keySet().stream().filter(k -> !metadata.containsKey(k)).count();
+        if (metadata.size() + added > maxKeys) {
+            return false;
+        }
         metadata.putAll(update);
+        return true;
     }
 
     UserView view() {

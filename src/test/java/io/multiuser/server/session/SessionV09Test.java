@@ -220,6 +220,22 @@ class SessionV09Test {
     }
 
     @Test
+    void metadataBeyondTheKeyCapIsRefusedAndNotForwarded() {
+        ClientId alice = auth("alice", "apw", "", "0.9.10");
+        ClientId bob = auth("bob", null, "", "0.9.10");
+        Map<String, Object> flood = new LinkedHashMap<>();
+        for (int i = 0; i <= Session.MAX_METADATA_KEYS; i++) {
+            flood.put("k" + i, i);
+        }
+        out.clear();
+        session.onCommand(alice, "alice", new ClientCommand.UpdateUserMetadata(flood), "t");
+        assertThat(out.commandsTo(bob, ServerCommand.MetadataChanged.class)).isEmpty();
+        assertThat(session.user("alice").orElseThrow().metadata()).isEmpty();
+        session.onCommand(alice, "alice", new ClientCommand.UpdateUserMetadata(Map.of("color", 1)), "t");
+        assertThat(out.commandsTo(bob, ServerCommand.MetadataChanged.class)).hasSize(1);
+    }
+
+    @Test
     void anInitOnAnActiveSessionIsRejectedAndTheLobbyUserJoins() {
         host(node("a", "base-a"));
         ClientId late = auth("late-admin", "apw", "", "0.9.10");

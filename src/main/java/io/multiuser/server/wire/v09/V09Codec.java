@@ -69,6 +69,19 @@ public final class V09Codec {
     // ---------------------------------------------------------------- client -> server
 
     /** {@code [pickle(type), owner, pickle(data)]} from port P. */
+    /**
+     * The add-on's presence updates are about a kilobyte (a selection of a thousand objects, ~40 kB),
+     * and each is forwarded to every other user up to ten times a second: a bigger one is refused.
+     */
+    public static final int MAX_METADATA_BYTES = 256 * 1024;
+
+    private static byte[] capped(byte[] frame, int max, String what) throws MalformedMessageException {
+        if (frame.length > max) {
+            throw new MalformedMessageException(what + " of " + frame.length + " bytes exceeds the " + max + "-byte cap");
+        }
+        return frame;
+    }
+
     public static DecodedCommand decodeCommand(List<byte[]> frames) throws MalformedMessageException {
         if (frames.size() != COMMAND_FRAMES) {
             throw new MalformedMessageException("a command has 3 frames, got " + frames.size());
@@ -84,7 +97,7 @@ public final class V09Codec {
             case AUTH -> auth(load(data));
             case KICK -> new ClientCommand.Kick(PyValues.str(PyValues.dict(load(data), "Kick data").get("user"),
                     "Kick 'user'"));
-            case USER_METADATA -> metadata(load(data));
+            case USER_METADATA -> metadata(load(capped(data, MAX_METADATA_BYTES, "UpdateUserMetadata")));
             // The answer does not depend on the data ('RQ_INFO'), and it is never forwarded:
             // not unpickling it at all is the fastest and safest way to "accept any data".
             case SERVER_INFO -> new ClientCommand.ServerInfoRequest();
