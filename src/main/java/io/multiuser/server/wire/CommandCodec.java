@@ -28,7 +28,7 @@ public final class CommandCodec {
     public static ClientCommand decode(String typeName, byte[] pickle) throws MalformedMessageException {
         return switch (typeName) {
             case "RepAuthCommand" -> auth(Pickles.loads(pickle));
-            case "RepUpdateUserMetadata" -> metadata(Pickles.loads(pickle));
+            case "RepUpdateUserMetadata" -> CommandFields.metadata(Pickles.loads(pickle), "metadata");
             case "RepSnapshotCommand" -> snapshot(Pickles.loads(pickle));
             case "RepServerSnapshotCommand" -> upload(Pickles.loads(pickle));
             case "RepRightCommand" -> rights(Pickles.loads(pickle));
@@ -41,27 +41,11 @@ public final class CommandCodec {
 
     private static ClientCommand auth(Object value) throws MalformedMessageException {
         Map<Object, Object> data = PyValues.dict(value, "data");
-        String type = PyValues.str(data.get("AUTH_TYPE"), "'AUTH_TYPE'");
-        if (!type.equals("ADMIN") && !type.equals("CLIENT")) {
-            throw new MalformedMessageException("'AUTH_TYPE' must be ADMIN or CLIENT, got '" + printable(type) + "'");
-        }
-        String name = PyValues.str(data.get("AUTH_ID"), "'AUTH_ID'");
-        if (name.isBlank()) {
-            throw new MalformedMessageException("'AUTH_ID' is empty");
-        }
-        return new ClientCommand.Auth(type.equals("ADMIN"), name,
+        return new ClientCommand.Auth(CommandFields.admin(data, ""), CommandFields.userName(data, ""),
                 PyValues.optionalStr(data.get("PWD"), "'PWD'"),
                 PyValues.str(data.get("VERSION"), "'VERSION'"));
     }
 
-    private static ClientCommand metadata(Object value) throws MalformedMessageException {
-        Map<Object, Object> data = PyValues.dict(value, "metadata");
-        Map<String, Object> metadata = new LinkedHashMap<>();
-        for (Map.Entry<Object, Object> e : data.entrySet()) {
-            metadata.put(PyValues.str(e.getKey(), "metadata key"), e.getValue());
-        }
-        return new ClientCommand.UpdateUserMetadata(metadata);
-    }
 
     private static ClientCommand snapshot(Object value) throws MalformedMessageException {
         Map<Object, Object> data = PyValues.dict(value, "data");

@@ -18,6 +18,7 @@ import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.protocol.UserView;
 import io.multiuser.server.wire.CommandCodec;
+import io.multiuser.server.wire.CommandFields;
 import io.multiuser.server.wire.MalformedMessageException;
 import io.multiuser.server.wire.Pickles;
 import io.multiuser.server.wire.PyValues;
@@ -97,7 +98,8 @@ public final class V09Codec {
             case AUTH -> auth(load(data));
             case KICK -> new ClientCommand.Kick(PyValues.str(PyValues.dict(load(data), "Kick data").get("user"),
                     "Kick 'user'"));
-            case USER_METADATA -> metadata(load(capped(data, MAX_METADATA_BYTES, "UpdateUserMetadata")));
+            case USER_METADATA -> CommandFields.metadata(load(capped(data, MAX_METADATA_BYTES, "UpdateUserMetadata")),
+                    "UpdateUserMetadata data");
             // The answer does not depend on the data ('RQ_INFO'), and it is never forwarded:
             // not unpickling it at all is the fastest and safest way to "accept any data".
             case SERVER_INFO -> new ClientCommand.ServerInfoRequest();
@@ -202,30 +204,12 @@ public final class V09Codec {
 
     private static ClientCommand auth(Object value) throws MalformedMessageException {
         Map<Object, Object> data = PyValues.dict(value, "Auth data");
-        String type = PyValues.str(data.get("AUTH_TYPE"), "Auth 'AUTH_TYPE'");
-        if (!type.equals("ADMIN") && !type.equals("CLIENT")) {
-            throw new MalformedMessageException(
-                    "Auth 'AUTH_TYPE' must be ADMIN or CLIENT, got '" + CommandCodec.printable(type) + "'");
-        }
-        String name = PyValues.str(data.get("AUTH_ID"), "Auth 'AUTH_ID'");
-        if (name.isBlank()) {
-            throw new MalformedMessageException("Auth 'AUTH_ID' is empty");
-        }
-        return new ClientCommand.Auth(type.equals("ADMIN"), name,
+        return new ClientCommand.Auth(CommandFields.admin(data, "Auth "), CommandFields.userName(data, "Auth "),
                 PyValues.optionalStr(data.get("A_PWD"), "Auth 'A_PWD'"),
                 PyValues.str(data.get("VERSION"), "Auth 'VERSION'"),
                 PyValues.optionalStr(data.get("S_PWD"), "Auth 'S_PWD'"));
     }
 
-    private static ClientCommand metadata(Object value) throws MalformedMessageException {
-        Map<Object, Object> data = PyValues.dict(value, "UpdateUserMetadata data");
-        Map<String, Object> metadata = new LinkedHashMap<>();
-        for (Map.Entry<Object, Object> e : data.entrySet()) {
-            // Values stay as decoded (tuple, set, None, nested containers): they are written back as such.
-            metadata.put(PyValues.str(e.getKey(), "UpdateUserMetadata key"), e.getValue());
-        }
-        return new ClientCommand.UpdateUserMetadata(metadata);
-    }
 
     // ---------------------------------------------------------------- server -> client
 

@@ -1,0 +1,45 @@
+package io.multiuser.server.wire;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.multiuser.server.protocol.ClientCommand;
+
+/**
+ * Command fields both protocol generations carry the same way: the login's type and user name,
+ * and a presence update. Each codec names the command in its messages with {@code prefix}.
+ */
+public final class CommandFields {
+
+    private CommandFields() {
+    }
+
+    /** Whether the login's {@code AUTH_TYPE} is ADMIN (else CLIENT; anything else is refused). */
+    public static boolean admin(Map<Object, Object> auth, String prefix) throws MalformedMessageException {
+        String type = PyValues.str(auth.get("AUTH_TYPE"), prefix + "'AUTH_TYPE'");
+        if (!type.equals("ADMIN") && !type.equals("CLIENT")) {
+            throw new MalformedMessageException(prefix + "'AUTH_TYPE' must be ADMIN or CLIENT, got '"
+                    + CommandCodec.printable(type) + "'");
+        }
+        return type.equals("ADMIN");
+    }
+
+    /** The login's non-blank {@code AUTH_ID}. */
+    public static String userName(Map<Object, Object> auth, String prefix) throws MalformedMessageException {
+        String name = PyValues.str(auth.get("AUTH_ID"), prefix + "'AUTH_ID'");
+        if (name.isBlank()) {
+            throw new MalformedMessageException(prefix + "'AUTH_ID' is empty");
+        }
+        return name;
+    }
+
+    /** A presence update: str keys; values stay as decoded (tuple, set, None, nested), to be written back as such. */
+    public static ClientCommand.UpdateUserMetadata metadata(Object value, String what) throws MalformedMessageException {
+        Map<Object, Object> data = PyValues.dict(value, what);
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        for (Map.Entry<Object, Object> e : data.entrySet()) {
+            metadata.put(PyValues.str(e.getKey(), what + " key"), e.getValue());
+        }
+        return new ClientCommand.UpdateUserMetadata(metadata);
+    }
+}
