@@ -67,7 +67,7 @@ public class SessionServer {
             LOG.warn("Session store disabled (multiuser.store.enabled=false): the scene is lost when the server stops");
         }
         Scene restored = opened == null ? Scene.EMPTY : opened.restored();
-        java.util.Optional<String> mismatch = restored.incompatibleWith(settings.session().generation());
+        Optional<String> mismatch = restored.incompatibleWith(settings.session().generation());
         if (mismatch.isPresent()) {
             opened.close();
             throw new ConfigurationException("The data directory " + opened.directory() + " cannot be served: "

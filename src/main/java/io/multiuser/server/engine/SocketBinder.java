@@ -1,6 +1,7 @@
 package io.multiuser.server.engine;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -42,7 +43,7 @@ final class SocketBinder {
 
     private Sockets bindAll(ZContext context, int base) {
         List<Port> ports = dialect.ports();
-        List<Sockets.Bound> bound = new java.util.ArrayList<>(ports.size());
+        List<Sockets.Bound> bound = new ArrayList<>(ports.size());
         for (int offset = 0; offset < ports.size(); offset++) {
             Port port = ports.get(offset);
             ZMQ.Socket socket = create(context, port);

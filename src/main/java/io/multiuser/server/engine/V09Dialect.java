@@ -1,5 +1,6 @@
 package io.multiuser.server.engine;
 
+import java.util.Collections;
 import java.util.List;
 
 import io.multiuser.server.protocol.ClientId;
@@ -52,7 +53,7 @@ final class V09Dialect implements EngineDialect {
 
     @Override
     public List<byte[][]> encodeNode(Node node) {
-        return java.util.Collections.singletonList(V09Codec.encodeNode(node));
+        return Collections.singletonList(V09Codec.encodeNode(node));
     }
 
     @Override

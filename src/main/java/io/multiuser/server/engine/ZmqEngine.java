@@ -19,12 +19,15 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.DeltaMerger;
+import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.session.User;
+import io.multiuser.server.wire.v09.DeltaCompaction;
 
 /**
  * The ZeroMQ engine of one session. One thread, started by {@link #start()}, owns the context,
@@ -178,7 +181,7 @@ public final class ZmqEngine implements AutoCloseable {
     }
 
     /** The protocol generation this engine speaks. */
-    public io.multiuser.server.protocol.Generation generation() {
+    public Generation generation() {
         return dialect.generation();
     }
 
@@ -322,8 +325,8 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
-    private io.multiuser.server.protocol.DeltaMerger deltaMerger() {
-        return io.multiuser.server.wire.v09.DeltaCompaction.forGeneration(dialect.generation());
+    private DeltaMerger deltaMerger() {
+        return DeltaCompaction.forGeneration(dialect.generation());
     }
 
     private long pollTimeout() {

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import jakarta.inject.Singleton;
 
@@ -72,7 +73,7 @@ public class ServerMetrics implements SessionListener {
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
         // Both generations' names: the four-port class names and the three-port type names differ.
-        for (String type : java.util.stream.Stream.concat(CommandCodec.CLIENT_COMMAND_TYPES.stream(),
+        for (String type : Stream.concat(CommandCodec.CLIENT_COMMAND_TYPES.stream(),
                 V09Codec.CLIENT_COMMAND_TYPES.stream()).toList()) {
             commands.put(type, Counter.builder(PREFIX + "commands.received").tag("type", type)
                     .description("Commands received on P, by type").register(registry));

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.DeltaMerger;
@@ -93,7 +94,7 @@ final class DurableScene {
             entry.chain = new ArrayList<>(2);
         }
         int last = entry.chain.size() - 1;
-        java.util.Optional<Delta> merged = last < 0 ? java.util.Optional.empty()
+        Optional<Delta> merged = last < 0 ? Optional.empty()
                 : merger.merge(entry.chain.get(last), delta);
         if (merged.isPresent()) {
             entry.chainBytes -= StoreFormat.deltaSize(uuid, entry.chain.get(last));

@@ -3,6 +3,7 @@ package io.multiuser.server.session;
 import java.util.Collection;
 
 import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 
@@ -25,7 +26,7 @@ public interface Outbox {
     void push(Collection<ClientId> to, Node node);
 
     /** Sends a Commit (three-port) on P+1 to each receiver, its blobs as received. */
-    void pushDelta(Collection<ClientId> to, String uuid, io.multiuser.server.protocol.Delta delta);
+    void pushDelta(Collection<ClientId> to, String uuid, Delta delta);
 
     /** Sends PING on the heartbeat port. */
     void ping(ClientId to);

@@ -1,8 +1,10 @@
 package io.multiuser.server.session;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Generation;
@@ -25,7 +27,7 @@ public record Scene(List<Node> nodes, Map<String, List<Delta>> chains) {
                 copy.put(uuid, List.copyOf(deltas));
             }
         });
-        chains = java.util.Collections.unmodifiableMap(copy);
+        chains = Collections.unmodifiableMap(copy);
     }
 
     /** A scene of whole nodes only (four-port, or a three-port scene without deltas). */
@@ -39,15 +41,15 @@ public record Scene(List<Node> nodes, Map<String, List<Delta>> chains) {
      * nodes always arrive with one. Serving one generation's scene to the other's clients would
      * send them data their add-on cannot read.
      */
-    public java.util.Optional<String> incompatibleWith(Generation generation) {
+    public Optional<String> incompatibleWith(Generation generation) {
         if (generation == Generation.V09) {
             return nodes.stream().filter(n -> !n.type().isEmpty()).findFirst().map(n -> "it holds protocol 0.1 nodes ("
                     + n.uuid() + " of type " + n.type() + "), and this session speaks protocol 0.9");
         }
         if (!chains.isEmpty() || (!nodes.isEmpty() && nodes.stream().allMatch(n -> n.type().isEmpty()))) {
-            return java.util.Optional.of("it holds a protocol 0.9 scene, and this session speaks protocol 0.1");
+            return Optional.of("it holds a protocol 0.9 scene, and this session speaks protocol 0.1");
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     public List<Delta> chain(String uuid) {

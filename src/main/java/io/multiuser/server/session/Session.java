@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import org.jboss.logging.Logger;
@@ -117,7 +118,7 @@ public final class Session {
         }
 
         /** Runs {@code action} with the sender; from an identity that has not logged in, logs and counts a drop. */
-        private Void asUser(ClientCommand command, java.util.function.Consumer<User> action) {
+        private Void asUser(ClientCommand command, Consumer<User> action) {
             User user = users.get(from);
             if (user == null) {
                 reject(Drop.UNAUTHENTICATED, "Dropped " + commandName(command) + " from identity " + from + " ("

@@ -1,5 +1,6 @@
 package io.multiuser.server.session;
 
+import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
 
 /**
@@ -18,7 +19,7 @@ public interface SessionJournal {
     void deleted(String uuid);
 
     /** A delta (three-port Commit) was appended to an existing node's chain; it takes the delta's dependencies. */
-    default void deltaAppended(String uuid, io.multiuser.server.protocol.Delta delta) {
+    default void deltaAppended(String uuid, Delta delta) {
     }
 
     /** Only the dependencies of an existing node changed (a dependency was deleted); its chain stays. */

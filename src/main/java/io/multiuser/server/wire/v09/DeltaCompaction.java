@@ -12,6 +12,7 @@ import java.util.Set;
 
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.DeltaMerger;
+import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.wire.MalformedMessageException;
 import io.multiuser.server.wire.Pickles;
 
@@ -63,8 +64,8 @@ public final class DeltaCompaction implements DeltaMerger {
     }
 
     /** The folding a session of {@code generation} uses: only the three-port protocol has deltas. */
-    public static DeltaMerger forGeneration(io.multiuser.server.protocol.Generation generation) {
-        return generation == io.multiuser.server.protocol.Generation.V09 ? INSTANCE : DeltaMerger.NONE;
+    public static DeltaMerger forGeneration(Generation generation) {
+        return generation == Generation.V09 ? INSTANCE : DeltaMerger.NONE;
     }
 
     @Override
