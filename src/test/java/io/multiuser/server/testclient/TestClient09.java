@@ -149,6 +149,7 @@ public final class TestClient09 implements AutoCloseable {
     private ZMQ.Socket commands;
     private ZMQ.Socket data;
     private volatile State state = State.INITIAL;
+    private volatile long lastDatablockNanos = System.nanoTime();
     private volatile String authReply;
     private volatile Object disconnectReason;
     private volatile String uploadResult;
@@ -600,6 +601,7 @@ public final class TestClient09 implements AutoCloseable {
     // ---------------------------------------------------------------- receiving datablocks (main thread)
 
     private void onDatablock(byte[][] f) {
+        lastDatablockNanos = System.nanoTime();
         int type = -1;
         try {
             Object t = Pickles.loadsWithSets(f[0]);
@@ -826,6 +828,15 @@ public final class TestClient09 implements AutoCloseable {
             }
         });
         awaitActive();
+        awaitDataQuiet(Duration.ofMillis(200));
+    }
+
+    /**
+     * Waits until no datablock has arrived for {@code quiet}. The chains of a join travel on P+1
+     * and may still be unread when the SETs on P are done; the client applies them as they come.
+     */
+    public void awaitDataQuiet(Duration quiet) {
+        waitUntil(() -> System.nanoTime() - lastDatablockNanos >= quiet.toNanos(), WAIT, "P+1 to fall quiet");
     }
 
     public void awaitActive() {
