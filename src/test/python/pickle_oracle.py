@@ -14,6 +14,7 @@ test; it is stricter than ==: it tells 1, 1.0 and True apart, and list from tupl
   None N   True T   False F   int i:<decimal>;   float f:<8 IEEE bytes, big-endian, hex>;
   str s:<utf-8 hex>;   bytes b:<hex>;   list [x,y]   tuple (x,y)
   dict {k=v,k=v} with entries sorted by the canonical form of the key
+  set <x,y>   frozenset ~<x,y>   (items sorted; protocol 0.9 metadata; pickle_oracle_09.py imports this)
 """
 import collections
 import datetime
@@ -47,6 +48,10 @@ def canonical(value):
     if kind is dict:
         entries = sorted((canonical(k), canonical(v)) for k, v in value.items())
         return '{' + ','.join(k + '=' + v for k, v in entries) + '}'
+    if kind is set:  # protocol 0.9 metadata ('selected_objects')
+        return '<' + ','.join(sorted(canonical(v) for v in value)) + '>'
+    if kind is frozenset:
+        return '~<' + ','.join(sorted(canonical(v) for v in value)) + '>'
     raise TypeError('no canonical form for ' + kind.__name__)
 
 

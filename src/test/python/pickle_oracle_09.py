@@ -22,38 +22,9 @@ import collections
 import os
 import pickle
 import pickletools
-import struct
 import sys
 
-
-def canonical(value):
-    if value is None:
-        return 'N'
-    if value is True:
-        return 'T'
-    if value is False:
-        return 'F'
-    kind = type(value)
-    if kind is int:
-        return 'i:%d;' % value
-    if kind is float:
-        return 'f:' + struct.pack('>d', value).hex() + ';'
-    if kind is str:
-        return 's:' + value.encode('utf-8', 'surrogatepass').hex() + ';'
-    if kind is bytes:
-        return 'b:' + value.hex() + ';'
-    if kind is list:
-        return '[' + ','.join(canonical(v) for v in value) + ']'
-    if kind is tuple:
-        return '(' + ','.join(canonical(v) for v in value) + ')'
-    if kind is dict:
-        entries = sorted((canonical(k), canonical(v)) for k, v in value.items())
-        return '{' + ','.join(k + '=' + v for k, v in entries) + '}'
-    if kind is set:
-        return '<' + ','.join(sorted(canonical(v) for v in value)) + '>'
-    if kind is frozenset:
-        return '~<' + ','.join(sorted(canonical(v) for v in value)) + '>'
-    raise TypeError('no canonical form for ' + kind.__name__)
+from pickle_oracle import canonical  # the same canonical form for both generations (beside this file)
 
 
 def one_line(value):

@@ -34,6 +34,7 @@ import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.testclient.ClientPickler;
 import io.multiuser.server.testclient.FreePorts;
 import io.multiuser.server.testclient.TestClient09;
 import io.multiuser.server.testclient.TestClient09.NodeData;
@@ -504,7 +505,7 @@ class V09EngineTest {
         Received echo = carol.await(RIGHT, r -> "carol".equals(r.owner()));
         assertThat(normalize(echo.data())).isEqualTo(normalize(map("uuid", List.of(n1), "owner", "carol")));
 
-        carol.pushRaw(TestClient09.typeFrame(COMMIT), utf8(n0), TestClient09.P4.dumps(List.of()),
+        carol.pushRaw(TestClient09.typeFrame(COMMIT), utf8(n0), ClientPickler.dumps(List.of()),
                 TestClient09.appendDelta(3, 666)); // bob's node
         carol.pushCommit(n1, scene.get(1).deps(), TestClient09.appendDelta(3, 1)); // her own
         bob.awaitDatablock(d -> d.uuid().equals(n1), WAIT);
@@ -532,10 +533,10 @@ class V09EngineTest {
         alice.await(DELETE, r -> n1.equals(r.data()));
         bob.await(DELETE, r -> n1.equals(r.data()));
         // A last edit that travelled on P+1 behind the Delete (scenario n), and a full Node of it.
-        alice.pushRaw(TestClient09.typeFrame(COMMIT), utf8(n1), TestClient09.P4.dumps(List.of()),
+        alice.pushRaw(TestClient09.typeFrame(COMMIT), utf8(n1), ClientPickler.dumps(List.of()),
                 TestClient09.appendDelta(3, 13));
         alice.pushRaw(TestClient09.typeFrame(TestClient09.NODE), utf8(n1), utf8("COMMON"),
-                TestClient09.P4.dumps(List.of()), scene.get(1).data());
+                ClientPickler.dumps(List.of()), scene.get(1).data());
         alice.pushCommit(n0, scene.get(0).deps(), TestClient09.appendDelta(3, 14)); // one connection: after them
         bob.awaitDatablock(d -> d.uuid().equals(n0), WAIT);
 

@@ -2,10 +2,8 @@ package io.multiuser.server.testclient;
 
 import static org.assertj.core.api.Assertions.fail;
 
-import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -309,7 +307,7 @@ public final class TestClient09 implements AutoCloseable {
     // ---------------------------------------------------------------- sending (main thread)
 
     private void sendCommand(int type, String owner, Object value) {
-        sendFrames(commands, typeFrame(type), utf8(owner), P4.dumps(value));
+        sendFrames(commands, typeFrame(type), utf8(owner), ClientPickler.dumps(value));
     }
 
     private static void sendFrames(ZMQ.Socket socket, byte[]... frames) {
@@ -464,7 +462,7 @@ public final class TestClient09 implements AutoCloseable {
 
     /** The five chunks of a Node inside a snapshot: {@code [b'\x80\x04K\x02.', uuid, owner, pickle(deps), data]}. */
     public static List<byte[]> chunks(NodeData n) {
-        return List.of(typeFrame(NODE), utf8(n.uuid()), utf8(n.owner()), P4.dumps(new ArrayList<>(n.deps())),
+        return List.of(typeFrame(NODE), utf8(n.uuid()), utf8(n.owner()), ClientPickler.dumps(new ArrayList<>(n.deps())),
                 n.data());
     }
 
@@ -861,7 +859,7 @@ public final class TestClient09 implements AutoCloseable {
     /** Sends a whole Node on P+1 and applies it locally (a new node gets the given owner). */
     public void pushNode(NodeData n) {
         run(() -> {
-            sendFrames(data, typeFrame(NODE), utf8(n.uuid()), utf8(n.owner()), P4.dumps(new ArrayList<>(n.deps())),
+            sendFrames(data, typeFrame(NODE), utf8(n.uuid()), utf8(n.owner()), ClientPickler.dumps(new ArrayList<>(n.deps())),
                     n.data());
             Replica old = replica.get(n.uuid());
             replica.put(n.uuid(), new Replica(old != null ? old.owner() : n.owner(), n.deps(), n.data(), List.of(),
@@ -872,7 +870,7 @@ public final class TestClient09 implements AutoCloseable {
     /** Sends a Commit on P+1 and applies it locally (the node must exist locally). */
     public void pushCommit(String uuid, List<String> deps, byte[] delta) {
         run(() -> {
-            sendFrames(data, typeFrame(COMMIT), utf8(uuid), P4.dumps(new ArrayList<>(deps)), delta);
+            sendFrames(data, typeFrame(COMMIT), utf8(uuid), ClientPickler.dumps(new ArrayList<>(deps)), delta);
             Replica old = replica.get(uuid);
             if (old == null) {
                 error("pushCommit of a node the client does not have: " + uuid);
@@ -929,7 +927,7 @@ public final class TestClient09 implements AutoCloseable {
             s.setLinger(0);
             s.connect("tcp://" + host + ":" + basePort);
             long start = System.nanoTime();
-            sendFrames(s, typeFrame(SERVER_INFO), utf8("guest"), P4.dumps("RQ_INFO"));
+            sendFrames(s, typeFrame(SERVER_INFO), utf8("guest"), ClientPickler.dumps("RQ_INFO"));
             s.setReceiveTimeOut((int) timeoutMillis);
             byte[] first = s.recv();
             if (first == null) {
@@ -1192,13 +1190,13 @@ public final class TestClient09 implements AutoCloseable {
     public static byte[] nodeData(String uuid, String typeId, String label, int payloadBytes) {
         byte[] payload = new byte[payloadBytes];
         ThreadLocalRandom.current().nextBytes(payload);
-        return P4.dumps(map("name", label, "payload", payload, "items", new ArrayList<>(List.of(1, 2, 3)),
+        return ClientPickler.dumps(map("name", label, "payload", payload, "items", new ArrayList<>(List.of(1, 2, 3)),
                 "vec", new Object[] {0.0, 1.0, 2.0}, "type_id", typeId, "uuid", uuid));
     }
 
     /** A list-append delta as deepdiff writes one (opaque to the server): any bytes would do. */
     public static byte[] appendDelta(int index, int value) {
-        return P4.dumps(map("iterable_item_added", map("root['items'][" + index + "]", value)));
+        return ClientPickler.dumps(map("iterable_item_added", map("root['items'][" + index + "]", value)));
     }
 
     /**
@@ -1275,121 +1273,4 @@ public final class TestClient09 implements AutoCloseable {
         return s.length() > 300 ? s.substring(0, 300) + "..." : s;
     }
 
-    /**
-     * Pickle protocol 4 as CPython's C pickler writes plain values (without FRAME and MEMOIZE,
-     * which are optional): dict, list, tuple ({@code Object[]}), set, str, bytes, int, float,
-     * bool, None.
-     */
-    public static final class P4 {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        private P4() {
-        }
-
-        public static byte[] dumps(Object value) {
-            P4 p = new P4();
-            p.out.write(0x80);
-            p.out.write(4);
-            p.save(value);
-            p.out.write('.');
-            return p.out.toByteArray();
-        }
-
-        private void save(Object v) {
-            if (v == null) {
-                out.write('N');
-            } else if (v instanceof Boolean b) {
-                out.write(b ? 0x88 : 0x89);
-            } else if (v instanceof Integer || v instanceof Long) {
-                long n = ((Number) v).longValue();
-                if (n >= 0 && n < 256) {
-                    out.write('K');
-                    out.write((int) n);
-                } else if (n >= 0 && n < 65536) {
-                    out.write('M');
-                    out.write((int) (n & 0xff));
-                    out.write((int) (n >> 8));
-                } else if (n >= Integer.MIN_VALUE && n <= Integer.MAX_VALUE) {
-                    out.write('J');
-                    writeInt((int) n);
-                } else {
-                    out.write(0x8a); // LONG1, 8 bytes little-endian two's complement
-                    out.write(8);
-                    out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(n).array());
-                }
-            } else if (v instanceof Double d) {
-                out.write('G');
-                out.writeBytes(ByteBuffer.allocate(8).putDouble(d).array());
-            } else if (v instanceof String s) {
-                byte[] b = s.getBytes(StandardCharsets.UTF_8);
-                if (b.length < 256) {
-                    out.write(0x8c);
-                    out.write(b.length);
-                } else {
-                    out.write('X');
-                    writeInt(b.length);
-                }
-                out.writeBytes(b);
-            } else if (v instanceof byte[] b) {
-                if (b.length < 256) {
-                    out.write('C');
-                    out.write(b.length);
-                } else {
-                    out.write('B');
-                    writeInt(b.length);
-                }
-                out.writeBytes(b);
-            } else if (v instanceof List<?> list) {
-                out.write(']');
-                if (list.size() == 1) {
-                    save(list.get(0));
-                    out.write('a');
-                } else if (!list.isEmpty()) {
-                    out.write('(');
-                    list.forEach(this::save);
-                    out.write('e');
-                }
-            } else if (v instanceof Object[] tuple) {
-                switch (tuple.length) {
-                    case 0 -> out.write(')');
-                    case 1, 2, 3 -> {
-                        for (Object o : tuple) {
-                            save(o);
-                        }
-                        out.write(0x84 + tuple.length); // TUPLE1..3
-                    }
-                    default -> {
-                        out.write('(');
-                        for (Object o : tuple) {
-                            save(o);
-                        }
-                        out.write('t');
-                    }
-                }
-            } else if (v instanceof Set<?> set) {
-                out.write(0x8f); // EMPTY_SET
-                if (!set.isEmpty()) {
-                    out.write('(');
-                    set.forEach(this::save);
-                    out.write(0x90); // ADDITEMS
-                }
-            } else if (v instanceof Map<?, ?> map) {
-                out.write('}');
-                if (!map.isEmpty()) {
-                    out.write('(');
-                    map.forEach((k, val) -> {
-                        save(k);
-                        save(val);
-                    });
-                    out.write('u');
-                }
-            } else {
-                throw new IllegalArgumentException("cannot pickle " + v.getClass());
-            }
-        }
-
-        private void writeInt(int n) {
-            out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(n).array());
-        }
-    }
 }

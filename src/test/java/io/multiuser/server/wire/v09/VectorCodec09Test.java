@@ -8,7 +8,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +44,7 @@ import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.protocol.UserView;
+import io.multiuser.server.wire.Canonical;
 import io.multiuser.server.wire.MalformedMessageException;
 import io.multiuser.server.wire.Pickles;
 import io.multiuser.server.wire.PyValues;
@@ -1009,51 +1009,6 @@ class VectorCodec09Test {
         boolean isOpaque(String key) {
             return (name.startsWith("data_") && key.equals("frame[" + (frames.size() - 1) + "]"))
                     || key.endsWith(".DATA[4]");
-        }
-    }
-
-    /**
-     * Canonical text of a Python value, built identically by pickle_oracle_09.py: strict about types
-     * (1, 1.0 and True differ; list, tuple, set and frozenset differ), floats by their IEEE bits,
-     * dicts and sets sorted.
-     */
-    static final class Canonical {
-
-        static String of(Object v) {
-            StringBuilder out = new StringBuilder();
-            write(v, out);
-            return out.toString();
-        }
-
-        private static void write(Object v, StringBuilder out) {
-            if (v == null) {
-                out.append('N');
-            } else if (v instanceof Boolean b) {
-                out.append(b ? 'T' : 'F');
-            } else if (v instanceof Integer || v instanceof Long || v instanceof BigInteger) {
-                out.append("i:").append(v).append(';');
-            } else if (v instanceof Double d) {
-                out.append("f:").append(String.format("%016x", Double.doubleToRawLongBits(d))).append(';');
-            } else if (v instanceof String s) {
-                out.append("s:").append(HEX.formatHex(s.getBytes(StandardCharsets.UTF_8))).append(';');
-            } else if (v instanceof byte[] b) {
-                out.append("b:").append(HEX.formatHex(b)).append(';');
-            } else if (v instanceof List<?> list) {
-                out.append('[').append(String.join(",", list.stream().map(Canonical::of).toList())).append(']');
-            } else if (v instanceof Object[] tuple) {
-                out.append('(').append(String.join(",", Arrays.stream(tuple).map(Canonical::of).toList())).append(')');
-            } else if (v instanceof Set<?> set) {
-                out.append(set instanceof PyValues.FrozenSet ? "~<" : "<")
-                        .append(String.join(",", set.stream().map(Canonical::of).sorted().toList())).append('>');
-            } else if (v instanceof Map<?, ?> map) {
-                List<String> entries = new ArrayList<>();
-                map.forEach((k, val) -> entries.add(of(k) + "\u0000" + of(val)));
-                // Python sorts (key, value) pairs of canonical strings; '=' joins them afterwards.
-                out.append('{').append(String.join(",", entries.stream().sorted()
-                        .map(e -> e.replace('\u0000', '=')).toList())).append('}');
-            } else {
-                throw new AssertionError("no canonical form for " + v.getClass());
-            }
         }
     }
 
