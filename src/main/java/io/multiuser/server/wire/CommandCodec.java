@@ -1,14 +1,12 @@
 package io.multiuser.server.wire;
 
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
-import io.multiuser.server.protocol.UserView;
 
 /**
  * Commands on port P. A command is three frames after routing: owner, type name, pickle.
@@ -97,51 +95,29 @@ public final class CommandCodec {
             data = reply.text();
         } else if (command instanceof ServerCommand.ClientsState state) {
             type = "RepUpdateClientsState";
-            data = clientsState(state.users());
+            data = CommandFields.clientsState(state.users());
         } else if (command instanceof ServerCommand.Catalog catalog) {
             type = "RepSnapshotCommand";
-            data = dict("STATE", "INIT", "CATALOG", catalog.uuids());
+            data = CommandFields.dict("STATE", "INIT", "CATALOG", catalog.uuids());
         } else if (command instanceof ServerCommand.UploadReply reply) {
             type = "RepServerSnapshotCommand";
-            data = dict("STATE", reply.state());
+            data = CommandFields.dict("STATE", reply.state());
         } else if (command instanceof ServerCommand.RightChanged right) {
             if (right.uuids().size() != 1) {
                 throw new IllegalArgumentException("a four-port Right carries one uuid, not " + right.uuids().size());
             }
             type = "RepRightCommand";
-            data = dict("uuid", right.uuids().get(0), "owner", right.owner());
+            data = CommandFields.dict("uuid", right.uuids().get(0), "owner", right.owner());
         } else if (command instanceof ServerCommand.Deleted deleted) {
             type = "RepDeleteCommand";
             data = deleted.uuid();
         } else if (command instanceof ServerCommand.Disconnect disconnect) {
             type = "RepDisconnectCommand";
-            data = dict("reason", disconnect.reason());
+            data = CommandFields.dict("reason", disconnect.reason());
         } else {
             throw new IllegalArgumentException("no encoding for " + command);
         }
         return new byte[][] {utf8(command.ownerFrame()), utf8(type), Pickles.dumps(data)};
-    }
-
-    private static Map<String, Object> clientsState(Map<String, UserView> users) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (UserView user : users.values()) {
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("id", user.name());
-            entry.put("admin", user.admin());
-            entry.put("latency", user.latencyMs());
-            entry.put("status", user.status());
-            entry.put("metadata", user.metadata());
-            out.put(user.name(), entry);
-        }
-        return out;
-    }
-
-    private static Map<String, Object> dict(Object... keyValues) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            out.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return out;
     }
 
     static byte[] utf8(String s) {

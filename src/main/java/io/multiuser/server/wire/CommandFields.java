@@ -4,10 +4,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.multiuser.server.protocol.ClientCommand;
+import io.multiuser.server.protocol.UserView;
 
 /**
  * Command fields both protocol generations carry the same way: the login's type and user name,
- * and a presence update. Each codec names the command in its messages with {@code prefix}.
+ * a presence update, and the user table the server broadcasts. Each codec names the command in its messages with {@code prefix}.
  */
 public final class CommandFields {
 
@@ -41,5 +42,24 @@ public final class CommandFields {
             metadata.put(PyValues.str(e.getKey(), what + " key"), e.getValue());
         }
         return new ClientCommand.UpdateUserMetadata(metadata);
+    }
+
+    /** The user table of a clients-state broadcast: the five keys the add-on reads, per user name, in login order. */
+    public static Map<String, Object> clientsState(Map<String, UserView> users) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (UserView user : users.values()) {
+            out.put(user.name(), dict("id", user.name(), "admin", user.admin(), "latency", user.latencyMs(),
+                    "status", user.status(), "metadata", user.metadata()));
+        }
+        return out;
+    }
+
+    /** A str-keyed dict in the order given: {@code dict("STATE", "INIT", "CATALOG", uuids)}. */
+    public static Map<String, Object> dict(Object... keyValues) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            out.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return out;
     }
 }

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -16,7 +15,6 @@ import io.multiuser.server.protocol.Datablock;
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
-import io.multiuser.server.protocol.UserView;
 import io.multiuser.server.wire.CommandCodec;
 import io.multiuser.server.wire.CommandFields;
 import io.multiuser.server.wire.MalformedMessageException;
@@ -222,34 +220,34 @@ public final class V09Codec {
             data = reply.text();
         } else if (c instanceof ServerCommand.ClientsState state) {
             type = CLIENTS_STATE;
-            data = clientsState(state.users());
+            data = CommandFields.clientsState(state.users());
         } else if (c instanceof ServerCommand.Catalog catalog) {
             type = SNAPSHOT;
-            data = dict("STATE", "INIT", "CATALOG", catalog.uuids());
+            data = CommandFields.dict("STATE", "INIT", "CATALOG", catalog.uuids());
         } else if (c instanceof ServerCommand.UploadReply reply) {
             type = SERVER_SNAPSHOT;
-            data = dict("STATE", reply.state());
+            data = CommandFields.dict("STATE", reply.state());
         } else if (c instanceof ServerCommand.RightChanged right) {
             type = RIGHT;
-            data = dict("uuid", right.uuids(), "owner", right.owner());
+            data = CommandFields.dict("uuid", right.uuids(), "owner", right.owner());
         } else if (c instanceof ServerCommand.Deleted deleted) {
             type = DELETE;
             data = deleted.uuid();
         } else if (c instanceof ServerCommand.Disconnect disconnect) {
             type = DISCONNECT;
-            data = dict("reason", disconnect.reason());
+            data = CommandFields.dict("reason", disconnect.reason());
         } else if (c instanceof ServerCommand.SnapshotNode set) {
             type = SNAPSHOT;
-            data = dict("STATE", "SET", "DATA", Arrays.asList((Object[]) encodeNode(set.node())));
+            data = CommandFields.dict("STATE", "SET", "DATA", Arrays.asList((Object[]) encodeNode(set.node())));
         } else if (c instanceof ServerCommand.SnapshotRemoved) {
             type = SNAPSHOT;
-            data = dict("STATE", "SET", "DATA", REMOVED);
+            data = CommandFields.dict("STATE", "SET", "DATA", REMOVED);
         } else if (c instanceof ServerCommand.MetadataChanged changed) {
             type = USER_METADATA;
             data = changed.metadata();
         } else if (c instanceof ServerCommand.ServerInfo info) {
             type = SERVER_INFO;
-            data = dict("private", info.privateSession(), "version", info.version());
+            data = CommandFields.dict("private", info.privateSession(), "version", info.version());
         } else {
             throw new IllegalArgumentException("no three-port encoding for " + c);
         }
@@ -370,20 +368,4 @@ public final class V09Codec {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static Map<String, Object> clientsState(Map<String, UserView> users) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (UserView user : users.values()) {
-            out.put(user.name(), dict("id", user.name(), "admin", user.admin(), "latency", user.latencyMs(),
-                    "status", user.status(), "metadata", user.metadata()));
-        }
-        return out;
-    }
-
-    private static Map<String, Object> dict(Object... keyValues) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            out.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return out;
-    }
 }
