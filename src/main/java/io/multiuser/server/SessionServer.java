@@ -1,123 +1,373 @@
 package io.multiuser.server;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
+import io.multiuser.server.admin.AdminException;
 import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.config.ServerSettings;
-import io.multiuser.server.engine.EngineStartException;
 import io.multiuser.server.engine.ZmqEngine;
+import io.multiuser.server.hosting.HostedSession;
+import io.multiuser.server.hosting.PortRange;
+import io.multiuser.server.hosting.RuntimeSessions;
+import io.multiuser.server.hosting.SessionObserver;
+import io.multiuser.server.hosting.SessionSpec;
+import io.multiuser.server.hosting.SessionStartException;
+import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.persistence.SessionStore;
-import io.multiuser.server.persistence.StoreException;
-import io.multiuser.server.persistence.StoreListener;
-import io.multiuser.server.session.SessionListener;
-import io.multiuser.server.wire.v09.DeltaCompaction;
-import io.multiuser.server.session.Scene;
-import io.multiuser.server.session.SessionJournal;
-import io.quarkus.runtime.configuration.ConfigurationException;
+import io.multiuser.server.session.User;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigurationException;
 
 /**
- * Opens the session store and starts the four-port engine on the scene it restored when Quarkus
- * starts; stops the engine, then writes the last changes and closes the store when Quarkus stops
- * (also on every dev-mode reload, which is why the ports and the data directory must be free
- * when {@link #onStop} returns).
+ * The sessions this server hosts. At start it hosts {@code default} (the single-session settings
+ * and the original flags), the sessions of {@code multiuser.sessions."NAME".*} and the ones an
+ * admin created at run time (remembered in the data directory); at run time it creates and deletes
+ * sessions for the admin API. On stop (also every dev-mode reload) it stops them all, so the ports
+ * and data directories are free when {@link #onStop} returns.
+ * <p>
+ * A session that cannot start (a port in use) is kept with its reason and reported DOWN; the
+ * others serve. Only when no session at all can start does the server refuse to start, with the
+ * first reason as its one-line error, as the single-session server did.
  */
 @ApplicationScoped
 public class SessionServer {
 
     private static final Logger LOG = Logger.getLogger(SessionServer.class);
+    /** How long a deleted session's sockets may deliver the kicks before they close. */
+    private static final int DELETE_LINGER_MILLIS = 1000;
 
     private final ServerConfig config;
-    private final SessionListener metrics;
-    private final StoreListener storeMetrics;
-    private volatile ZmqEngine engine;
-    private volatile SessionStore store;
+    private final SessionObserver observer;
+    /** Guarded by {@code this}; {@code default} first, then in creation order. */
+    private final Map<String, HostedSession> sessions = new LinkedHashMap<>();
+    private volatile List<HostedSession> snapshot = List.of();
+    private volatile ServerSettings settings;
 
-    /** {@code metrics} and {@code storeMetrics} are the observability beans, known here only by their roles. */
-    public SessionServer(ServerConfig config, SessionListener metrics, StoreListener storeMetrics) {
+    /** {@code observer} is the observability layer, known here only by its role. */
+    public SessionServer(ServerConfig config, SessionObserver observer) {
         this.config = config;
-        this.metrics = metrics;
-        this.storeMetrics = storeMetrics;
+        this.observer = observer;
     }
 
-    void onStart(@Observes StartupEvent event) {
-        ServerSettings settings = ServerSettings.from(config);
-        if (settings.defaultPassword()) {
+    synchronized void onStart(@Observes StartupEvent event) {
+        ServerSettings resolved = ServerSettings.from(config);
+        settings = resolved;
+        if (resolved.defaultPassword()) {
             LOG.warn("*** The admin password is a published default ('admin', or the Kubernetes Secret's"
                     + " 'change-me'): anyone can host or kick as admin. Set it with -pwd, the env variable 'password',"
                     + " MULTIUSER_PASSWORD or kubernetes/base/secret.yaml. ***");
         }
-        SessionStore opened = null;
-        if (settings.store().isPresent()) {
+        if (resolved.store().isEmpty()) {
+            LOG.warn("Session store disabled (multiuser.store.enabled=false): the scenes are lost when the server stops,"
+                    + " and sessions created at run time are not remembered");
+        }
+        List<SessionSpec> specs = new ArrayList<>(resolved.sessions());
+        remembered().ifPresent(runtime -> {
+            for (SessionSpec spec : runtime.load()) {
+                Optional<SessionSpec> clash = specs.stream()
+                        .filter(s -> s.name().equals(spec.name()) || s.overlaps(spec)).findFirst();
+                if (clash.isPresent()) {
+                    LOG.errorf("Session '%s' (created at run time, ports %s) is not restored: it clashes with session"
+                            + " '%s' (ports %s) of the configuration. Delete one of them", spec.name(), spec.ports(),
+                            clash.get().name(), clash.get().ports());
+                } else {
+                    specs.add(spec);
+                }
+            }
+        });
+        String firstFailure = null;
+        boolean anyServes = false;
+        for (SessionSpec spec : specs) {
+            HostedSession hosted = host(spec);
             try {
-                // folded like the session's chains, or a day of edits of one mesh would pile up in the store
-                opened = SessionStore.open(settings.store().get(), storeMetrics,
-                        DeltaCompaction.forGeneration(settings.session().generation()));
-            } catch (StoreException e) {
-                throw new ConfigurationException(e.getMessage()); // one line: what is wrong and what to do
+                hosted.start();
+                anyServes = true;
+            } catch (SessionStartException e) {
+                firstFailure = firstFailure == null ? e.getMessage() : firstFailure;
+                if (specs.size() > 1) {
+                    LOG.errorf("Session '%s' does not serve: %s", spec.name(), e.getMessage());
+                }
             }
-        } else {
-            LOG.warn("Session store disabled (multiuser.store.enabled=false): the scene is lost when the server stops");
         }
-        Scene restored = opened == null ? Scene.EMPTY : opened.restored();
-        Optional<String> mismatch = restored.incompatibleWith(settings.session().generation());
-        if (mismatch.isPresent()) {
-            opened.close();
-            throw new ConfigurationException("The data directory " + opened.directory() + " cannot be served: "
-                    + mismatch.get() + ". Set multiuser.protocol to match it, or use another multiuser.store.directory");
+        if (!anyServes) {
+            stopAll();
+            // A port in use is a setting to change: one line, no stack trace (Quarkus prints a
+            // ConfigurationException as its message).
+            throw new ConfigurationException(firstFailure);
         }
-        ZmqEngine started = new ZmqEngine(settings.engine(), settings.session(), metrics,
-                opened == null ? SessionJournal.NONE : opened, restored);
-        try {
-            started.start();
-        } catch (EngineStartException e) {
-            if (opened != null) {
-                opened.close();
-            }
-            // A port in use is a setting to change: one line, no stack trace (no cause either,
-            // Quarkus looks at the root cause to decide).
-            throw new ConfigurationException(e.getMessage());
+        if (specs.size() > 1) {
+            LOG.infof("Hosting %d sessions: %s", specs.size(), String.join(", ", names()));
         }
-        store = opened;
-        engine = started;
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        ZmqEngine running = engine;
-        engine = null;
-        if (running != null) {
-            running.close(); // no change can arrive after this
+        stopAll();
+    }
+
+    private synchronized void stopAll() {
+        for (HostedSession session : snapshot) {
+            session.stop();
         }
-        SessionStore open = store;
-        store = null;
-        if (open != null) {
-            open.close();
+        sessions.clear();
+        snapshot = List.of();
+    }
+
+    private HostedSession host(SessionSpec spec) {
+        ServerSettings s = settings;
+        HostedSession hosted = new HostedSession(spec, s.engineFor(spec), s.sessionFor(spec), s.storeFor(spec.name()),
+                observer.sessionListener(spec.name()), observer.storeListener(spec.name()));
+        sessions.put(spec.name(), hosted);
+        snapshot = List.copyOf(sessions.values());
+        observer.added(hosted);
+        return hosted;
+    }
+
+    // ---------------------------------------------------------------- run-time sessions (admin API)
+
+    /**
+     * Creates, starts and remembers a session. Refused (400) when the spec is invalid, (409) when
+     * the name or a port is taken, or the ports cannot be bound; nothing is left behind then.
+     */
+    public synchronized HostedSession create(SessionSpec requested, String by) {
+        ServerSettings s = running();
+        List<String> problems = requested.problems(key -> key);
+        if (!problems.isEmpty()) {
+            throw AdminException.badRequest(String.join("; ", problems));
+        }
+        if (sessions.containsKey(requested.name())) {
+            throw AdminException.conflict("a session named '" + requested.name() + "' exists already: pick another"
+                    + " name, or delete it first");
+        }
+        Optional<PortRange> range = s.portRange();
+        if (requested.port() != 0) {
+            if (range.isPresent() && !range.get().holds(requested)) {
+                throw AdminException.badRequest("ports " + requested.ports() + " are outside the ports this server may"
+                        + " use (multiuser.port-range=" + range.get() + "): pick a port in it, or 0 for a free block");
+            }
+            for (HostedSession other : snapshot) {
+                SessionSpec bound = other.spec().withPort(other.basePort());
+                if (bound.overlaps(requested)) {
+                    throw AdminException.conflict("ports " + requested.ports() + " overlap session '" + other.name()
+                            + "' (ports " + bound.ports() + "): pick another port, or 0 for a free block");
+                }
+            }
+        }
+        HostedSession hosted = requested.port() == 0 && range.isPresent() ? startInRange(requested, range.get())
+                : start(requested);
+        SessionSpec bound = requested.withPort(hosted.basePort()); // port 0: remember the block it got
+        remembered().ifPresentOrElse(runtime -> runtime.save(bound),
+                () -> LOG.warnf("Session '%s' is not remembered: the session store is disabled, so it is gone after a"
+                        + " restart", bound.name()));
+        try (SessionLogContext.Scope scope = SessionLogContext.enter(bound.name())) {
+            LOG.infof("Session '%s' created by %s: protocol %s, ports %s, %s", bound.name(), by,
+                    bound.generation().label(), bound.ports(), bound.sessionPassword().isEmpty() ? "public" : "private");
+        }
+        return hosted;
+    }
+
+    private HostedSession start(SessionSpec spec) {
+        HostedSession hosted = host(spec);
+        try {
+            hosted.start();
+            return hosted;
+        } catch (SessionStartException e) {
+            unhost(spec.name());
+            throw AdminException.conflict("session '" + spec.name() + "' cannot start: " + e.getMessage());
+        }
+    }
+
+    /** Port 0 with a port range: the first block of the range that no session uses and that binds. */
+    private HostedSession startInRange(SessionSpec requested, PortRange range) {
+        String lastFailure = "no block of " + requested.generation().portCount() + " free ports is left in it";
+        for (int base = range.first(); base + requested.generation().portCount() - 1 <= range.last(); base++) {
+            SessionSpec candidate = requested.withPort(base);
+            if (snapshot.stream().anyMatch(other -> other.spec().withPort(other.basePort()).overlaps(candidate))) {
+                continue;
+            }
+            HostedSession hosted = host(candidate);
+            try {
+                hosted.start();
+                return hosted;
+            } catch (SessionStartException e) {
+                unhost(candidate.name()); // taken by another process: try the next block
+                lastFailure = e.getMessage();
+            }
+        }
+        throw AdminException.conflict("no free ports for session '" + requested.name() + "' in multiuser.port-range="
+                + range + " (" + lastFailure + "): delete a session or widen the range");
+    }
+
+    private void unhost(String name) {
+        HostedSession removed = sessions.remove(name);
+        snapshot = List.copyOf(sessions.values());
+        if (removed != null) {
+            removed.stop();
+            observer.removed(name);
         }
     }
 
     /**
-     * The engine while it runs with its ports bound: empty before start, after stop, and after
-     * its thread died. The one way the admin and observability surfaces ask for it.
+     * Deletes a session created at run time: refused (409) while users are connected unless
+     * {@code force}, which kicks them first. Its data directory is kept (creating the session again
+     * brings its scene back) unless {@code purge}.
+     */
+    public synchronized void delete(String name, boolean force, boolean purge, String by) {
+        running();
+        HostedSession hosted = sessions.get(name);
+        if (hosted == null) {
+            throw AdminException.notFound("no session named '" + name + "'");
+        }
+        if (name.equals(SessionSpec.DEFAULT)) {
+            throw AdminException.conflict("the session named default cannot be deleted: it is defined by the"
+                    + " single-session settings (multiuser.port, -p, ...)");
+        }
+        if (hosted.spec().origin() == SessionSpec.Origin.CONFIGURATION) {
+            throw AdminException.conflict("session '" + name + "' comes from the configuration"
+                    + " (multiuser.sessions." + name + ".*): remove it there and restart the server");
+        }
+        ZmqEngine engine = hosted.runningEngine().orElse(null);
+        if (engine != null) {
+            List<String> users = kickAll(engine, name, force, by);
+            if (!users.isEmpty()) {
+                LOG.infof("Session '%s': %d user(s) kicked before deletion: %s", name, users.size(),
+                        String.join(", ", users));
+            }
+            engine.closeGracefully(DELETE_LINGER_MILLIS); // the kicks reach their clients, then the ports close
+        }
+        sessions.remove(name);
+        snapshot = List.copyOf(sessions.values());
+        hosted.stop();
+        observer.removed(name);
+        remembered().ifPresent(runtime -> runtime.forget(name));
+        Optional<Path> directory = hosted.storeSettings().map(store -> store.directory());
+        if (purge && directory.isPresent()) {
+            deleteTree(directory.get());
+        }
+        try (SessionLogContext.Scope scope = SessionLogContext.enter(name)) {
+            LOG.infof("Session '%s' deleted by %s; ports %s released; data directory %s", name, by,
+                    hosted.spec().withPort(hosted.basePort()).ports(),
+                    directory.map(d -> purge ? d + " removed" : d + " kept").orElse("none"));
+        }
+    }
+
+    private static List<String> kickAll(ZmqEngine engine, String name, boolean force, String by) {
+        try {
+            return engine.call(session -> {
+                List<String> names = session.users().stream().map(User::name).toList();
+                if (!names.isEmpty() && !force) {
+                    throw AdminException.conflict(names.size() + " user(s) connected to session '" + name + "' ("
+                            + String.join(", ", names) + "): repeat with force=true to kick them and delete it");
+                }
+                names.forEach(user -> session.kick(user, by + ", deleting the session"));
+                return names;
+            }).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof AdminException refused) {
+                throw refused;
+            }
+            throw new IllegalStateException("kicking the users of session '" + name + "' failed", e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw AdminException.unavailable("session '" + name + "' did not answer within 10 s; try again");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw AdminException.unavailable("interrupted while deleting session '" + name + "'");
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + root + ": " + e, e);
+        }
+    }
+
+    private Optional<RuntimeSessions> remembered() {
+        return settings.store().map(store -> new RuntimeSessions(
+                store.directory().resolve(ServerSettings.SESSIONS_DIRECTORY)));
+    }
+
+    private ServerSettings running() {
+        ServerSettings s = settings;
+        if (s == null || snapshot.isEmpty()) {
+            throw AdminException.unavailable("the server is not running");
+        }
+        return s;
+    }
+
+    // ---------------------------------------------------------------- lookups
+
+    /** Every hosted session, {@code default} first; safe from any thread. */
+    public List<HostedSession> sessions() {
+        return snapshot;
+    }
+
+    public Optional<HostedSession> session(String name) {
+        for (HostedSession s : snapshot) {
+            if (s.name().equals(name)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private List<String> names() {
+        return snapshot.stream().map(s -> s.name() + " (" + s.spec().withPort(s.basePort()).ports() + ")").toList();
+    }
+
+    /** The validated settings of this run, or null before start. */
+    public ServerSettings settings() {
+        return settings;
+    }
+
+    /**
+     * The default session's engine while it runs with its ports bound: empty before start, after
+     * stop, and after its thread died.
      */
     public Optional<ZmqEngine> runningEngine() {
-        ZmqEngine current = engine;
-        return current != null && current.isRunning() ? Optional.of(current) : Optional.empty();
+        return session(SessionSpec.DEFAULT).flatMap(HostedSession::runningEngine);
     }
 
-    /** The engine once started (running or not), or null before start and after stop. */
+    /** The default session's engine once started (running or not), or null before start and after stop. */
     public ZmqEngine engine() {
-        return engine;
+        return session(SessionSpec.DEFAULT).map(HostedSession::engine).orElse(null);
     }
 
-    /** The open store, or null when disabled, before start and after stop. */
+    /** The default session's open store, or null when disabled, before start and after stop. */
     public SessionStore store() {
-        return store;
+        return session(SessionSpec.DEFAULT).map(HostedSession::store).orElse(null);
     }
 }

@@ -31,6 +31,10 @@ import org.eclipse.microprofile.openapi.annotations.security.SecuritySchemes;
                 @APIResponse(name = AdminApiDefinition.USERS_CONNECTED,
                         description = "Users are connected and force is not set",
                         content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                                schema = @Schema(implementation = ApiError.class))),
+                @APIResponse(name = AdminApiDefinition.NO_SESSION,
+                        description = "No session has that name",
+                        content = @Content(mediaType = MediaType.APPLICATION_JSON,
                                 schema = @Schema(implementation = ApiError.class)))
         }))
 @SecuritySchemes({
@@ -45,4 +49,5 @@ public class AdminApiDefinition extends Application {
     static final String BEARER = "bearer";
     static final String ENGINE_UNAVAILABLE = "EngineUnavailable";
     static final String USERS_CONNECTED = "UsersConnected";
+    static final String NO_SESSION = "NoSession";
 }

@@ -5,10 +5,12 @@ public final class AdminHelp {
 
     public static final String CONSOLE = """
             Commands:
-              help          this list
-              users         the users online: name, admin mark, latency in ms
-              kick <user>   disconnect a user (as an admin's kick: its nodes become COMMON)
-              exit          stop the server gracefully (same as Ctrl+C)
+              help                    this list
+              sessions                the sessions: name, protocol, ports, users, state
+              users [session]         the users online: name, admin mark, latency in ms
+              kick <user> [session]   disconnect a user (as an admin's kick: its nodes become COMMON)
+              exit                    stop the server gracefully (same as Ctrl+C)
+            Without a session name, users and kick act on the session named default.
             The same and more over HTTP: GET /admin/api/help on the HTTP port (default 8080).""";
 
     private AdminHelp() {
@@ -30,6 +32,16 @@ public final class AdminHelp {
                   POST %1$s/session/import          replace the scene with an export file (409 while users are
                                                     connected; ?force=true disconnects them)
                   POST %1$s/session/reset           drop every node, back to waiting (same rule, same ?force=true)
+                  GET  %1$s/sessions                every session: name, origin, serving, ports, protocol, users
+                  POST %1$s/sessions                create a session: JSON {"name": "shot-2", "port": 0,
+                                                    "protocol": "0.9", "sessionPassword": "..."}; port 0 picks
+                                                    a free block; it is remembered across restarts
+                  GET  %1$s/sessions/{s}            one session (as /session)
+                  DELETE %1$s/sessions/{s}          delete a run-time session (409 while users are connected;
+                                                    ?force=true kicks them; ?purge=true removes its data too)
+                  %1$s/sessions/{s}/users, /users/{name}/kick, /nodes, /export, /import, /reset
+                                                    as above, for session {s}; the calls above act on the
+                                                    session named default
                   POST %1$s/stop                    stop the server gracefully (202, then it exits)
                   GET  %1$s/help                    this text
 
@@ -37,6 +49,8 @@ public final class AdminHelp {
                   curl -u admin:PASSWORD %1$s/users
                   curl -H 'Authorization: Bearer PASSWORD' '%1$s/nodes?page=2&size=100'
                   curl -u admin:PASSWORD -X POST %1$s/users/bob/kick
+                  curl -u admin:PASSWORD -H 'Content-Type: application/json' -d '{"name":"shot-2","port":0}' \
+                       %1$s/sessions
                   curl -u admin:PASSWORD -OJ %1$s/session/export
                   curl -u admin:PASSWORD --data-binary @scene.musession -H 'Content-Type: application/octet-stream' \\
                        %1$s/session/import
@@ -44,7 +58,8 @@ public final class AdminHelp {
                 Without credentials: %3$s/q/openapi (OpenAPI document, ?format=json for JSON)
                 and %3$s/q/swagger-ui (browse and try the API).
 
-                Console (when the server runs in a terminal): help, users, kick <user>, exit.
+                Console (when the server runs in a terminal): help, sessions, users [session],
+                kick <user> [session], exit.
                 """.formatted(api, AdminResource.MAX_PAGE_SIZE, baseUri.replaceAll("/+$", ""));
     }
 }

@@ -6,6 +6,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -33,6 +34,7 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.persistence.StoreFormat;
 import io.multiuser.server.session.Scene;
 import io.vertx.core.http.HttpServerRequest;
@@ -42,7 +44,8 @@ import io.vertx.ext.web.RoutingContext;
 @Path(AdminResource.BASE)
 @Produces(MediaType.APPLICATION_JSON)
 @AdminSecured
-@Tag(name = "admin", description = "Administer the running session")
+@Tag(name = "admin", description = "Administer the server and its default session")
+@Tag(name = "sessions", description = "Create, list and delete sessions; administer each by name")
 @SecurityRequirement(name = AdminApiDefinition.BASIC)
 @SecurityRequirement(name = AdminApiDefinition.BEARER)
 @APIResponse(responseCode = "401", description = "No credentials",
@@ -69,7 +72,7 @@ public class AdminResource {
     @APIResponse(responseCode = "200", description = "The users")
     @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public List<UserInfo> users() {
-        return admin.users();
+        return admin.users(SessionSpec.DEFAULT);
     }
 
     @POST
@@ -83,10 +86,7 @@ public class AdminResource {
     @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public ApiMessage kick(@Parameter(description = "user name, as in the users list") @PathParam("name") String name,
             @Context HttpServerRequest request) {
-        if (!admin.kick(name, "admin API (" + peer(request) + ")")) {
-            throw AdminException.notFound("no user named '" + name + "'");
-        }
-        return new ApiMessage("kicked '" + name + "'");
+        return kick(SessionSpec.DEFAULT, name, request);
     }
 
     @GET
@@ -95,7 +95,7 @@ public class AdminResource {
     @APIResponse(responseCode = "200", description = "The session")
     @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public SessionInfo session() {
-        return admin.info();
+        return admin.info(SessionSpec.DEFAULT);
     }
 
     @GET
@@ -110,7 +110,8 @@ public class AdminResource {
                     defaultValue = "1")) @QueryParam("page") @DefaultValue("1") String page,
             @Parameter(description = "nodes per page", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
                     maximum = "500", defaultValue = "50")) @QueryParam("size") @DefaultValue("50") String size) {
-        return admin.nodes(intParam("page", page, 1, Integer.MAX_VALUE), intParam("size", size, 1, MAX_PAGE_SIZE));
+        return admin.nodes(SessionSpec.DEFAULT, intParam("page", page, 1, Integer.MAX_VALUE),
+                intParam("size", size, 1, MAX_PAGE_SIZE));
     }
 
     @GET
@@ -125,8 +126,13 @@ public class AdminResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
     @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
     public Response exportSession() {
-        Scene scene = admin.sceneForExport();
-        String name = "multi-user-session-" + LocalDateTime.now().format(FILE_STAMP) + EXPORT_EXTENSION;
+        return export(SessionSpec.DEFAULT);
+    }
+
+    private Response export(String session) {
+        Scene scene = admin.sceneForExport(session);
+        String prefix = session.equals(SessionSpec.DEFAULT) ? "multi-user-session-" : "multi-user-" + session + "-";
+        String name = prefix + LocalDateTime.now().format(FILE_STAMP) + EXPORT_EXTENSION;
         StreamingOutput body = out -> StoreFormat.export(scene, out);
         return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM)
                 .header("Content-Disposition", "attachment; filename=\"" + name + "\"").build();
@@ -151,7 +157,8 @@ public class AdminResource {
             @RequestBody(description = "an export file", content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
                     schema = @Schema(type = SchemaType.STRING, format = "binary"))) InputStream file,
             @Context HttpServerRequest request) {
-        AdminService.SceneChange change = admin.importScene(file, force, "admin API (" + peer(request) + ")");
+        AdminService.SceneChange change = admin.importScene(SessionSpec.DEFAULT, file, force,
+                "admin API (" + peer(request) + ")");
         return SceneChangeInfo.of("imported " + change.nodes() + " nodes", change);
     }
 
@@ -167,7 +174,170 @@ public class AdminResource {
             @Parameter(description = "disconnect connected users instead of refusing") @QueryParam("force")
             @DefaultValue("false") boolean force,
             @Context HttpServerRequest request) {
-        AdminService.SceneChange change = admin.reset(force, "admin API (" + peer(request) + ")");
+        AdminService.SceneChange change = admin.reset(SessionSpec.DEFAULT, force, "admin API (" + peer(request) + ")");
+        return SceneChangeInfo.of("session reset; waiting for an upload", change);
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    @GET
+    @Path("sessions")
+    @Tag(name = "sessions")
+    @Operation(summary = "List the sessions", description = "Every hosted session, default first: name, origin,"
+            + " whether it serves (else why not), ports, protocol, users and scene size.")
+    @APIResponse(responseCode = "200", description = "The sessions")
+    public List<SessionInfo> sessions() {
+        return admin.sessions();
+    }
+
+    @POST
+    @Path("sessions")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Tag(name = "sessions")
+    @Operation(summary = "Create a session", description = "Starts a session on its own block of ports and"
+            + " remembers it in the data directory: it comes back after a restart, scene included. port 0 (or"
+            + " none) picks a free block. A session of that name deleted earlier without purge gets its scene back.")
+    @APIResponse(responseCode = "201", description = "Created and serving")
+    @APIResponse(responseCode = "400", description = "A bad name, port, protocol or setting; the message says which",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "409", description = "The name exists, or the ports are taken",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public RestResponse<SessionInfo> createSession(SessionRequest request, @Context HttpServerRequest http,
+            @Context UriInfo uri) {
+        if (request == null) {
+            throw AdminException.badRequest("the body must be a JSON object, e.g. {\"name\": \"shot-2\", \"port\": 0}");
+        }
+        SessionInfo created = admin.create(request, "admin API (" + peer(http) + ")");
+        return RestResponse.ResponseBuilder.<SessionInfo>created(
+                uri.getBaseUriBuilder().path(BASE).path("sessions").path(created.name()).build())
+                .entity(created).build();
+    }
+
+    @GET
+    @Path("sessions/{session}")
+    @Tag(name = "sessions")
+    @Operation(summary = "Session info", description = "State, scene size, uptime, ports, limits and version policy.")
+    @APIResponse(responseCode = "200", description = "The session")
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    public SessionInfo session(@PathParam("session") String session) {
+        return admin.info(session);
+    }
+
+    @DELETE
+    @Path("sessions/{session}")
+    @Tag(name = "sessions")
+    @Operation(summary = "Delete a session", description = "Stops a session created at run time and releases its"
+            + " ports. Refused while users are connected unless force=true, which kicks them first. Its data"
+            + " directory is kept (create it again to get the scene back) unless purge=true.")
+    @APIResponse(responseCode = "200", description = "Deleted")
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "409", description = "Users are connected, or the session comes from the"
+            + " configuration (default included)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public ApiMessage deleteSession(@PathParam("session") String session,
+            @Parameter(description = "kick connected users instead of refusing") @QueryParam("force")
+            @DefaultValue("false") boolean force,
+            @Parameter(description = "also remove the session's data directory") @QueryParam("purge")
+            @DefaultValue("false") boolean purge,
+            @Context HttpServerRequest request) {
+        admin.delete(session, force, purge, "admin API (" + peer(request) + ")");
+        return new ApiMessage("deleted session '" + session + "'" + (purge ? " and its data" : ""));
+    }
+
+    @GET
+    @Path("sessions/{session}/users")
+    @Tag(name = "sessions")
+    @Operation(summary = "List a session's users", description = "Everyone logged in, in login order.")
+    @APIResponse(responseCode = "200", description = "The users")
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public List<UserInfo> users(@PathParam("session") String session) {
+        return admin.users(session);
+    }
+
+    @POST
+    @Path("sessions/{session}/users/{name}/kick")
+    @Tag(name = "sessions")
+    @Operation(summary = "Kick a user of a session", description = "The protocol's admin kick.")
+    @APIResponse(responseCode = "200", description = "Kicked")
+    @APIResponse(responseCode = "404", description = "No such session, or no user has that name",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public ApiMessage kick(@PathParam("session") String session, @PathParam("name") String name,
+            @Context HttpServerRequest request) {
+        if (!admin.kick(session, name, "admin API (" + peer(request) + ")")) {
+            throw AdminException.notFound("no user named '" + name + "'"
+                    + (session.equals(SessionSpec.DEFAULT) ? "" : " in session '" + session + "'"));
+        }
+        return new ApiMessage("kicked '" + name + "'");
+    }
+
+    @GET
+    @Path("sessions/{session}/nodes")
+    @Tag(name = "sessions")
+    @Operation(summary = "List a session's nodes, a page at a time", description = "In catalog (upload) order.")
+    @APIResponse(responseCode = "200", description = "One page; past the last page, an empty list")
+    @APIResponse(responseCode = "400", description = "page or size out of bounds",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public NodePage nodes(@PathParam("session") String session,
+            @Parameter(description = "1-based page number") @QueryParam("page") @DefaultValue("1") String page,
+            @Parameter(description = "nodes per page (at most 500)") @QueryParam("size") @DefaultValue("50") String size) {
+        return admin.nodes(session, intParam("page", page, 1, Integer.MAX_VALUE), intParam("size", size, 1, MAX_PAGE_SIZE));
+    }
+
+    @GET
+    @Path("sessions/{session}/export")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Tag(name = "sessions")
+    @Operation(summary = "Export a session", description = "As session/export, for the named session.")
+    @APIResponse(responseCode = "200", description = "The export file", content = @Content(
+            mediaType = MediaType.APPLICATION_OCTET_STREAM, schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "409", description = "An upload is in progress",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public Response exportSession(@PathParam("session") String session) {
+        return export(session);
+    }
+
+    @POST
+    @Path("sessions/{session}/import")
+    @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+    @Tag(name = "sessions")
+    @Operation(summary = "Import into a session", description = "As session/import, for the named session; the file"
+            + " must be of the session's protocol.")
+    @APIResponse(responseCode = "200", description = "Imported")
+    @APIResponse(responseCode = "400", description = "Not an export file, a damaged, empty or truncated one, or one of"
+            + " the other protocol",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "409", ref = AdminApiDefinition.USERS_CONNECTED)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public SceneChangeInfo importSession(@PathParam("session") String session,
+            @Parameter(description = "disconnect connected users instead of refusing") @QueryParam("force")
+            @DefaultValue("false") boolean force,
+            @RequestBody(description = "an export file", content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                    schema = @Schema(type = SchemaType.STRING, format = "binary"))) InputStream file,
+            @Context HttpServerRequest request) {
+        AdminService.SceneChange change = admin.importScene(session, file, force, "admin API (" + peer(request) + ")");
+        return SceneChangeInfo.of("imported " + change.nodes() + " nodes", change);
+    }
+
+    @POST
+    @Path("sessions/{session}/reset")
+    @Tag(name = "sessions")
+    @Operation(summary = "Reset a session", description = "As session/reset, for the named session.")
+    @APIResponse(responseCode = "200", description = "Reset")
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "409", ref = AdminApiDefinition.USERS_CONNECTED)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public SceneChangeInfo resetSession(@PathParam("session") String session,
+            @Parameter(description = "disconnect connected users instead of refusing") @QueryParam("force")
+            @DefaultValue("false") boolean force,
+            @Context HttpServerRequest request) {
+        AdminService.SceneChange change = admin.reset(session, force, "admin API (" + peer(request) + ")");
         return SceneChangeInfo.of("session reset; waiting for an upload", change);
     }
 

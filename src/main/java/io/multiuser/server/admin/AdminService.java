@@ -3,17 +3,14 @@ package io.multiuser.server.admin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
@@ -21,8 +18,9 @@ import org.jboss.logging.Logger;
 import io.multiuser.server.SessionServer;
 import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.config.ServerSettings;
+import io.multiuser.server.engine.SessionStats;
 import io.multiuser.server.engine.ZmqEngine;
-import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.hosting.HostedSession;
 import io.multiuser.server.persistence.StoreFormatException;
 import io.multiuser.server.persistence.StoreReader;
 import io.multiuser.server.protocol.Generation;
@@ -32,7 +30,6 @@ import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.session.SessionState;
 import io.multiuser.server.session.User;
 import io.quarkus.runtime.Quarkus;
-import io.quarkus.runtime.StartupEvent;
 
 /**
  * What an admin can do, for the REST API and the console alike. Everything that reads or
@@ -44,74 +41,83 @@ public class AdminService {
 
     private static final Logger LOG = Logger.getLogger(AdminService.class);
 
-    private final Supplier<ZmqEngine> engine;
-    private final Supplier<SessionStore> store;
+    private final Function<String, Optional<HostedSession>> sessions;
+    private final SessionServer server;
     private final ServerConfig serverConfig;
     private final Duration timeout;
-    private volatile Instant startedAt = Instant.now();
-    private volatile SessionSettings resolved;
 
     @Inject
     public AdminService(SessionServer server, ServerConfig serverConfig, AdminConfig adminConfig) {
-        this(() -> server.runningEngine().orElse(null), server::store, serverConfig, adminConfig.engineTimeout());
+        this(server::session, server, serverConfig, adminConfig.engineTimeout());
     }
 
-    /** For tests: any engine and store (or none), any timeout. */
-    AdminService(Supplier<ZmqEngine> engine, Supplier<SessionStore> store, ServerConfig serverConfig,
+    /** For tests: any sessions (or none), any timeout; {@code server} may be null when nothing is created. */
+    AdminService(Function<String, Optional<HostedSession>> sessions, SessionServer server, ServerConfig serverConfig,
             Duration timeout) {
-        this.engine = engine;
-        this.store = store;
+        this.sessions = sessions;
+        this.server = server;
         this.serverConfig = serverConfig;
         this.timeout = timeout;
     }
 
-    void onStart(@Observes StartupEvent event) {
-        // Observing the event also creates this bean at start-up rather than on the first request.
-        startedAt = Instant.now();
-    }
-
-    public List<UserInfo> users() {
-        return call(session -> session.users().stream().map(UserInfo::of).toList());
+    public List<UserInfo> users(String session) {
+        return call(session, s -> s.users().stream().map(UserInfo::of).toList());
     }
 
     /** The protocol's admin kick; false when no user has that name. {@code by} goes to the log. */
-    public boolean kick(String name, String by) {
-        return call(session -> session.kick(name, by));
+    public boolean kick(String session, String name, String by) {
+        return call(session, s -> s.kick(name, by));
     }
 
-    public SessionInfo info() {
-        SessionSettings settings = sessionSettings();
-        List<String> versions = settings.acceptedVersions(); // resolved: empty is any
-        long uptimeSeconds = Duration.between(startedAt, Instant.now()).toSeconds();
-        // The bound ports, not the configured ones: they differ when the engine may pick its own.
-        SessionInfo.Ports ports = SessionInfo.Ports.from(running().basePort(), settings.generation());
-        SessionStore kept = store.get();
-        SessionInfo.Store storeInfo = kept == null ? null : SessionInfo.Store.of(kept);
-        return call(session -> new SessionInfo(stateName(session.state()), session.users().size(),
-                session.graph().size(), session.graph().totalBytes(), startedAt, uptimeSeconds,
-                serverConfig.bindAddress(), settings.generation().label(), settings.privateSession(), ports,
-                versions.isEmpty() ? "any" : "listed", versions, storeInfo));
+    /** The session at a glance, answered by its engine (exact, even right after a change). */
+    public SessionInfo info(String session) {
+        HostedSession hosted = hosted(session);
+        if (hosted.runningEngine().isEmpty()) {
+            return SessionInfo.of(hosted, serverConfig.bindAddress(), SessionStats.EMPTY);
+        }
+        return call(session, s -> SessionInfo.of(hosted, serverConfig.bindAddress(), new SessionStats(s.state(),
+                0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0)));
     }
 
-    /** The protocol generation the session speaks, as configured ({@code multiuser.protocol}). */
-    public Generation generation() {
-        return sessionSettings().generation();
+    /** Every hosted session, from the figures its engine publishes (a stuck engine cannot hold up the list). */
+    public List<SessionInfo> sessions() {
+        return server.sessions().stream().map(h -> SessionInfo.of(h, serverConfig.bindAddress(),
+                h.runningEngine().map(ZmqEngine::stats).orElse(SessionStats.EMPTY))).toList();
+    }
+
+    /** Creates, starts and remembers a session ({@link SessionServer#create}). */
+    public SessionInfo create(SessionRequest request, String by) {
+        ServerSettings settings = server.settings();
+        if (settings == null) {
+            throw AdminException.unavailable("the server is not running");
+        }
+        HostedSession created = server.create(request.toSpec(settings.defaultSpec(), serverConfig.password()), by);
+        return info(created.name()); // from the engine: its published figures may not exist yet
+    }
+
+    /** Deletes a session created at run time ({@link SessionServer#delete}). */
+    public void delete(String session, boolean force, boolean purge, String by) {
+        server.delete(session, force, purge, by);
+    }
+
+    /** The protocol generation the session speaks. */
+    public Generation generation(String session) {
+        return hosted(session).spec().generation();
     }
 
     /** The session's settings as the server resolved them (the version policy's default, say). */
-    public SessionSettings sessionSettings() {
-        SessionSettings settings = resolved;
-        if (settings == null) {
-            // Valid: the server checked the same configuration before it started the engine.
-            settings = ServerSettings.from(serverConfig).session();
-            resolved = settings;
-        }
-        return settings;
+    public SessionSettings sessionSettings(String session) {
+        return hosted(session).sessionSettings();
+    }
+
+    /** The names of the hosted sessions, {@code default} first. */
+    public List<String> sessionNames() {
+        return server.sessions().stream().map(HostedSession::name).toList();
     }
 
     /** The scene as it is now (nodes and chains), to stream as an export file; refused while an upload is half done. */
-    public Scene sceneForExport() {
-        return call(session -> {
+    public Scene sceneForExport(String name) {
+        return call(name, session -> {
             if (session.state() == SessionState.SRV_SYNC) {
                 throw AdminException.conflict("an admin is uploading a scene; export once the upload completes");
             }
@@ -123,8 +129,8 @@ public class AdminService {
      * Replaces the scene with an exported one (or a session log). Refused while users are
      * connected unless {@code force}, which disconnects them: their copy would no longer match.
      */
-    public SceneChange importScene(InputStream file, boolean force, String by) {
-        checkNoUsers(force, "import"); // before reading a big file for nothing
+    public SceneChange importScene(String name, InputStream file, boolean force, String by) {
+        checkNoUsers(name, force, "import"); // before reading a big file for nothing
         StoreReader.Replay replay;
         try {
             replay = StoreReader.read(file);
@@ -151,19 +157,19 @@ public class AdminService {
             throw AdminException.badRequest("the file holds a half-done upload; nothing imported");
         }
         Scene scene = replay.scene();
-        scene.incompatibleWith(generation()).ifPresent(why -> {
+        scene.incompatibleWith(generation(name)).ifPresent(why -> {
             throw AdminException.badRequest("the file cannot be imported here: " + why + "; nothing imported");
         });
-        SceneChange change = replace(scene, force, "import", "session replaced by an admin import (" + by + ")");
-        LOG.infof("Import by %s: %d nodes, %d bytes; %d user(s) disconnected", by, change.nodes(),
+        SceneChange change = replace(name, scene, force, "import", "session replaced by an admin import (" + by + ")");
+        LOG.infof("Import into session '%s' by %s: %d nodes, %d bytes; %d user(s) disconnected", name, by, change.nodes(),
                 replay.payloadBytes(), change.disconnected().size());
         return change;
     }
 
     /** Drops every node; the session waits for a new upload. Same rule as an import for connected users. */
-    public SceneChange reset(boolean force, String by) {
-        SceneChange change = replace(Scene.EMPTY, force, "reset", "session reset by an admin (" + by + ")");
-        LOG.infof("Reset by %s: %d user(s) disconnected", by, change.disconnected().size());
+    public SceneChange reset(String name, boolean force, String by) {
+        SceneChange change = replace(name, Scene.EMPTY, force, "reset", "session reset by an admin (" + by + ")");
+        LOG.infof("Reset of session '%s' by %s: %d user(s) disconnected", name, by, change.disconnected().size());
         return change;
     }
 
@@ -171,8 +177,8 @@ public class AdminService {
     public record SceneChange(int nodes, long payloadBytes, List<String> disconnected) {
     }
 
-    private SceneChange replace(Scene scene, boolean force, String what, String reason) {
-        return call(session -> {
+    private SceneChange replace(String name, Scene scene, boolean force, String what, String reason) {
+        return call(name, session -> {
             List<String> names = userNames(session);
             if (!force && !names.isEmpty()) {
                 throw usersConnected(what, names);
@@ -182,9 +188,9 @@ public class AdminService {
         });
     }
 
-    private void checkNoUsers(boolean force, String what) {
+    private void checkNoUsers(String name, boolean force, String what) {
         if (!force) {
-            List<String> names = call(AdminService::userNames);
+            List<String> names = call(name, AdminService::userNames);
             if (!names.isEmpty()) {
                 throw usersConnected(what, names);
             }
@@ -201,8 +207,8 @@ public class AdminService {
     }
 
     /** Page {@code page} (1-based) of {@code size} nodes; the caller checks the bounds. */
-    public NodePage nodes(int page, int size) {
-        return call(session -> NodePage.of(session.graph(), page, size));
+    public NodePage nodes(String name, int page, int size) {
+        return call(name, session -> NodePage.of(session.graph(), page, size));
     }
 
     /** Graceful stop, as on SIGINT/SIGTERM: Quarkus' shutdown closes the engine and frees the ports. */
@@ -211,25 +217,24 @@ public class AdminService {
         Quarkus.asyncExit();
     }
 
-    private static String stateName(SessionState state) {
-        return state == SessionState.SRV_SYNC ? "syncing" : state.name().toLowerCase(Locale.ROOT);
+    private HostedSession hosted(String name) {
+        return sessions.apply(name).orElseThrow(() -> AdminException.notFound("no session named '" + name
+                + "'; GET /admin/api/sessions lists them"));
     }
 
-    private ZmqEngine running() {
-        ZmqEngine engine = this.engine.get();
-        if (engine == null || !engine.isRunning()) {
-            throw AdminException.unavailable("the session engine is not running");
-        }
-        return engine;
+    private ZmqEngine running(String name) {
+        HostedSession hosted = hosted(name);
+        return hosted.runningEngine().orElseThrow(() -> AdminException.unavailable("session '" + name
+                + "' is not running" + hosted.failure().map(why -> ": " + why).orElse("")));
     }
 
-    private <T> T call(Function<Session, T> work) {
-        ZmqEngine engine = running();
+    private <T> T call(String name, Function<Session, T> work) {
+        ZmqEngine engine = running(name);
         try {
             return engine.call(work).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            LOG.warnf("Admin request: the engine did not answer within %d ms", timeout.toMillis());
-            throw AdminException.unavailable("the session engine did not answer within " + timeout.toMillis()
+            LOG.warnf("Admin request: the engine of session '%s' did not answer within %d ms", name, timeout.toMillis());
+            throw AdminException.unavailable("the engine of session '" + name + "' did not answer within " + timeout.toMillis()
                     + " ms; try again");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -239,7 +244,7 @@ public class AdminService {
                 throw refused; // the engine-side check said no (a conflict)
             }
             if (!engine.isRunning()) {
-                throw AdminException.unavailable("the session engine stopped");
+                throw AdminException.unavailable("the engine of session '" + name + "' stopped");
             }
             throw new IllegalStateException("admin task failed on the engine thread", e.getCause());
         }

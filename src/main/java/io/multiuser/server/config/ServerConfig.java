@@ -1,6 +1,7 @@
 package io.multiuser.server.config;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
@@ -59,6 +60,29 @@ public interface ServerConfig {
     @WithDefault("67108864")
     String chainWarningSize();
 
+    /** Logins beyond this many users are refused (session {@code default}); unset or 0: no limit. A number. */
+    Optional<String> maxUsers();
+
+    /**
+     * Changes that would grow the scene (payloads and delta chains) past this many bytes are refused
+     * (session {@code default}); unset or 0: no limit. A number.
+     */
+    Optional<String> maxSceneBytes();
+
+    /**
+     * Ports every session's block must lie in, {@code FIRST-LAST} (e.g. the block a Kubernetes Service
+     * exposes); a session created at run time with port 0 gets the first free block in it. Unset: any
+     * ports, and port 0 picks free ones anywhere.
+     */
+    Optional<String> portRange();
+
+    /**
+     * More sessions, by name ({@code multiuser.sessions."shot-1".port=6000}). The keys above define the
+     * session named {@code default}; a key left out here takes its value from them (admin password,
+     * timeout, protocol), except the port, which every session needs its own of.
+     */
+    Map<String, Hosted> sessions();
+
     Engine engine();
 
     Snapshot snapshot();
@@ -74,6 +98,34 @@ public interface ServerConfig {
 
     /** The value that turns the version policy off. */
     String ANY_VERSION = "any";
+
+    /** One more session; every setting is text, checked by {@link ServerSettings#from}. */
+    interface Hosted {
+
+        /** Base port P of this session's block (P..P+3 or P..P+2). */
+        Optional<String> port();
+
+        /** 0.1 or 0.9; unset, multiuser.protocol. */
+        Optional<String> protocol();
+
+        /** ADMIN login password; unset, multiuser.password. */
+        Optional<String> password();
+
+        /** Session password (0.9 only); unset, a public session. */
+        Optional<String> sessionPassword();
+
+        /** Heartbeat timeout in milliseconds; unset, multiuser.timeout. */
+        Optional<String> timeout();
+
+        /** As multiuser.accepted-versions; unset, the versions known to speak the session's protocol. */
+        Optional<List<String>> acceptedVersions();
+
+        /** Logins beyond this many users are refused; unset or 0: no limit. */
+        Optional<String> maxUsers();
+
+        /** Changes that would grow the scene past this many bytes are refused; unset or 0: no limit. */
+        Optional<String> maxSceneBytes();
+    }
 
     /** Where the session is kept across restarts (README: "Sessions that survive a restart"). */
     interface Store {

@@ -6,9 +6,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 import io.multiuser.server.engine.EngineSettings;
+import io.multiuser.server.hosting.PortRange;
+import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.persistence.StoreSettings;
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.session.SessionSettings;
@@ -20,7 +24,45 @@ import io.quarkus.runtime.configuration.DurationConverter;
  * ({@code store} is empty when the session is kept in memory only).
  */
 public record ServerSettings(EngineSettings engine, SessionSettings session, Optional<StoreSettings> store,
-        boolean defaultPassword) {
+        boolean defaultPassword, List<SessionSpec> sessions, Optional<PortRange> portRange) {
+
+    /** Where the data directory keeps the sessions other than {@code default} (which keeps the top level). */
+    public static final String SESSIONS_DIRECTORY = "sessions";
+
+    public ServerSettings {
+        sessions = List.copyOf(sessions);
+    }
+
+    /** The engine settings of a hosted session: this server's, on the session's ports. */
+    public EngineSettings engineFor(SessionSpec spec) {
+        return new EngineSettings(engine.bindAddress(), spec.port(), engine.ioThreads(), engine.maxMessageBytes(),
+                engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), spec.timeoutMillis(),
+                engine.batchScheduling());
+    }
+
+    /** The session settings of a hosted session: its own passwords, versions and limits, this server's tuning. */
+    public SessionSettings sessionFor(SessionSpec spec) {
+        return session.toBuilder().generation(spec.generation()).adminPassword(spec.adminPassword())
+                .sessionPassword(spec.sessionPassword()).acceptedVersions(spec.acceptedVersions())
+                .heartbeatTimeoutMillis(spec.timeoutMillis()).maxUsers(spec.maxUsers())
+                .maxSceneBytes(spec.maxSceneBytes()).build();
+    }
+
+    /** The store of a hosted session: the data directory itself for {@code default}, else its own under it. */
+    public Optional<StoreSettings> storeFor(String name) {
+        return store.map(s -> new StoreSettings(directoryOf(s.directory(), name), s.flushIntervalMillis(),
+                s.compactionMinBytes()));
+    }
+
+    /** The directory where a session's store lives under the data directory {@code root}. */
+    public static Path directoryOf(Path root, String name) {
+        return name.equals(SessionSpec.DEFAULT) ? root : root.resolve(SESSIONS_DIRECTORY).resolve(name);
+    }
+
+    /** The session named {@code default}, always the first. */
+    public SessionSpec defaultSpec() {
+        return sessions.get(0);
+    }
 
     /**
      * Thrown for configuration that cannot work; the message, one line, names every bad setting.
@@ -64,7 +106,19 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         if (config.bindAddress().isBlank()) {
             problems.add("multiuser.bind-address is empty: use * for every interface");
         }
-        List<String> versions = acceptedVersions(config.acceptedVersions(), generation, problems);
+        List<String> versions = acceptedVersions("multiuser.accepted-versions", config.acceptedVersions(), generation,
+                problems);
+        Long maxUsers = optionalNumber(problems, "multiuser.max-users", config.maxUsers(), "most users at once");
+        Long maxSceneBytes = optionalNumber(problems, "multiuser.max-scene-bytes", config.maxSceneBytes(),
+                "largest scene in bytes");
+        Optional<PortRange> portRange = Optional.empty();
+        if (config.portRange().isPresent()) {
+            portRange = PortRange.parse(config.portRange().get());
+            if (portRange.isEmpty()) {
+                problems.add("multiuser.port-range=" + shown(config.portRange().get()) + " is not a port range: write it"
+                        + " FIRST-LAST, e.g. 5555-5586");
+            }
+        }
         Long chainWarning = problems.number("multiuser.chain-warning-size", config.chainWarningSize(),
                 "delta chain size in bytes above which a node is logged");
         if (chainWarning != null && chainWarning <= 0) {
@@ -107,6 +161,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         }
 
         Optional<StoreSettings> store = store(config.store(), problems);
+        List<SessionSpec> named = named(config, generation, timeout, problems);
         problems.throwIfAny();
 
         SessionSettings session = SessionSettings.builder()
@@ -118,11 +173,108 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
                 .snapshotWindow(window.intValue(), windowBytes)
                 .chainWarningBytes(chainWarning)
                 .build();
+        SessionSpec defaultSpec = new SessionSpec(SessionSpec.DEFAULT, port.intValue(), generation, config.password(),
+                sessionPassword, timeout, versions, maxUsers.intValue(), maxSceneBytes, SessionSpec.Origin.CONFIGURATION);
+        problems.addAll(defaultSpec.problems(key -> "multiuser." + kebab(key)));
+        List<SessionSpec> sessions = new ArrayList<>();
+        sessions.add(defaultSpec);
+        sessions.addAll(named);
+        checkBlocks(sessions, portRange, problems);
+        problems.throwIfAny();
         return new ServerSettings(
                 new EngineSettings(config.bindAddress(), port.intValue(), ioThreads.intValue(), maxMessage,
                         highWaterMark.intValue(), maxQueued, timeout, batchScheduling),
-                session, store, config.password().equals(ServerConfig.DEFAULT_PASSWORD)
-                        || config.password().equals(ServerConfig.PLACEHOLDER_PASSWORD));
+                session.toBuilder().maxUsers(maxUsers.intValue()).maxSceneBytes(maxSceneBytes).build(), store,
+                config.password().equals(ServerConfig.DEFAULT_PASSWORD)
+                        || config.password().equals(ServerConfig.PLACEHOLDER_PASSWORD),
+                sessions, portRange);
+    }
+
+    /** The sessions of {@code multiuser.sessions."NAME".*}, in name order; what is unset comes from the default's keys. */
+    private static List<SessionSpec> named(ServerConfig config, Generation defaultGeneration, Long defaultTimeout,
+            Problems problems) {
+        List<SessionSpec> specs = new ArrayList<>();
+        Map<String, ServerConfig.Hosted> sorted = new TreeMap<>(config.sessions());
+        for (Map.Entry<String, ServerConfig.Hosted> entry : sorted.entrySet()) {
+            String name = entry.getKey();
+            ServerConfig.Hosted hosted = entry.getValue();
+            String prefix = "multiuser.sessions." + name + ".";
+            if (name.equals(SessionSpec.DEFAULT)) {
+                problems.add("multiuser.sessions.default.* cannot be set: the session named default is configured by"
+                        + " the top-level keys (multiuser.port, multiuser.password, ...) and the original flags");
+                continue;
+            }
+            if (!SessionSpec.validName(name)) {
+                problems.add("multiuser.sessions.\"" + shown(name) + "\" is not a valid session name: use 1 to 40"
+                        + " characters a-z, 0-9 and '-'");
+                continue;
+            }
+            if (hosted.port().isEmpty()) {
+                problems.add(prefix + "port is missing: every session needs a base port of its own (0 picks free ports)");
+                continue;
+            }
+            Generation generation = defaultGeneration;
+            if (hosted.protocol().isPresent()) {
+                generation = Generation.parse(hosted.protocol().get().strip());
+                if (generation == null) {
+                    problems.add(prefix + "protocol=" + shown(hosted.protocol().get()) + " is not a protocol: use 0.1"
+                            + " (four ports) or 0.9 (three ports)");
+                    continue;
+                }
+            }
+            if (generation == null) {
+                continue; // multiuser.protocol is reported already
+            }
+            Long port = problems.number(prefix + "port", hosted.port().get(), "base port");
+            Long timeout = hosted.timeout().isPresent()
+                    ? problems.number(prefix + "timeout", hosted.timeout().get(), "heartbeat timeout in milliseconds")
+                    : defaultTimeout;
+            Long maxUsers = optionalNumber(problems, prefix + "max-users", hosted.maxUsers(), "most users at once");
+            Long maxSceneBytes = optionalNumber(problems, prefix + "max-scene-bytes", hosted.maxSceneBytes(),
+                    "largest scene in bytes");
+            List<String> versions = acceptedVersions(prefix + "accepted-versions", hosted.acceptedVersions(), generation,
+                    problems);
+            if (port == null || timeout == null || maxUsers == null || maxSceneBytes == null) {
+                continue;
+            }
+            SessionSpec spec = new SessionSpec(name, port.intValue() == port ? port.intValue() : -1, generation,
+                    hosted.password().orElse(config.password()), hosted.sessionPassword().orElse(""), timeout, versions,
+                    (int) Math.min(Integer.MAX_VALUE, maxUsers), maxSceneBytes, SessionSpec.Origin.CONFIGURATION);
+            List<String> found = spec.problems(key -> prefix + kebab(key));
+            found.forEach(problems::add);
+            if (found.isEmpty()) {
+                specs.add(spec);
+            }
+        }
+        return specs;
+    }
+
+    /** No two sessions may share a port, and with a port range every block must lie in it. */
+    private static void checkBlocks(List<SessionSpec> sessions, Optional<PortRange> range, Problems problems) {
+        for (int i = 0; i < sessions.size(); i++) {
+            SessionSpec a = sessions.get(i);
+            if (range.isPresent() && a.port() != 0 && !range.get().holds(a)) {
+                problems.add("session '" + a.name() + "' uses ports " + a.ports() + ", outside multiuser.port-range="
+                        + range.get() + ": move it or widen the range");
+            }
+            for (int j = i + 1; j < sessions.size(); j++) {
+                SessionSpec b = sessions.get(j);
+                if (a.overlaps(b)) {
+                    problems.add("sessions '" + a.name() + "' (ports " + a.ports() + ") and '" + b.name() + "' (ports "
+                            + b.ports() + ") share ports: give each a block of its own");
+                }
+            }
+        }
+    }
+
+    /** {@code sessionPassword} as written in a property: {@code session-password}. */
+    static String kebab(String field) {
+        return field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
+    /** An optional limit: unset is 0 (no limit). */
+    private static Long optionalNumber(Problems problems, String property, Optional<String> value, String meaning) {
+        return value.isEmpty() ? Long.valueOf(0) : problems.number(property, value.get(), meaning);
     }
 
     /** P..P+portCount-1 must all exist; 0 lets the engine pick free ports. */
@@ -146,18 +298,18 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
      * The version policy: unset, the versions known to speak the protocol; {@code any}, every
      * version (an empty list); otherwise the list as given.
      */
-    private static List<String> acceptedVersions(Optional<List<String>> configured, Generation generation,
-            Problems problems) {
+    private static List<String> acceptedVersions(String property, Optional<List<String>> configured,
+            Generation generation, Problems problems) {
         if (configured.isEmpty()) {
             return generation == null ? List.of() : generation.knownVersions();
         }
         List<String> versions = configured.get().stream().map(String::strip).toList();
         if (versions.stream().anyMatch(String::isEmpty)) {
-            problems.add("multiuser.accepted-versions contains an empty entry");
+            problems.add(property + " contains an empty entry");
         }
         boolean any = versions.stream().anyMatch(v -> v.equalsIgnoreCase(ServerConfig.ANY_VERSION));
         if (any && versions.size() > 1) {
-            problems.add("multiuser.accepted-versions=" + shown(String.join(",", versions))
+            problems.add(property + "=" + shown(String.join(",", versions))
                     + " mixes 'any' with versions: give either any or a list of versions");
         }
         return any ? List.of() : versions;
@@ -210,6 +362,10 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
 
         void add(String problem) {
             list.add(problem);
+        }
+
+        void addAll(List<String> problems) {
+            list.addAll(problems);
         }
 
         Long number(String property, String value, String meaning) {

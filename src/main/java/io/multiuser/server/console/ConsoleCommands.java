@@ -8,7 +8,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.multiuser.server.admin.AdminException;
 import io.multiuser.server.admin.AdminHelp;
 import io.multiuser.server.admin.AdminService;
+import io.multiuser.server.admin.SessionInfo;
 import io.multiuser.server.admin.UserInfo;
+import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.session.SessionSettings;
 
@@ -37,8 +39,9 @@ public class ConsoleCommands {
         try {
             return switch (command) {
                 case "" -> new Reply("", false);
-                case "help" -> new Reply(session() + System.lineSeparator() + AdminHelp.CONSOLE, false);
-                case "users" -> new Reply(users(admin.users()), false);
+                case "help" -> new Reply(status() + System.lineSeparator() + AdminHelp.CONSOLE, false);
+                case "sessions" -> new Reply(sessions(admin.sessions()), false);
+                case "users" -> new Reply(users(argument), false);
                 case "kick" -> new Reply(kick(argument), false);
                 case "exit" -> {
                     admin.stop("console");
@@ -51,9 +54,18 @@ public class ConsoleCommands {
         }
     }
 
-    /** One status line: the protocol the session speaks, its ports, privacy and version policy. */
-    private String session() {
-        return session(admin.sessionSettings());
+    /** One status line per session: its protocol, privacy and version policy (named when there are several). */
+    private String status() {
+        List<String> names = admin.sessionNames();
+        if (names.size() == 1) {
+            return session(admin.sessionSettings(names.get(0)));
+        }
+        StringBuilder out = new StringBuilder();
+        for (String name : names) {
+            out.append(out.isEmpty() ? "" : System.lineSeparator()).append(name).append(": ")
+                    .append(session(admin.sessionSettings(name)));
+        }
+        return out.toString();
     }
 
     static String session(SessionSettings settings) {
@@ -65,12 +77,48 @@ public class ConsoleCommands {
                 + ", client versions " + (versions.isEmpty() ? "any" : String.join(", ", versions));
     }
 
-    private String kick(String name) {
-        if (name.isEmpty()) {
-            return "Usage: kick <user>";
+    static String sessions(List<SessionInfo> sessions) {
+        StringBuilder out = new StringBuilder(sessions.size() + (sessions.size() == 1 ? " session" : " sessions"));
+        int width = sessions.stream().mapToInt(s -> s.name().length()).max().orElse(0);
+        for (SessionInfo s : sessions) {
+            SessionInfo.Ports p = s.ports();
+            String ports = p.commands() + "-" + p.heartbeat();
+            out.append(String.format(Locale.ROOT, "%n  %-" + width + "s  %s  ports %-11s  %2d users  %s", s.name(),
+                    s.protocol(), ports, s.users(), s.serving() ? s.state() : "DOWN: " + s.failure()));
         }
-        return admin.kick(name, "console") ? "Kicked '" + name + "'."
-                : "Error: no user named '" + name + "'. Type 'users' for the list.";
+        return out.toString();
+    }
+
+    /** {@code users} for the default session, {@code users NAME} for another. */
+    private String users(String argument) {
+        return users(admin.users(argument.isEmpty() ? SessionSpec.DEFAULT : argument));
+    }
+
+    /**
+     * {@code kick USER} in the default session; {@code kick USER SESSION} in another, recognised by
+     * its last word naming a session other than default (a user name may hold spaces).
+     */
+    private String kick(String argument) {
+        if (argument.isEmpty()) {
+            return "Usage: kick <user> [session]";
+        }
+        String session = SessionSpec.DEFAULT;
+        String name = argument;
+        int space = argument.lastIndexOf(' ');
+        if (space > 0) {
+            String last = argument.substring(space + 1);
+            if (!last.equals(SessionSpec.DEFAULT) && admin.sessionNames().contains(last)) {
+                session = last;
+                name = argument.substring(0, space).strip();
+            } else if (last.equals(SessionSpec.DEFAULT) && admin.sessionNames().size() > 1) {
+                session = last;
+                name = argument.substring(0, space).strip();
+            }
+        }
+        String where = session.equals(SessionSpec.DEFAULT) ? "" : " in session '" + session + "'";
+        return admin.kick(session, name, "console") ? "Kicked '" + name + "'" + where + "."
+                : "Error: no user named '" + name + "'" + where + ". Type 'users" + (where.isEmpty() ? "" : " " + session)
+                        + "' for the list.";
     }
 
     static String users(List<UserInfo> users) {

@@ -18,6 +18,7 @@ import org.jboss.logging.Logger;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
+import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Generation;
@@ -65,6 +66,8 @@ public final class ZmqEngine implements AutoCloseable {
     private volatile SessionStats stats = SessionStats.EMPTY;
     /** The base port really bound: the configured one, or the one picked for port 0. */
     private volatile int basePort;
+    /** How long the sockets may keep sending queued messages once the loop ends; 0 drops them (a plain stop). */
+    private volatile int closeLingerMillis;
     private Thread thread;
 
     // Engine-thread state.
@@ -109,7 +112,7 @@ public final class ZmqEngine implements AutoCloseable {
     /** Binds the four ports and starts the loop; returns once bound, or throws naming the port. */
     public void start() {
         running = true;
-        thread = new Thread(this::run, "zmq-engine");
+        thread = new Thread(SessionLogContext.carry(this::run), SessionLogContext.threadName("zmq-engine"));
         thread.start();
         try {
             started.get(30, TimeUnit.SECONDS);
@@ -195,6 +198,15 @@ public final class ZmqEngine implements AutoCloseable {
         return stats;
     }
 
+    /**
+     * Like {@link #close()}, but messages already queued (a kick's disconnect notice) get up to
+     * {@code lingerMillis} to reach their clients before the sockets close.
+     */
+    public void closeGracefully(int lingerMillis) {
+        closeLingerMillis = lingerMillis;
+        close();
+    }
+
     /** Stops the loop and closes every socket; the ports are free when this returns. */
     @Override
     public void close() {
@@ -273,7 +285,13 @@ public final class ZmqEngine implements AutoCloseable {
             started.completeExceptionally(e);
         } finally {
             running = false;
-            context.close(); // closes the sockets with linger 0: the ports are free after this
+            int linger = closeLingerMillis;
+            if (linger > 0 && sockets != null) {
+                for (ZMQ.Socket socket : sockets.all()) {
+                    socket.setLinger(linger);
+                }
+            }
+            context.close(); // closes the sockets (by default with linger 0): the ports are free after this
             closeWakeup(); // a dev-mode reload creates a new engine: do not leak the pipe
             failPendingTasks();
         }

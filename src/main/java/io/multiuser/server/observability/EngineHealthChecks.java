@@ -1,5 +1,7 @@
 package io.multiuser.server.observability;
 
+import java.util.Optional;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.health.HealthCheck;
@@ -10,44 +12,59 @@ import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.health.Startup;
 
 import io.multiuser.server.SessionServer;
-import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.engine.SessionStats;
 import io.multiuser.server.engine.ZmqEngine;
-import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.hosting.HostedSession;
+import io.multiuser.server.hosting.SessionSpec;
 
 /**
- * Liveness: the engine thread runs and its loop turns (a stalled loop means no pings, so every
- * client would time out). Readiness: the session ports (four with protocol 0.1, three with 0.9)
- * are bound and logins are answered; its data names the protocol.
- * Startup: the engine has started once.
+ * Liveness: every started engine thread runs and its loop turns (a stalled loop means no pings,
+ * so every client of that session would time out; a restart is the cure). Readiness: every hosted
+ * session has its ports bound and answers logins; the data has one entry per session, with the
+ * reason of any that does not serve, plus the default session's details. A session that could not
+ * bind its ports makes readiness DOWN, while the others go on serving. Startup: the sessions were
+ * started once.
  */
 @ApplicationScoped
 public class EngineHealthChecks {
 
     private final SessionServer server;
     private final HealthConfig config;
-    private final Generation generation;
 
-    public EngineHealthChecks(SessionServer server, HealthConfig config, ServerConfig serverConfig) {
+    public EngineHealthChecks(SessionServer server, HealthConfig config) {
         this.server = server;
         this.config = config;
-        // Checked at start (ServerSettings); an unknown value cannot get this far.
-        Generation configured = Generation.parse(serverConfig.protocol().strip());
-        this.generation = configured == null ? Generation.V01 : configured;
     }
 
     @Liveness
     HealthCheck engineLoop() {
         return () -> {
-            HealthCheckResponseBuilder r = HealthCheckResponse.named("engine-loop");
-            ZmqEngine engine = server.runningEngine().orElse(null);
-            if (engine == null) {
-                return r.down().withData("running", false).build();
+            HealthCheckResponseBuilder r = HealthCheckResponse.named("engine-loop").up();
+            boolean any = false;
+            long maxStall = config.maxLoopStall().toMillis();
+            for (HostedSession session : server.sessions()) {
+                ZmqEngine engine = session.engine();
+                if (engine == null) {
+                    continue; // never started (its ports): readiness reports it, a restart would not help
+                }
+                any = true;
+                if (!engine.isRunning()) {
+                    r.down().withData(session.name(), "engine thread stopped");
+                    continue;
+                }
+                long ageMillis = (System.nanoTime() - engine.lastLoopNanos()) / 1_000_000;
+                if (ageMillis > maxStall) {
+                    r.down();
+                }
+                r.withData(session.name(), "loop age " + ageMillis + " ms");
+                if (session.name().equals(SessionSpec.DEFAULT)) {
+                    r.withData("loopAgeMillis", ageMillis);
+                }
             }
-            long ageMillis = (System.nanoTime() - engine.lastLoopNanos()) / 1_000_000;
-            return r.status(ageMillis <= config.maxLoopStall().toMillis()).withData("running", true)
-                    .withData("loopAgeMillis", ageMillis).withData("maxLoopStallMillis", config.maxLoopStall().toMillis())
-                    .build();
+            if (!any) {
+                r.down(); // stopped, or not started yet
+            }
+            return r.withData("running", any).withData("maxLoopStallMillis", maxStall).build();
         };
     }
 
@@ -55,21 +72,45 @@ public class EngineHealthChecks {
     HealthCheck sessionPorts() {
         return () -> {
             HealthCheckResponseBuilder r = HealthCheckResponse.named("session-ports");
-            ZmqEngine engine = server.runningEngine().orElse(null);
-            if (engine == null) {
-                return r.down().withData("bound", false).withData("protocol", generation.label()).build();
+            boolean all = !server.sessions().isEmpty();
+            if (!all) {
+                r.withData("bound", false); // stopped, or not started yet
             }
-            SessionStats stats = engine.stats();
-            int port = engine.basePort();
-            return r.up().withData("bound", true).withData("protocol", generation.label())
-                    .withData("ports", port + "-" + (port + generation.portCount() - 1))
-                    .withData("state", stats.state().name()).withData("users", stats.users())
-                    .withData("nodes", stats.nodes()).build();
+            for (HostedSession session : server.sessions()) {
+                Optional<String> failure = session.failure();
+                String protocol = session.spec().generation().label();
+                if (failure.isPresent()) {
+                    all = false;
+                    r.withData(session.name(), "DOWN: " + failure.get());
+                } else {
+                    SessionStats stats = session.runningEngine().map(ZmqEngine::stats).orElse(SessionStats.EMPTY);
+                    r.withData(session.name(), "UP: protocol " + protocol + ", ports "
+                            + session.spec().withPort(session.basePort()).ports() + ", " + stats.users() + " users");
+                }
+                if (session.name().equals(SessionSpec.DEFAULT)) {
+                    defaultSession(r, session, failure.isEmpty(), protocol);
+                }
+            }
+            return r.status(all).build();
         };
+    }
+
+    /** The default session's details, as before there were several. */
+    private static void defaultSession(HealthCheckResponseBuilder r, HostedSession session, boolean serves,
+            String protocol) {
+        r.withData("bound", serves).withData("protocol", protocol);
+        ZmqEngine engine = session.runningEngine().orElse(null);
+        if (serves && engine != null) {
+            SessionStats stats = engine.stats();
+            r.withData("ports", session.spec().withPort(engine.basePort()).ports())
+                    .withData("state", stats.state().name()).withData("users", stats.users())
+                    .withData("nodes", stats.nodes());
+        }
     }
 
     @Startup
     HealthCheck engineStarted() {
-        return () -> HealthCheckResponse.named("engine-started").status(server.engine() != null).build();
+        return () -> HealthCheckResponse.named("engine-started")
+                .status(server.sessions().stream().anyMatch(s -> s.engine() != null)).build();
     }
 }

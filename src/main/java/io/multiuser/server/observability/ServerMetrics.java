@@ -1,163 +1,65 @@
 package io.multiuser.server.observability;
 
-import java.time.Duration;
-import java.util.EnumMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import jakarta.inject.Singleton;
 
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.multiuser.server.hosting.HostedSession;
+import io.multiuser.server.hosting.SessionObserver;
+import io.multiuser.server.persistence.StoreListener;
 import io.multiuser.server.session.SessionListener;
-import io.multiuser.server.wire.CommandCodec;
-import io.multiuser.server.wire.v09.V09Codec;
 
 /**
- * The session's events as Prometheus counters and histograms, all under the {@code multiuser_}
- * prefix. Every labelled series is created up front, so each one is in the scrape (at 0) from
- * the start and dashboards never see a missing series. No label carries a user name: the
- * number of series stays fixed whatever the number of users.
+ * Every session's metrics, labelled {@code session="NAME"}: counters and histograms of its
+ * events ({@link SessionMetrics}), of its store ({@link StoreMetrics}) and gauges of its size and
+ * health ({@link SessionGauges}). A session's series appear when it is hosted (all at 0) and go
+ * when it is deleted; a restart of a session keeps them, counts included.
+ * <p>
+ * Registered on the Prometheus registry itself, not on Micrometer's global composite: Quarkus
+ * attaches the registry to the composite only after the StartupEvent that starts the sessions,
+ * and whatever a client did in between (a login, an upload) would be lost from the counts.
  */
 @Singleton
-public class ServerMetrics implements SessionListener {
+public class ServerMetrics implements SessionObserver {
 
-    static final String PREFIX = "multiuser.";
+    private final PrometheusMeterRegistry registry;
+    private final Map<String, SessionMetrics> sessions = new ConcurrentHashMap<>();
+    private final Map<String, StoreMetrics> stores = new ConcurrentHashMap<>();
+    /** The hosted object each name's gauges read; replaced when a session restarts. */
+    private final Map<String, HostedSession> hosted = new ConcurrentHashMap<>();
 
-    private final Counter loginsAccepted;
-    private final Map<LoginRefusal, Counter> loginsRefused = new EnumMap<>(LoginRefusal.class);
-    private final Map<Departure, Counter> departures = new EnumMap<>(Departure.class);
-    private final Map<Drop, Counter> drops = new EnumMap<>(Drop.class);
-    private final Counter pingsSent;
-    private final Counter pongsReceived;
-    private final Timer roundTrip;
-    /** One counter per protocol command type: the type label can take no other value. */
-    private final Map<String, Counter> commands = new ConcurrentHashMap<>();
-    private final Counter datablocksReceived;
-    private final Counter datablockBytesReceived;
-    private final Counter datablocksForwarded;
-    private final Counter datablockBytesForwarded;
-    private final Map<SnapshotDirection, Timer> snapshotDurations = new EnumMap<>(SnapshotDirection.class);
-    private final Map<SnapshotDirection, Counter> snapshotNodes = new EnumMap<>(SnapshotDirection.class);
-    private final Map<SnapshotDirection, Counter> snapshotBytes = new EnumMap<>(SnapshotDirection.class);
-
-    /**
-     * Registered on the Prometheus registry itself, not on Micrometer's global composite: Quarkus
-     * attaches the registry to the composite only after the StartupEvent that starts the engine,
-     * and whatever a client did in between (a login, an upload) would be lost from the counts.
-     */
     public ServerMetrics(PrometheusMeterRegistry registry) {
-        loginsAccepted = Counter.builder(PREFIX + "logins").tag("result", "accepted")
-                .description("Logins by result").register(registry);
-        for (LoginRefusal r : LoginRefusal.values()) {
-            loginsRefused.put(r, Counter.builder(PREFIX + "logins").tag("result", label(r))
-                    .description("Logins by result").register(registry));
-        }
-        for (Departure d : Departure.values()) {
-            departures.put(d, Counter.builder(PREFIX + "departures").tag("reason", label(d))
-                    .description("Users who left, by reason (kicked, heartbeat_timeout, ...)").register(registry));
-        }
-        for (Drop d : Drop.values()) {
-            drops.put(d, Counter.builder(PREFIX + "messages.dropped").tag("reason", label(d))
-                    .description("Messages dropped instead of applied or delivered, by reason").register(registry));
-        }
-        pingsSent = Counter.builder(PREFIX + "heartbeat.pings.sent").description("PINGs sent on P+3")
-                .register(registry);
-        pongsReceived = Counter.builder(PREFIX + "heartbeat.pongs.received")
-                .description("Answers to our PINGs received on P+3").register(registry);
-        roundTrip = Timer.builder(PREFIX + "heartbeat.rtt").description("PING to answer round trip")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
-        // Both generations' names: the four-port class names and the three-port type names differ.
-        for (String type : Stream.concat(CommandCodec.CLIENT_COMMAND_TYPES.stream(),
-                V09Codec.CLIENT_COMMAND_TYPES.stream()).toList()) {
-            commands.put(type, Counter.builder(PREFIX + "commands.received").tag("type", type)
-                    .description("Commands received on P, by type").register(registry));
-        }
-        datablocksReceived = Counter.builder(PREFIX + "datablocks.received")
-                .description("Datablocks received (four-port P+2, three-port P+1: whole nodes and deltas)").register(registry);
-        datablockBytesReceived = Counter.builder(PREFIX + "datablocks.received.bytes").baseUnit("bytes")
-                .description("Payload bytes received on P+2").register(registry);
-        datablocksForwarded = Counter.builder(PREFIX + "datablocks.forwarded")
-                .description("Datablocks sent to receivers on P+1 (one per receiver)").register(registry);
-        datablockBytesForwarded = Counter.builder(PREFIX + "datablocks.forwarded.bytes").baseUnit("bytes")
-                .description("Payload bytes sent to receivers on P+1").register(registry);
-        for (SnapshotDirection d : SnapshotDirection.values()) {
-            snapshotDurations.put(d, Timer.builder(PREFIX + "snapshot.duration").tag("direction", label(d))
-                    .description("Snapshot uploads and downloads: count and duration")
-                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(10))
-                    .maximumExpectedValue(Duration.ofMinutes(30)).register(registry));
-            snapshotNodes.put(d, Counter.builder(PREFIX + "snapshot.nodes").tag("direction", label(d))
-                    .description("Nodes moved by completed snapshots").register(registry));
-            snapshotBytes.put(d, Counter.builder(PREFIX + "snapshot.bytes").baseUnit("bytes")
-                    .tag("direction", label(d)).description("Payload bytes moved by completed snapshots")
-                    .register(registry));
-        }
-    }
-
-    static String label(Enum<?> value) {
-        return value.name().toLowerCase(Locale.ROOT);
+        this.registry = registry;
     }
 
     @Override
-    public void loginAccepted(boolean admin) {
-        loginsAccepted.increment();
+    public SessionListener sessionListener(String session) {
+        return sessions.computeIfAbsent(session, name -> new SessionMetrics(registry, name));
     }
 
     @Override
-    public void loginRefused(LoginRefusal reason) {
-        loginsRefused.get(reason).increment();
+    public StoreListener storeListener(String session) {
+        return stores.computeIfAbsent(session, name -> new StoreMetrics(registry, name));
     }
 
     @Override
-    public void userLeft(Departure reason) {
-        departures.get(reason).increment();
-    }
-
-    @Override
-    public void pingSent() {
-        pingsSent.increment();
-    }
-
-    @Override
-    public void pongReceived(int roundTripMillis) {
-        pongsReceived.increment();
-        roundTrip.record(roundTripMillis, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public void commandReceived(String type) {
-        Counter counter = commands.get(type);
-        if (counter != null) {
-            counter.increment();
+    public void added(HostedSession session) {
+        if (hosted.put(session.name(), session) == null) {
+            SessionGauges.register(registry, session.name(), () -> hosted.get(session.name()));
         }
     }
 
     @Override
-    public void datablockReceived(int payloadBytes) {
-        datablocksReceived.increment();
-        datablockBytesReceived.increment(payloadBytes);
-    }
-
-    @Override
-    public void datablockForwarded(int receivers, int payloadBytes) {
-        datablocksForwarded.increment(receivers);
-        datablockBytesForwarded.increment((double) receivers * payloadBytes);
-    }
-
-    @Override
-    public void snapshotCompleted(SnapshotDirection direction, int nodes, long bytes, long millis) {
-        snapshotDurations.get(direction).record(millis, TimeUnit.MILLISECONDS);
-        snapshotNodes.get(direction).increment(nodes);
-        snapshotBytes.get(direction).increment(bytes);
-    }
-
-    @Override
-    public void dropped(Drop reason, int messages) {
-        drops.get(reason).increment(messages);
+    public void removed(String session) {
+        hosted.remove(session);
+        sessions.remove(session);
+        stores.remove(session);
+        List<Meter> meters = registry.getMeters().stream()
+                .filter(m -> session.equals(m.getId().getTag(SessionMetrics.SESSION))).toList();
+        meters.forEach(registry::remove);
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 
 import org.jboss.logging.Logger;
 
+import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionState;
@@ -88,7 +89,7 @@ final class StoreWriter {
     }
 
     void start() {
-        thread = new Thread(this::run, "session-store-writer");
+        thread = new Thread(SessionLogContext.carry(this::run), SessionLogContext.threadName("session-store-writer"));
         thread.setDaemon(true); // close joins it; a stuck disk must not keep the JVM alive
         thread.start();
     }

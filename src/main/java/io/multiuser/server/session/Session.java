@@ -238,6 +238,9 @@ public final class Session {
                     + existing.owner() + "'");
             return;
         }
+        if (overSceneLimit(commit.delta().bytes(), uuid, user)) {
+            return;
+        }
         graph.append(uuid, commit.delta(), merger);
         long chainBytes = graph.chainBytes(uuid);
         if (chainBytes > settings.chainWarningBytes()) {
@@ -279,6 +282,10 @@ public final class Session {
         } else if (v09 && !incoming.owner().equals(Node.COMMON) && !incoming.owner().equals(user.name())) {
             reject(Drop.NO_RIGHTS, "Refused new node " + incoming.uuid() + " from " + user + ": owner '"
                     + incoming.owner() + "' is neither COMMON nor the sender");
+            return;
+        }
+        if (overSceneLimit(stored.payload().length - (existing == null ? 0L : existing.payload().length),
+                stored.uuid(), user)) {
             return;
         }
         graph.put(stored);
@@ -539,6 +546,9 @@ public final class Session {
                 && !secretMatches(settings.sessionPassword(), String.valueOf(auth.sessionPassword()))) {
             return new Refusal(LoginRefusal.WRONG_SESSION_PASSWORD, "wrong server password");
         }
+        if (settings.maxUsers() > 0 && users.size() >= settings.maxUsers()) {
+            return new Refusal(LoginRefusal.SESSION_FULL, "session is full (" + settings.maxUsers() + " users)");
+        }
         List<String> accepted = settings.acceptedVersions();
         if (!accepted.isEmpty() && !accepted.contains(auth.version())) {
             return new Refusal(LoginRefusal.VERSION,
@@ -642,6 +652,8 @@ public final class Session {
         if (upload == null || !upload.by(user.id()) || upload.isComplete()) {
             reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
                     + ": no upload of theirs in progress");
+        } else if (overSceneLimit(node.payload().length, node.uuid(), user)) {
+            return; // the upload cannot complete: the log line says which limit to raise
         } else if (!upload.accept(node)) {
             reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
                     + ": not announced in the upload's INIT");
@@ -906,6 +918,21 @@ public final class Session {
     }
 
     /** Drops a message that breaks a rule: one throttled warning, one count. */
+    /** True (and the change refused) when {@code growth} more bytes would take the scene past its limit. */
+    private boolean overSceneLimit(long growth, String uuid, User user) {
+        long limit = settings.maxSceneBytes();
+        if (limit <= 0 || growth <= 0) {
+            return false;
+        }
+        long size = graph.totalBytes() + graph.chainBytes();
+        if (size + growth <= limit) {
+            return false;
+        }
+        reject(Drop.SCENE_LIMIT, "Refused change of " + uuid + " from " + user + ": the scene would grow to "
+                + (size + growth) + " bytes, over the session's max-scene-bytes (" + limit + ")");
+        return true;
+    }
+
     private void reject(Drop reason, String message) {
         listener.dropped(reason, 1);
         ignored.warn(reason.name(), message);

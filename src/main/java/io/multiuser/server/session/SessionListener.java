@@ -10,13 +10,13 @@ public interface SessionListener {
     };
 
     /** Why a login was refused. */
-    enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, WRONG_SESSION_PASSWORD, VERSION, RESERVED_NAME }
+    enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, WRONG_SESSION_PASSWORD, VERSION, RESERVED_NAME, SESSION_FULL }
 
     /** Why a user left. */
     enum Departure { KICKED, HEARTBEAT_TIMEOUT, CONNECTION_LOST, TOO_SLOW, SCENE_REPLACED }
 
     /** Why a message was dropped instead of applied or delivered. */
-    enum Drop { MALFORMED, UNAUTHENTICATED, NO_RIGHTS, BAD_STATE, UNKNOWN_TARGET, DELETED_NODE, UNDELIVERABLE }
+    enum Drop { MALFORMED, UNAUTHENTICATED, NO_RIGHTS, BAD_STATE, UNKNOWN_TARGET, DELETED_NODE, UNDELIVERABLE, SCENE_LIMIT }
 
     /** A snapshot moved: an admin's upload, or a joiner's download. */
     enum SnapshotDirection { UPLOAD, DOWNLOAD }

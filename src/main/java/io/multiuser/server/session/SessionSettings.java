@@ -20,6 +20,8 @@ import io.multiuser.server.protocol.Generation;
  * @param snapshotWindowNodes snapshot nodes pushed ahead of a joiner's GETs (0: one per GET, the original way)
  * @param snapshotWindowBytes payload bytes pushed ahead of a joiner's GETs, at most
  * @param chainWarningBytes a node whose delta chain grows past this many bytes is logged (three-port)
+ * @param maxUsers logins beyond this many users are refused; 0 for no limit
+ * @param maxSceneBytes changes that would grow the scene (payloads and delta chains) past this are refused; 0 for no limit
  */
 public record SessionSettings(
         Generation generation,
@@ -34,7 +36,9 @@ public record SessionSettings(
         int tombstoneCapacity,
         int snapshotWindowNodes,
         long snapshotWindowBytes,
-        long chainWarningBytes) {
+        long chainWarningBytes,
+        int maxUsers,
+        long maxSceneBytes) {
 
     /** The default snapshot window: 128 nodes, 8 MiB (PROTOCOL.md §6a: well below the 1,000-message pipes). */
     public static final int DEFAULT_WINDOW_NODES = 128;
@@ -69,7 +73,7 @@ public record SessionSettings(
                 .pingIntervalMillis(pingIntervalMillis).acceptedDelayMillis(acceptedDelayMillis)
                 .broadcastIntervalMillis(broadcastIntervalMillis).presenceIntervalMillis(presenceIntervalMillis)
                 .tombstoneCapacity(tombstoneCapacity).snapshotWindow(snapshotWindowNodes, snapshotWindowBytes)
-                .chainWarningBytes(chainWarningBytes);
+                .chainWarningBytes(chainWarningBytes).maxUsers(maxUsers).maxSceneBytes(maxSceneBytes);
     }
 
     /**
@@ -91,6 +95,8 @@ public record SessionSettings(
         private int snapshotWindowNodes = DEFAULT_WINDOW_NODES;
         private long snapshotWindowBytes = DEFAULT_WINDOW_BYTES;
         private long chainWarningBytes = 64L << 20;
+        private int maxUsers;
+        private long maxSceneBytes;
 
         public Builder generation(Generation v) {
             generation = v;
@@ -153,12 +159,22 @@ public record SessionSettings(
             return this;
         }
 
+        public Builder maxUsers(int v) {
+            maxUsers = v;
+            return this;
+        }
+
+        public Builder maxSceneBytes(long v) {
+            maxSceneBytes = v;
+            return this;
+        }
+
         public SessionSettings build() {
             return new SessionSettings(generation, adminPassword, sessionPassword,
                     acceptedVersions == null ? generation.knownVersions() : acceptedVersions,
                     heartbeatTimeoutMillis, pingIntervalMillis, acceptedDelayMillis, broadcastIntervalMillis,
                     presenceIntervalMillis, tombstoneCapacity, snapshotWindowNodes, snapshotWindowBytes,
-                    chainWarningBytes);
+                    chainWarningBytes, maxUsers, maxSceneBytes);
         }
     }
 }

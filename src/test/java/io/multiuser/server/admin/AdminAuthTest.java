@@ -79,7 +79,12 @@ class AdminAuthTest {
         paths.keySet().removeIf(path -> !path.startsWith(BASE)); // test-only resources are documented too
         assertThat(paths.keySet()).containsExactlyInAnyOrder(BASE + "/users", BASE + "/users/{name}/kick",
                 BASE + "/session", BASE + "/nodes", BASE + "/stop", BASE + "/help", BASE + "/session/export",
-                BASE + "/session/import", BASE + "/session/reset");
+                BASE + "/session/import", BASE + "/session/reset", BASE + "/sessions", BASE + "/sessions/{session}",
+                BASE + "/sessions/{session}/users", BASE + "/sessions/{session}/users/{name}/kick",
+                BASE + "/sessions/{session}/nodes", BASE + "/sessions/{session}/export",
+                BASE + "/sessions/{session}/import", BASE + "/sessions/{session}/reset");
+        assertThat(paths.get(BASE + "/sessions").keySet()).containsExactlyInAnyOrder("get", "post");
+        assertThat(paths.get(BASE + "/sessions/{session}").keySet()).containsExactlyInAnyOrder("get", "delete");
         paths.forEach((path, operations) -> operations.forEach((method, operation) -> {
             assertThat(operation.get("security")).as("%s %s", method, path)
                     .isEqualTo(List.of(Map.of("basic", List.of()), Map.of("bearer", List.of())));

@@ -5,46 +5,72 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.Test;
 
 import io.multiuser.server.engine.EngineSettings;
 import io.multiuser.server.engine.ZmqEngine;
+import io.multiuser.server.hosting.HostedSession;
+import io.multiuser.server.hosting.SessionSpec;
+import io.multiuser.server.persistence.StoreListener;
+import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.testclient.FreePorts;
 
-/** The engine-facing side of the admin API: 503 whenever the engine cannot answer. */
+/** The engine-facing side of the admin API: 404 for an unknown session, 503 whenever its engine cannot answer. */
 class AdminServiceTest {
 
-    private static ZmqEngine startEngine() {
-        ZmqEngine engine = new ZmqEngine(EngineSettings.builder().basePort(FreePorts.base())
-                .unreachableTimeoutMillis(2000).build(),
-                SessionSettings.builder().adminPassword("pw").acceptedVersions(List.of()).heartbeatTimeoutMillis(2000).build());
-        engine.start();
-        return engine;
+    /** A default session on free ports, not started yet. */
+    private static HostedSession session() {
+        int port = FreePorts.base();
+        SessionSpec spec = new SessionSpec(SessionSpec.DEFAULT, port, Generation.V01, "pw", "", 2000, List.of(), 0, 0,
+                SessionSpec.Origin.CONFIGURATION);
+        return new HostedSession(spec, EngineSettings.builder().basePort(port).unreachableTimeoutMillis(2000).build(),
+                SessionSettings.builder().adminPassword("pw").acceptedVersions(List.of()).heartbeatTimeoutMillis(2000).build(),
+                Optional.empty(), SessionListener.NONE, StoreListener.NONE);
+    }
+
+    private static AdminService admin(HostedSession hosted, Duration timeout) {
+        return new AdminService(name -> name.equals(hosted.name()) ? Optional.of(hosted) : Optional.empty(), null, null,
+                timeout);
     }
 
     @Test
-    void noEngineIs503() {
-        AdminService admin = new AdminService(() -> null, () -> null, null, Duration.ofSeconds(5));
-        AdminException e = catchThrowableOfType(AdminException.class, admin::users);
+    void anUnknownSessionIs404() {
+        AdminService admin = admin(session(), Duration.ofSeconds(5));
+        AdminException e = catchThrowableOfType(AdminException.class, () -> admin.users("shot-9"));
+        assertThat(e.status()).isEqualTo(404);
+        assertThat(e.getMessage()).startsWith("no session named 'shot-9'");
+    }
+
+    @Test
+    void aSessionThatNeverStartedIs503() {
+        AdminService admin = admin(session(), Duration.ofSeconds(5));
+        AdminException e = catchThrowableOfType(AdminException.class, () -> admin.users(SessionSpec.DEFAULT));
         assertThat(e.status()).isEqualTo(503);
-        assertThat(e.getMessage()).isEqualTo("the session engine is not running");
+        assertThat(e.getMessage()).isEqualTo("session 'default' is not running: not started");
     }
 
     @Test
     void aStoppedEngineIs503() {
-        ZmqEngine engine = startEngine();
-        engine.close();
-        AdminService admin = new AdminService(() -> engine, () -> null, null, Duration.ofSeconds(5));
-        assertThat(catchThrowableOfType(AdminException.class, () -> admin.kick("bob", "test")).status())
-                .isEqualTo(503);
+        HostedSession hosted = session();
+        hosted.start();
+        hosted.engine().close();
+        AdminService admin = admin(hosted, Duration.ofSeconds(5));
+        AdminException e = catchThrowableOfType(AdminException.class, () -> admin.kick(SessionSpec.DEFAULT, "bob", "test"));
+        assertThat(e.status()).isEqualTo(503);
+        assertThat(e.getMessage()).contains("engine thread stopped");
+        hosted.stop();
     }
 
     @Test
     void anEngineThatDoesNotAnswerInTimeIs503AfterTheTimeout() throws Exception {
-        ZmqEngine engine = startEngine();
+        HostedSession hosted = session();
+        hosted.start();
+        ZmqEngine engine = hosted.engine();
         CountDownLatch release = new CountDownLatch(1);
         try {
             engine.call(session -> {
@@ -55,29 +81,30 @@ class AdminServiceTest {
                 }
                 return null;
             });
-            AdminService admin = new AdminService(() -> engine, () -> null, null, Duration.ofMillis(300));
+            AdminService admin = admin(hosted, Duration.ofMillis(300));
             long start = System.nanoTime();
-            AdminException e = catchThrowableOfType(AdminException.class, admin::users);
+            AdminException e = catchThrowableOfType(AdminException.class, () -> admin.users(SessionSpec.DEFAULT));
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             assertThat(e.status()).isEqualTo(503);
             assertThat(e.getMessage()).contains("did not answer within 300 ms");
             assertThat(elapsedMillis).isBetween(300L, 5_000L);
         } finally {
             release.countDown();
-            engine.close();
+            hosted.stop();
         }
     }
 
     @Test
     void aRunningEngineAnswers() {
-        ZmqEngine engine = startEngine();
+        HostedSession hosted = session();
+        hosted.start();
         try {
-            AdminService admin = new AdminService(() -> engine, () -> null, null, Duration.ofSeconds(5));
-            assertThat(admin.users()).isEmpty();
-            assertThat(admin.kick("nobody", "test")).isFalse();
-            assertThat(admin.nodes(1, 50)).isEqualTo(new NodePage(1, 50, 0, 0, List.of()));
+            AdminService admin = admin(hosted, Duration.ofSeconds(5));
+            assertThat(admin.users(SessionSpec.DEFAULT)).isEmpty();
+            assertThat(admin.kick(SessionSpec.DEFAULT, "nobody", "test")).isFalse();
+            assertThat(admin.nodes(SessionSpec.DEFAULT, 1, 50)).isEqualTo(new NodePage(1, 50, 0, 0, List.of()));
         } finally {
-            engine.close();
+            hosted.stop();
         }
     }
 }

@@ -62,7 +62,7 @@ class ConsoleCommandsTest {
     void kickOfAnUnknownUserSaysSo() {
         assertThat(console.run("kick nobody-here").text())
                 .isEqualTo("Error: no user named 'nobody-here'. Type 'users' for the list.");
-        assertThat(console.run("kick").text()).isEqualTo("Usage: kick <user>");
+        assertThat(console.run("kick").text()).isEqualTo("Usage: kick <user> [session]");
     }
 
     @Test

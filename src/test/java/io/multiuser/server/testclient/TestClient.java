@@ -461,6 +461,15 @@ public final class TestClient implements AutoCloseable {
         return kept != null ? kept : blocks.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** Every datablock received and not yet taken, without waiting (the queue is emptied). */
+    public List<Block> pollBlocks() {
+        checkBackground();
+        List<Block> all = new ArrayList<>(unmatchedBlocks);
+        unmatchedBlocks.clear();
+        blocks.drainTo(all);
+        return all;
+    }
+
     // ---------------------------------------------------------------- heartbeat
 
     public void answerPings(boolean answer) {
