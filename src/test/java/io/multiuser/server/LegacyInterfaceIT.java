@@ -56,6 +56,11 @@ class LegacyInterfaceIT {
                 .awaitOutput("Session server listening", START);
         assertPasswordAndTimeout(port, "toto", 1000);
         assertThat(server.log()).doesNotContain("toto"); // never a password in the log
+        // every line of a session's threads names it
+        assertThat(server.log()).contains("[ZmqEngine] [default] Session server listening");
+        server.awaitOutput("[Session] [default] Login: ", START);
+        assertThat(server.log().lines().filter(l -> l.contains("Login: ")).toList())
+                .allSatisfy(l -> assertThat(l).contains("[Session] [default] Login: "));
     }
 
     @Test
@@ -105,6 +110,7 @@ class LegacyInterfaceIT {
         assertThat(json.getString("level")).isEqualTo("INFO");
         assertThat(json.getString("loggerName")).isEqualTo("io.multiuser.server.engine.ZmqEngine");
         assertThat(json.getString("message")).contains("ports " + port + "-" + (port + 3));
+        assertThat(json.getJsonObject("mdc").getString("session")).isEqualTo("default"); // for log shippers' filters
     }
 
     @Test

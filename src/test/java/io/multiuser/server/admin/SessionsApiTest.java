@@ -28,6 +28,7 @@ import io.multiuser.server.protocol.Node;
 import io.multiuser.server.testclient.FreePorts;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.TestClient;
+import io.multiuser.server.testclient.TestClient09;
 import io.quarkus.arc.Arc;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -109,6 +110,12 @@ class SessionsApiTest {
             create(Map.of("name", name, "protocol", "0.9", "sessionPassword", "artists")).statusCode(201)
                     .body("privateSession", equalTo(true)).body("ports.dataIn", equalTo(port(name) + 1));
             HostedSession before = server().session(name).orElseThrow();
+            List<TestClient09.NodeData> scene = List.of(new TestClient09.NodeData("kept-1", "COMMON", List.of(),
+                    new byte[] {1, 2}), new TestClient09.NodeData("kept-2", "COMMON", List.of("kept-1"), new byte[] {3}));
+            try (TestClient09 host = new TestClient09(before.basePort(), "kept-host")) {
+                assertThat(host.login(true, PASSWORD, "artists", TestClient09.VERSION)).isEqualTo("LOBBY");
+                assertThat(host.upload(scene)).isEqualTo("DONE");
+            }
             Path directory = before.storeSettings().orElseThrow().directory();
             assertThat(directory.resolve(RuntimeSessions.SPEC_FILE)).exists();
             int port = before.basePort();
@@ -120,7 +127,9 @@ class SessionsApiTest {
             assertThat(after.basePort()).isEqualTo(port); // the block it got, kept: clients find it again
             assertThat(after.spec().sessionPassword()).isEqualTo("artists");
             admin().get(BASE + "/sessions/{s}", name).then().statusCode(200).body("serving", equalTo(true))
-                    .body("origin", equalTo("runtime")).body("protocol", equalTo("0.9"));
+                    .body("origin", equalTo("runtime")).body("protocol", equalTo("0.9")).body("state", equalTo("active"));
+            admin().get(BASE + "/sessions/{s}/nodes", name).then().statusCode(200)
+                    .body("nodes.uuid", equalTo(List.of("kept-1", "kept-2")));
         } finally {
             deleteQuietly(name);
         }

@@ -3,12 +3,15 @@ package io.multiuser.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.multiuser.server.hosting.PortRange;
+import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.protocol.Generation;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
@@ -326,5 +329,88 @@ class ServerSettingsTest {
         assertThat(List.of(LegacyArguments.USAGE.split("\n")))
                 .anyMatch(l -> l.contains("-pwd")).anyMatch(l -> l.contains("-apwd"))
                 .anyMatch(l -> l.contains("-spwd")).anyMatch(l -> l.contains("--protocol"));
+    }
+
+    // ---------------------------------------------------------------- many sessions
+
+    @Test
+    void theSingleSessionSettingsDefineTheSessionNamedDefault() throws Exception {
+        ServerSettings s = flags("-p", "6000", "-pwd", "secret", "-t", "3000");
+        assertThat(s.sessions()).hasSize(1);
+        SessionSpec spec = s.defaultSpec();
+        assertThat(spec.name()).isEqualTo("default");
+        assertThat(spec.port()).isEqualTo(6000);
+        assertThat(spec.adminPassword()).isEqualTo("secret");
+        assertThat(spec.timeoutMillis()).isEqualTo(3000);
+        assertThat(spec.origin()).isEqualTo(SessionSpec.Origin.CONFIGURATION);
+        assertThat(s.storeFor("default").orElseThrow().directory()).isEqualTo(Path.of("data"));
+    }
+
+    @Test
+    void moreSessionsComeFromTheSessionsMapAndTakeWhatTheyLeaveOutFromTheDefault() {
+        ServerSettings s = settings("multiuser.password", "top", "multiuser.timeout", "4000",
+                "multiuser.sessions.shot-1.port", "6000",
+                "multiuser.sessions.shot-2.port", "6004", "multiuser.sessions.shot-2.protocol", "0.9",
+                "multiuser.sessions.shot-2.password", "own", "multiuser.sessions.shot-2.session-password", "artists",
+                "multiuser.sessions.shot-2.timeout", "9000", "multiuser.sessions.shot-2.accepted-versions", "any",
+                "multiuser.sessions.shot-2.max-users", "8", "multiuser.sessions.shot-2.max-scene-bytes", "1000000");
+        assertThat(s.sessions()).extracting(SessionSpec::name).containsExactly("default", "shot-1", "shot-2");
+        SessionSpec one = s.sessions().get(1);
+        assertThat(one.port()).isEqualTo(6000);
+        assertThat(one.generation()).isEqualTo(Generation.V01);
+        assertThat(one.adminPassword()).isEqualTo("top");
+        assertThat(one.timeoutMillis()).isEqualTo(4000);
+        assertThat(one.acceptedVersions()).isEqualTo(Generation.V01.knownVersions());
+        SessionSpec two = s.sessions().get(2);
+        assertThat(two.generation()).isEqualTo(Generation.V09);
+        assertThat(two.adminPassword()).isEqualTo("own");
+        assertThat(two.sessionPassword()).isEqualTo("artists");
+        assertThat(two.acceptedVersions()).isEmpty();
+        assertThat(two.maxUsers()).isEqualTo(8);
+        assertThat(two.maxSceneBytes()).isEqualTo(1_000_000);
+        // what the engine and the session of shot-2 get
+        assertThat(s.engineFor(two).basePort()).isEqualTo(6004);
+        assertThat(s.engineFor(two).unreachableTimeoutMillis()).isEqualTo(9000);
+        assertThat(s.sessionFor(two).privateSession()).isTrue();
+        assertThat(s.sessionFor(two).maxUsers()).isEqualTo(8);
+        assertThat(s.storeFor("shot-2").orElseThrow().directory()).isEqualTo(Path.of("data", "sessions", "shot-2"));
+    }
+
+    @Test
+    void badSessionsAreReportedTogetherWithWhatToChange() {
+        assertThatThrownBy(() -> settings(
+                "multiuser.sessions.Shot_1.port", "6000",
+                "multiuser.sessions.nopport.protocol", "0.1",
+                "multiuser.sessions.badproto.port", "6100", "multiuser.sessions.badproto.protocol", "1.0",
+                "multiuser.sessions.pwd01.port", "6200", "multiuser.sessions.pwd01.session-password", "x",
+                "multiuser.sessions.num.port", "sixty", "multiuser.sessions.num.max-users", "-1",
+                "multiuser.sessions.default.port", "7000"))
+                .isInstanceOf(ServerSettings.InvalidConfigException.class)
+                .hasMessageContaining("multiuser.sessions.\"Shot_1\" is not a valid session name")
+                .hasMessageContaining("multiuser.sessions.nopport.port is missing")
+                .hasMessageContaining("multiuser.sessions.badproto.protocol=1.0 is not a protocol")
+                .hasMessageContaining("multiuser.sessions.pwd01.session-password applies to protocol 0.9 only")
+                .hasMessageContaining("multiuser.sessions.num.port=sixty is not a number")
+                .hasMessageContaining("multiuser.sessions.default.* cannot be set");
+        assertThatThrownBy(() -> settings("multiuser.sessions.lim.port", "6000",
+                "multiuser.sessions.lim.max-scene-bytes", "-5"))
+                .hasMessageContaining("multiuser.sessions.lim.max-scene-bytes=-5 must be 0 (no limit) or more");
+    }
+
+    @Test
+    void sessionsMayNotSharePortsAndMustLieInThePortRange() {
+        assertThatThrownBy(() -> settings("multiuser.port", "5555", "multiuser.sessions.a.port", "5558"))
+                .hasMessageContaining("sessions 'default' (ports 5555-5558) and 'a' (ports 5558-5561) share ports");
+        // three ports for 0.9: 5555-5557, so 5558 is free
+        assertThat(settings("multiuser.protocol", "0.9", "multiuser.sessions.a.port", "5558",
+                "multiuser.sessions.a.protocol", "0.1").sessions()).hasSize(2);
+        assertThatThrownBy(() -> settings("multiuser.port-range", "5555-5562", "multiuser.sessions.a.port", "5560"))
+                .hasMessageContaining("session 'a' uses ports 5560-5563, outside multiuser.port-range=5555-5562");
+        assertThatThrownBy(() -> settings("multiuser.port-range", "5562-5555"))
+                .hasMessageContaining("multiuser.port-range=5562-5555 is not a port range");
+        assertThat(settings("multiuser.port-range", "5555-5586").portRange()).contains(new PortRange(5555, 5586));
+        assertThatThrownBy(() -> settings("multiuser.max-users", "many"))
+                .hasMessageContaining("multiuser.max-users=many is not a number");
+        assertThat(settings("multiuser.max-users", "3").session().maxUsers()).isEqualTo(3);
     }
 }

@@ -52,6 +52,20 @@ class DashboardTest {
         assertThat(Scrape.now().names()).containsAll(used);
     }
 
+    @Test
+    void everyPanelFollowsTheSessionVariable() throws Exception {
+        JsonObject dashboard;
+        try (Reader reader = Files.newBufferedReader(DASHBOARD)) {
+            dashboard = Json.createReader(reader).readObject();
+        }
+        assertThat(dashboard.getJsonObject("templating").getJsonArray("list").stream()
+                .map(v -> v.asJsonObject().getString("name")).toList()).contains("job", "session");
+        List<String> expressions = new ArrayList<>();
+        collectExpressions(dashboard.getJsonArray("panels"), expressions);
+        assertThat(expressions).isNotEmpty().allSatisfy(expr -> assertThat(expr).contains("session=~\"$session\""));
+        assertThat(expressions).anySatisfy(expr -> assertThat(expr).contains("by (session)"));
+    }
+
     private static void collectExpressions(JsonValue value, List<String> out) {
         if (value instanceof JsonObject object) {
             object.forEach((key, v) -> {

@@ -479,4 +479,37 @@ class SessionTest {
         assertThat(session.state()).isEqualTo(SessionState.WAITING);
         assertThat(session.graph().isEmpty()).isTrue();
     }
+
+    @Test
+    void aFullSessionRefusesTheNextLoginWithAReasonAndMakesRoomWhenSomeoneLeaves() {
+        session = new Session(SETTINGS.toBuilder().maxUsers(2).build(), out, clock::get);
+        ClientId alice = login("alice", true);
+        login("bob", false);
+        ClientId carol = login("carol", false);
+        assertThat(out.commandsTo(carol)).containsExactly(AuthReply.failed("session is full (2 users)"));
+        assertThat(session.users()).extracting(User::name).containsExactly("alice", "bob");
+        session.kick("alice", "test");
+        ClientId dave = login("dave", false);
+        assertThat(out.commandsTo(dave)).contains(AuthReply.LOBBY);
+        assertThat(out.commandsTo(alice)).isNotEmpty();
+    }
+
+    @Test
+    void changesThatWouldGrowTheScenePastItsLimitAreRefusedAndShrinkingOnesPass() {
+        session = new Session(SETTINGS.toBuilder().maxSceneBytes(10).build(), out, clock::get);
+        ClientId admin = hostWith(node("a", "COMMON", 1, 2, 3, 4), node("b", "COMMON", 5, 6, 7, 8));
+        assertThat(session.graph().totalBytes()).isEqualTo(8);
+        ClientId bob = joined("bob");
+        out.clear();
+        session.onDatablock(new Datablock(admin, node("c", "COMMON", 1, 2, 3))); // 11 bytes: refused
+        assertThat(session.graph().get("c")).isNull();
+        assertThat(out.pushesTo(bob)).isEmpty();
+        session.onDatablock(new Datablock(admin, node("a", "COMMON", 1, 2, 3, 4, 5, 6))); // 10 bytes: allowed
+        assertThat(session.graph().totalBytes()).isEqualTo(10);
+        session.onDatablock(new Datablock(admin, node("b", "COMMON", 1))); // shrinks: always allowed
+        assertThat(session.graph().totalBytes()).isEqualTo(7);
+        session.onDatablock(new Datablock(admin, node("c", "COMMON", 1, 2, 3))); // fits now
+        assertThat(session.graph().get("c")).isNotNull();
+        assertThat(out.pushesTo(bob)).hasSize(3);
+    }
 }
