@@ -96,7 +96,8 @@ public class SessionServer {
         String firstFailure = null;
         boolean anyServes = false;
         for (SessionSpec spec : specs) {
-            HostedSession hosted = host(spec);
+            HostedSession hosted = prepare(spec);
+            register(hosted); // kept even when it cannot start: readiness and the admin show why
             try {
                 hosted.start();
                 anyServes = true;
@@ -130,14 +131,16 @@ public class SessionServer {
         snapshot = List.of();
     }
 
-    private HostedSession host(SessionSpec spec) {
+    private HostedSession prepare(SessionSpec spec) {
         ServerSettings s = settings;
-        HostedSession hosted = new HostedSession(spec, s.engineFor(spec), s.sessionFor(spec), s.storeFor(spec.name()),
+        return new HostedSession(spec, s.engineFor(spec), s.sessionFor(spec), s.storeFor(spec.name()),
                 observer.sessionListener(spec.name()), observer.storeListener(spec.name()));
-        sessions.put(spec.name(), hosted);
+    }
+
+    private void register(HostedSession hosted) {
+        sessions.put(hosted.name(), hosted);
         snapshot = List.copyOf(sessions.values());
         observer.added(hosted);
-        return hosted;
     }
 
     // ---------------------------------------------------------------- run-time sessions (admin API)
@@ -173,9 +176,22 @@ public class SessionServer {
         HostedSession hosted = requested.port() == 0 && range.isPresent() ? startInRange(requested, range.get())
                 : start(requested);
         SessionSpec bound = requested.withPort(hosted.basePort()); // port 0: remember the block it got
-        remembered().ifPresentOrElse(runtime -> runtime.save(bound),
-                () -> LOG.warnf("Session '%s' is not remembered: the session store is disabled, so it is gone after a"
-                        + " restart", bound.name()));
+        Optional<RuntimeSessions> runtime = remembered();
+        if (runtime.isPresent()) {
+            try {
+                runtime.get().save(bound);
+            } catch (UncheckedIOException e) {
+                // A session that would silently vanish at the next restart is worse than none.
+                sessions.remove(bound.name());
+                snapshot = List.copyOf(sessions.values());
+                hosted.stop();
+                observer.removed(bound.name());
+                throw AdminException.unavailable(e.getMessage() + "; the session was not created");
+            }
+        } else {
+            LOG.warnf("Session '%s' is not remembered: the session store is disabled, so it is gone after a restart",
+                    bound.name());
+        }
         try (SessionLogContext.Scope scope = SessionLogContext.enter(bound.name())) {
             LOG.infof("Session '%s' created by %s: protocol %s, ports %s, %s", bound.name(), by,
                     bound.generation().label(), bound.ports(), bound.sessionPassword().isEmpty() ? "public" : "private");
@@ -183,15 +199,17 @@ public class SessionServer {
         return hosted;
     }
 
+    /** Starts the session and registers it once it serves; a failed start leaves nothing behind. */
     private HostedSession start(SessionSpec spec) {
-        HostedSession hosted = host(spec);
+        HostedSession hosted = prepare(spec);
         try {
             hosted.start();
-            return hosted;
         } catch (SessionStartException e) {
-            unhost(spec.name());
+            observer.removed(spec.name()); // the listeners made for it
             throw AdminException.conflict("session '" + spec.name() + "' cannot start: " + e.getMessage());
         }
+        register(hosted);
+        return hosted;
     }
 
     /** Port 0 with a port range: the first block of the range that no session uses and that binds. */
@@ -202,26 +220,14 @@ public class SessionServer {
             if (snapshot.stream().anyMatch(other -> other.spec().withPort(other.basePort()).overlaps(candidate))) {
                 continue;
             }
-            HostedSession hosted = host(candidate);
             try {
-                hosted.start();
-                return hosted;
-            } catch (SessionStartException e) {
-                unhost(candidate.name()); // taken by another process: try the next block
-                lastFailure = e.getMessage();
+                return start(candidate);
+            } catch (AdminException e) {
+                lastFailure = e.getMessage(); // taken by another process: try the next block
             }
         }
         throw AdminException.conflict("no free ports for session '" + requested.name() + "' in multiuser.port-range="
                 + range + " (" + lastFailure + "): delete a session or widen the range");
-    }
-
-    private void unhost(String name) {
-        HostedSession removed = sessions.remove(name);
-        snapshot = List.copyOf(sessions.values());
-        if (removed != null) {
-            removed.stop();
-            observer.removed(name);
-        }
     }
 
     /**
