@@ -192,6 +192,10 @@ public class SessionServer {
             LOG.warnf("Session '%s' is not remembered: the session store is disabled, so it is gone after a restart",
                     bound.name());
         }
+        hosted.runningEngine().ifPresent(engine -> engine.call(session -> {
+            session.recordAdminAction("session created by " + by + ", ports " + bound.ports());
+            return null;
+        }));
         try (SessionLogContext.Scope scope = SessionLogContext.enter(bound.name())) {
             LOG.infof("Session '%s' created by %s: protocol %s, ports %s, %s", bound.name(), by,
                     bound.generation().label(), bound.ports(), bound.sessionPassword().isEmpty() ? "public" : "private");

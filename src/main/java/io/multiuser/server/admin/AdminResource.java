@@ -1,6 +1,7 @@
 package io.multiuser.server.admin;
 
 import java.io.InputStream;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -32,11 +33,14 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.RestStreamElementType;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.persistence.StoreFormat;
 import io.multiuser.server.session.Scene;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
@@ -57,6 +61,7 @@ public class AdminResource {
     static final String BASE = "/admin/api";
     static final int MAX_PAGE_SIZE = 500;
     static final String EXPORT_EXTENSION = ".musession";
+    static final Duration LIVE_INTERVAL = Duration.ofSeconds(1);
     private static final DateTimeFormatter FILE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
     private static final Logger LOG = Logger.getLogger(AdminResource.class);
 
@@ -270,6 +275,49 @@ public class AdminResource {
                     + (session.equals(SessionSpec.DEFAULT) ? "" : " in session '" + session + "'"));
         }
         return new ApiMessage("kicked '" + name + "'");
+    }
+
+    @GET
+    @Path("sessions/{session}/activity")
+    @Tag(name = "sessions")
+    @Operation(summary = "A session's last events", description = "Joins, leaves, kicks, timeouts, refused logins,"
+            + " uploads and admin actions, newest first (the session keeps its last 200).")
+    @APIResponse(responseCode = "200", description = "The events")
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public List<ActivityInfo> activity(@PathParam("session") String session,
+            @Parameter(description = "at most this many events (1..200)") @QueryParam("limit") @DefaultValue("50")
+            String limit) {
+        return admin.activity(session, intParam("limit", limit, 1, 200));
+    }
+
+    @GET
+    @Path("sessions/{session}/scene")
+    @Tag(name = "sessions")
+    @Operation(summary = "A session's scene at a glance", description = "Nodes and payload bytes by type, and the"
+            + " biggest nodes.")
+    @APIResponse(responseCode = "200", description = "The summary")
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    @APIResponse(responseCode = "503", ref = AdminApiDefinition.ENGINE_UNAVAILABLE)
+    public SceneSummary scene(@PathParam("session") String session) {
+        return admin.sceneSummary(session);
+    }
+
+    @GET
+    @Path("sessions/{session}/live")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @RestStreamElementType(MediaType.APPLICATION_JSON)
+    @Tag(name = "sessions")
+    @Operation(summary = "A session, live", description = "Server-sent events, one a second: the session's info,"
+            + " its users (with snapshot download progress) and its last events. The admin page reads this.")
+    @APIResponse(responseCode = "200", description = "The event stream")
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    public Multi<LiveView> live(@PathParam("session") String session) {
+        admin.info(session); // 404 or 503 now, as a status, rather than inside the stream
+        return Multi.createFrom().ticks().every(LIVE_INTERVAL).onOverflow().drop()
+                .emitOn(Infrastructure.getDefaultWorkerPool()) // the engine call may block for a moment
+                .map(tick -> admin.live(session))
+                .onFailure(AdminException.class).recoverWithCompletion(); // session gone: the stream ends
     }
 
     @GET

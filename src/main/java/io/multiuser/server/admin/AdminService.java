@@ -61,7 +61,7 @@ public class AdminService {
     }
 
     public List<UserInfo> users(String session) {
-        return call(session, s -> s.users().stream().map(UserInfo::of).toList());
+        return call(session, s -> s.users().stream().map(u -> UserInfo.of(u, s)).toList());
     }
 
     /** The protocol's admin kick; false when no user has that name. {@code by} goes to the log. */
@@ -76,7 +76,27 @@ public class AdminService {
             return SessionInfo.of(hosted, serverConfig.bindAddress(), SessionStats.EMPTY);
         }
         return call(session, s -> SessionInfo.of(hosted, serverConfig.bindAddress(), new SessionStats(s.state(),
-                0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0)));
+                0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0, 0, 0)));
+    }
+
+    /** The last events of the session, newest first, at most {@code limit}. */
+    public List<ActivityInfo> activity(String session, int limit) {
+        return call(session, s -> s.activity().stream().limit(limit).map(ActivityInfo::of).toList());
+    }
+
+    /** The scene at a glance: nodes by type, the biggest ones. */
+    public SceneSummary sceneSummary(String session) {
+        return call(session, s -> SceneSummary.of(s.graph()));
+    }
+
+    /** What the admin page shows of a session, in one engine call: its info, users and last events. */
+    public LiveView live(String session) {
+        HostedSession hosted = hosted(session);
+        return call(session, s -> new LiveView(SessionInfo.of(hosted, serverConfig.bindAddress(),
+                new SessionStats(s.state(), 0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0,
+                        0, 0)),
+                s.users().stream().map(u -> UserInfo.of(u, s)).toList(),
+                s.activity().stream().limit(LiveView.ACTIVITY).map(ActivityInfo::of).toList()));
     }
 
     /** Every hosted session, from the figures its engine publishes (a stuck engine cannot hold up the list). */

@@ -22,6 +22,7 @@ import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.session.DownloadProgress;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionJournal;
@@ -443,16 +444,23 @@ public final class ZmqEngine implements AutoCloseable {
         int lobby = 0;
         int syncing = 0;
         int active = 0;
+        int downloads = 0;
+        long downloadBytesLeft = 0;
         for (User user : session.users()) {
             switch (user.status()) {
                 case LOBBY -> lobby++;
                 case SYNCING -> syncing++;
                 case ACTIVE -> active++;
             }
+            DownloadProgress download = session.download(user);
+            if (download != null) {
+                downloads++;
+                downloadBytesLeft += download.bytesLeft();
+            }
         }
         stats = new SessionStats(session.state(), lobby, syncing, active, session.graph().size(),
                 session.graph().totalBytes(), commandQueues.backlogMessages() + dataQueues.backlogMessages(),
-                session.graph().chainEntries(), session.graph().chainBytes());
+                session.graph().chainEntries(), session.graph().chainBytes(), downloads, downloadBytesLeft);
     }
 
     private void lost(ClientId id, RouterQueues queues, String which) {

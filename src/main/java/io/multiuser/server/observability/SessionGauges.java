@@ -45,6 +45,10 @@ final class SessionGauges {
                 s -> s.chainEntries());
         stat(registry, tags, "session.chain", "bytes", "Bytes held in the nodes' delta chains (protocol 0.9)",
                 s -> s.chainBytes());
+        stat(registry, tags, "snapshot.downloads.active", null, "Joiners downloading the scene now",
+                s -> s.downloads());
+        stat(registry, tags, "snapshot.download.remaining", "bytes", "Payload bytes the joiners still have to get",
+                s -> s.downloadBytesLeft());
         stat(registry, tags, "engine.backlog.messages", null, "Messages waiting for slow or absent clients",
                 s -> s.backlogMessages());
         for (SessionState state : SessionState.values()) {

@@ -44,6 +44,8 @@ final class SessionMetrics implements SessionListener {
     private final Map<SnapshotDirection, Timer> snapshotDurations = new EnumMap<>(SnapshotDirection.class);
     private final Map<SnapshotDirection, Counter> snapshotNodes = new EnumMap<>(SnapshotDirection.class);
     private final Map<SnapshotDirection, Counter> snapshotBytes = new EnumMap<>(SnapshotDirection.class);
+    private final Counter downloadNodesSent;
+    private final Counter downloadBytesSent;
 
     SessionMetrics(MeterRegistry registry, String session) {
         Tags tags = Tags.of(SESSION, session);
@@ -94,6 +96,11 @@ final class SessionMetrics implements SessionListener {
                     .tag("direction", label(d)).tags(tags).description("Payload bytes moved by completed snapshots")
                     .register(registry));
         }
+        downloadNodesSent = Counter.builder(PREFIX + "snapshot.download.sent.nodes").tags(tags)
+                .description("Catalog nodes sent to joiners as they go, before their downloads complete").register(registry);
+        downloadBytesSent = Counter.builder(PREFIX + "snapshot.download.sent.bytes").baseUnit("bytes").tags(tags)
+                .description("Payload bytes sent to joiners as they go, before their downloads complete")
+                .register(registry);
     }
 
     static String label(Enum<?> value) {
@@ -151,6 +158,12 @@ final class SessionMetrics implements SessionListener {
         snapshotDurations.get(direction).record(millis, TimeUnit.MILLISECONDS);
         snapshotNodes.get(direction).increment(nodes);
         snapshotBytes.get(direction).increment(bytes);
+    }
+
+    @Override
+    public void snapshotNodeSent(int payloadBytes) {
+        downloadNodesSent.increment();
+        downloadBytesSent.increment(payloadBytes);
     }
 
     @Override

@@ -47,6 +47,9 @@ abstract sealed class Join permits StreamedJoin, ChainJoin {
     /** Catalog nodes sent and their payload bytes: what the progress lines and DONE report. */
     private int sent;
     private long bytesSent;
+    /** The catalog's payload bytes when it was sent: the total a progress bar moves towards. */
+    private final long bytesTotal;
+    private SessionListener listener = SessionListener.NONE;
 
     Join(ClientId joiner, String who, List<String> catalog, NodeGraph graph, Outbox out, LongSupplier clock) {
         this.joiner = List.of(joiner);
@@ -63,16 +66,18 @@ abstract sealed class Join permits StreamedJoin, ChainJoin {
             position.put(reversed.get(i), i);
         }
         this.progress = new Progress("Snapshot download", who, reversed.size());
+        this.bytesTotal = graph.totalBytes();
     }
 
     /** Starts the generation's join for a user: its catalog lists every node there is now. */
     static Join start(SessionSettings settings, ClientId user, String who, NodeGraph graph, Outbox out,
-            LongSupplier clock) {
+            LongSupplier clock, SessionListener listener) {
         List<String> catalog = graph.uuids();
         Join join = settings.generation() == Generation.V09
                 ? new ChainJoin(user, who, catalog, graph, out, clock)
                 : new StreamedJoin(user, who, catalog, graph, out, clock, settings.snapshotWindowNodes(),
                         settings.snapshotWindowBytes());
+        join.listener = listener;
         LOG.infof("Snapshot download started by %s: %d nodes, %d bytes", who, catalog.size(), graph.totalBytes());
         out.send(user, new ServerCommand.Catalog(catalog));
         return join;
@@ -133,6 +138,12 @@ abstract sealed class Join permits StreamedJoin, ChainJoin {
     final void recordSent(int bytes) {
         sent++;
         bytesSent += bytes;
+        listener.snapshotNodeSent(bytes); // the throughput a long join shows before its end
+    }
+
+    /** How far this download has got. */
+    final DownloadProgress progress() {
+        return new DownloadProgress(sent, order.size(), bytesSent, bytesTotal, clock.getAsLong() - startedAtMillis);
     }
 
     /** Catalog nodes sent so far. */

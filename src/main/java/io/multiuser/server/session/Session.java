@@ -60,6 +60,7 @@ public final class Session {
     private final Heartbeats heartbeats;
     private final Map<ClientId, User> users = new LinkedHashMap<>();
     private final Map<String, User> usersByName = new LinkedHashMap<>();
+    private final Activity activity = new Activity();
     /** Metadata keys a user may have; the add-on uses about eight. */
     static final int MAX_METADATA_KEYS = 256;
     /** The engine thread: the only one that may call in (checked with -ea, as in the tests). */
@@ -423,6 +424,7 @@ public final class Session {
             graph.putWithChain(commonOwned(node), scene.chain(node.uuid()), merger);
         }
         state(graph.isEmpty() ? SessionState.WAITING : SessionState.ACTIVE);
+        activity.add(Activity.Kind.ADMIN, "", "scene replaced (" + reason + "): " + graph.size() + " nodes");
         LOG.infof("Scene replaced (%s): %d nodes, %d bytes; session is %s", reason, graph.size(),
                 graph.totalBytes(), state);
     }
@@ -439,6 +441,7 @@ public final class Session {
             heartbeats.forget(user.id());
             out.forget(user.id());
             LOG.infof("Leave: %s (%s)", user, reason);
+            activity.add(Activity.Kind.LEAVE, user.name(), reason);
         }
         users.clear();
         usersByName.clear();
@@ -486,6 +489,24 @@ public final class Session {
         return new Scene(List.copyOf(graph.nodes()), chains);
     }
 
+    /** The last events of this session (joins, leaves, kicks, refusals, admin actions), newest first. */
+    public List<Activity.Event> activity() {
+        assert onEngineThread();
+        return activity.newestFirst();
+    }
+
+    /** Records an admin action done outside the protocol (a session created, say) among the events. */
+    public void recordAdminAction(String detail) {
+        assert onEngineThread();
+        activity.add(Activity.Kind.ADMIN, "", detail);
+    }
+
+    /** How far a user's snapshot download has got, or null when it has none in progress. */
+    public DownloadProgress download(User user) {
+        Join join = user.join();
+        return join == null ? null : join.progress();
+    }
+
     public Collection<User> users() {
         return List.copyOf(users.values());
     }
@@ -510,6 +531,8 @@ public final class Session {
         Refusal refusal = refusal(from, auth);
         if (refusal != null) {
             listener.loginRefused(refusal.reason());
+            activity.add(Activity.Kind.REFUSED, auth.name(), (auth.admin() ? "admin" : "client") + " login from "
+                    + address + ": " + refusal.text());
             LOG.warnf("Login refused for '%s' (%s) from %s: %s", auth.name(), auth.admin() ? "admin" : "client",
                     address, refusal.text());
             out.send(from, AuthReply.failed(refusal.text()));
@@ -524,6 +547,8 @@ public final class Session {
             heartbeats.watch(from, now); // a client that never starts its heartbeat is dropped too
         }
         boolean lobby = state != SessionState.ACTIVE;
+        activity.add(Activity.Kind.JOIN, user.name(), (user.admin() ? "admin" : "client") + " from " + address
+                + ", version " + auth.version() + (lobby ? ", waits in the lobby" : ", joins the running session"));
         LOG.infof("Login: %s from %s, version %s, %s (%d users online)", user, address, auth.version(),
                 lobby ? "waits in the lobby" : "joins the running session", users.size());
         broadcastClientsState(); // MUST: the client sees the user list before its reply
@@ -590,6 +615,11 @@ public final class Session {
         }
         LOG.infof("Leave: %s (%s); %d node(s) now COMMON; %d user(s) online", user, reason, released.size(),
                 users.size());
+        activity.add(switch (departure) {
+            case KICKED -> Activity.Kind.KICK;
+            case HEARTBEAT_TIMEOUT -> Activity.Kind.TIMEOUT;
+            default -> Activity.Kind.LEAVE;
+        }, user.name(), reason);
         if (upload != null && upload.by(user.id()) && !upload.isComplete()) {
             LOG.warnf("Snapshot upload by %s abandoned after %d of %d nodes; session is waiting for a new upload",
                     user, upload.received(), upload.announced());
@@ -664,6 +694,8 @@ public final class Session {
 
     private void completeUpload(User uploader) {
         long millis = upload.elapsedMillis();
+        activity.add(Activity.Kind.UPLOAD, uploader.name(), "uploaded the scene: " + graph.size() + " nodes, "
+                + graph.totalBytes() + " bytes in " + millis + " ms");
         LOG.infof("Snapshot upload by %s complete: %d nodes, %d bytes in %.2f s", uploader, graph.size(),
                 graph.totalBytes(), millis / 1000.0);
         listener.snapshotCompleted(SnapshotDirection.UPLOAD, graph.size(), graph.totalBytes(), millis);
@@ -721,7 +753,7 @@ public final class Session {
     }
 
     private void startJoin(User user) {
-        user.beginJoin(Join.start(settings, user.id(), user.toString(), graph, out, clock));
+        user.beginJoin(Join.start(settings, user.id(), user.toString(), graph, out, clock, listener));
     }
 
     private void get(User user, String uuid) {
@@ -741,6 +773,8 @@ public final class Session {
         Join join = user.endJoin();
         if (join != null) {
             Join.Completed done = join.onDone(); // sends what the joiner could not take before
+            activity.add(Activity.Kind.JOIN, user.name(), "downloaded the scene: " + done.nodes() + " nodes, "
+                    + done.bytes() + " bytes in " + done.millis() + " ms");
             LOG.infof("Snapshot download by %s complete: %d nodes, %d bytes in %.2f s", user, done.nodes(),
                     done.bytes(), done.millis() / 1000.0);
             listener.snapshotCompleted(SnapshotDirection.DOWNLOAD, done.nodes(), done.bytes(), done.millis());

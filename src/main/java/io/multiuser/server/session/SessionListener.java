@@ -50,6 +50,10 @@ public interface SessionListener {
     default void snapshotCompleted(SnapshotDirection direction, int nodes, long bytes, long millis) {
     }
 
+    /** One catalog node (its payload bytes) went to a joiner, before its download completes. */
+    default void snapshotNodeSent(int payloadBytes) {
+    }
+
     default void dropped(Drop reason, int messages) {
     }
 }

@@ -48,7 +48,8 @@ class DashboardTest {
                 "multiuser_heartbeat_rtt_seconds_bucket", "multiuser_snapshot_duration_seconds_count",
                 "multiuser_messages_dropped_total", "multiuser_datablocks_forwarded_bytes_total",
                 "multiuser_store_write_seconds_bucket", "multiuser_store_last_flush_seconds",
-                "multiuser_session_chain_bytes", "multiuser_session_chain_entries");
+                "multiuser_session_chain_bytes", "multiuser_session_chain_entries",
+                "multiuser_snapshot_download_sent_bytes_total");
         assertThat(Scrape.now().names()).containsAll(used);
     }
 

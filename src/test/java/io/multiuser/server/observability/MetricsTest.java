@@ -71,6 +71,10 @@ class MetricsTest {
                     .isEqualTo(1);
             assertThat(after.since(before, "multiuser_snapshot_nodes_total{direction=\"download\"}")).isEqualTo(5);
             assertThat(after.since(before, "multiuser_snapshot_bytes_total{direction=\"download\"}")).isEqualTo(5000);
+            // counted as the nodes go out, not only at the end: a long join moves the throughput panel
+            assertThat(after.since(before, "multiuser_snapshot_download_sent_nodes_total")).isEqualTo(5);
+            assertThat(after.since(before, "multiuser_snapshot_download_sent_bytes_total")).isEqualTo(5000);
+            assertThat(after.get("multiuser_snapshot_downloads_active")).isEqualTo(0);
             assertThat(after.since(before, "multiuser_datablocks_received_total")).isEqualTo(1);
             assertThat(after.since(before, "multiuser_datablocks_received_bytes_total")).isEqualTo(100);
             assertThat(after.since(before, "multiuser_datablocks_forwarded_total")).isEqualTo(1);
