@@ -31,6 +31,7 @@ import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.hosting.SessionStartException;
 import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.security.ServerSecurity;
 import io.multiuser.server.session.User;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -56,15 +57,17 @@ public class SessionServer {
 
     private final ServerConfig config;
     private final SessionObserver observer;
+    private final ServerSecurity security;
     /** Guarded by {@code this}; {@code default} first, then in creation order. */
     private final Map<String, HostedSession> sessions = new LinkedHashMap<>();
     private volatile List<HostedSession> snapshot = List.of();
     private volatile ServerSettings settings;
 
     /** {@code observer} is the observability layer, known here only by its role. */
-    public SessionServer(ServerConfig config, SessionObserver observer) {
+    public SessionServer(ServerConfig config, SessionObserver observer, ServerSecurity security) {
         this.config = config;
         this.observer = observer;
+        this.security = security;
     }
 
     synchronized void onStart(@Observes StartupEvent event) {
@@ -134,7 +137,8 @@ public class SessionServer {
     private HostedSession prepare(SessionSpec spec) {
         ServerSettings s = settings;
         return new HostedSession(spec, s.engineFor(spec), s.sessionFor(spec), s.storeFor(spec.name()),
-                observer.sessionListener(spec.name()), observer.storeListener(spec.name()));
+                observer.sessionListener(spec.name()), observer.storeListener(spec.name()),
+                security.guardFor(spec.name()));
     }
 
     private void register(HostedSession hosted) {

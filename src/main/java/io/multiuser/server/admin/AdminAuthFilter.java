@@ -11,6 +11,7 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.logging.ThrottledLog;
+import io.multiuser.server.security.ServerSecurity;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
@@ -27,19 +28,32 @@ public class AdminAuthFilter {
     /** Not thread-safe, and requests come in on several threads: used under its own lock. */
     private final ThrottledLog refusals = new ThrottledLog(LOG, 10, 60_000);
 
-    public AdminAuthFilter(AdminConfig adminConfig, ServerConfig serverConfig) {
+    private final ServerSecurity security;
+
+    public AdminAuthFilter(AdminConfig adminConfig, ServerConfig serverConfig, ServerSecurity security) {
         this.credentials = new AdminCredentials(adminConfig.token().orElse(serverConfig.password()));
+        this.security = security;
     }
 
     @AdminSecured
     @ServerRequestFilter(priority = Priorities.AUTHENTICATION)
     public RestResponse<ApiError> authenticate(ContainerRequestContext request, HttpServerRequest http) {
-        AdminCredentials.Verdict verdict = credentials.check(request.getHeaderString(HttpHeaders.AUTHORIZATION));
-        if (verdict == AdminCredentials.Verdict.ACCEPTED) {
-            return null;
-        }
         String what = request.getMethod() + " " + request.getUriInfo().getPath();
         String from = http.remoteAddress() == null ? "unknown address" : http.remoteAddress().hostAddress();
+        long now = System.currentTimeMillis();
+        long blocked = security.throttle().blockedFor(from, now);
+        if (blocked > 0) { // guessing from this address: the secret is not even looked at
+            refuse("throttled", "Admin API: " + what + " from " + from + " refused: too many wrong credentials");
+            long seconds = (blocked + 999) / 1000;
+            return RestResponse.ResponseBuilder.create(RestResponse.Status.TOO_MANY_REQUESTS,
+                    new ApiError(429, "too many wrong credentials from this address; try again in " + seconds + " s"))
+                    .header(HttpHeaders.RETRY_AFTER, String.valueOf(seconds)).type(MediaType.APPLICATION_JSON).build();
+        }
+        AdminCredentials.Verdict verdict = credentials.check(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+        if (verdict == AdminCredentials.Verdict.ACCEPTED) {
+            security.throttle().succeeded(from);
+            return null;
+        }
         if (verdict == AdminCredentials.Verdict.MISSING) {
             refuse("missing", "Admin API: " + what + " from " + from + " refused: no credentials");
             return RestResponse.ResponseBuilder.create(RestResponse.Status.UNAUTHORIZED,
@@ -47,6 +61,9 @@ public class AdminAuthFilter {
                             + " or 'Authorization: Bearer <admin password or multiuser.admin.token>'"))
                     .header(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE).type(MediaType.APPLICATION_JSON).build();
         }
+        long nowBlocked = security.throttle().failed(from, now);
+        security.audit().record("api-auth-refused", null, "", from, what
+                + (nowBlocked > 0 ? "; address blocked for " + nowBlocked / 1000 + " s" : ""));
         refuse("wrong", "Admin API: " + what + " from " + from + " refused: wrong credentials");
         return RestResponse.ResponseBuilder.create(RestResponse.Status.FORBIDDEN,
                 new ApiError(403, "wrong credentials")).type(MediaType.APPLICATION_JSON).build();

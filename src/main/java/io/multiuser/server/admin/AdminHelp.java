@@ -9,6 +9,10 @@ public final class AdminHelp {
               sessions                the sessions: name, protocol, ports, users, state
               users [session]         the users online: name, admin mark, latency in ms
               kick <user> [session]   disconnect a user (as an admin's kick: its nodes become COMMON)
+              ban <user|address[/bits]> [minutes] [reason]
+                                      ban on every session (and kick); kept across restarts
+              bans                    the bans in force, with their ids
+              unban <id>              lift a ban
               exit                    stop the server gracefully (same as Ctrl+C)
             Without a session name, users and kick act on the session named default.
             The same and more over HTTP: GET /admin/api/help on the HTTP port (default 8080).""";
@@ -42,6 +46,10 @@ public final class AdminHelp {
                   %1$s/sessions/{s}/users, /users/{name}/kick, /nodes, /export, /import, /reset
                                                     as above, for session {s}; the calls above act on the
                                                     session named default
+                  GET  %1$s/bans                    the bans; POST a ban: JSON {"user": "mallory", "address":
+                                                    "203.0.113.0/24", "reason": "...", "minutes": 60}
+                  DELETE %1$s/bans/{id}             lift a ban
+                  GET  %1$s/audit?limit=100         admin actions and security refusals, newest first
                   POST %1$s/stop                    stop the server gracefully (202, then it exits)
                   GET  %1$s/help                    this text
 
@@ -59,7 +67,7 @@ public final class AdminHelp {
                 and %3$s/q/swagger-ui (browse and try the API).
 
                 Console (when the server runs in a terminal): help, sessions, users [session],
-                kick <user> [session], exit.
+                kick <user> [session], ban, bans, unban, exit.
                 """.formatted(api, AdminResource.MAX_PAGE_SIZE, baseUri.replaceAll("/+$", ""));
     }
 }

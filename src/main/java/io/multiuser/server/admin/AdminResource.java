@@ -38,6 +38,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.persistence.StoreFormat;
+import io.multiuser.server.security.AuditLog;
+import io.multiuser.server.security.Ban;
 import io.multiuser.server.session.Scene;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -50,6 +52,7 @@ import io.vertx.ext.web.RoutingContext;
 @AdminSecured
 @Tag(name = "admin", description = "Administer the server and its default session")
 @Tag(name = "sessions", description = "Create, list and delete sessions; administer each by name")
+@Tag(name = "security", description = "Bans and the audit trail")
 @SecurityRequirement(name = AdminApiDefinition.BASIC)
 @SecurityRequirement(name = AdminApiDefinition.BEARER)
 @APIResponse(responseCode = "401", description = "No credentials",
@@ -387,6 +390,59 @@ public class AdminResource {
             @Context HttpServerRequest request) {
         AdminService.SceneChange change = admin.reset(session, force, "admin API (" + peer(request) + ")");
         return SceneChangeInfo.of("session reset; waiting for an upload", change);
+    }
+
+    // ---------------------------------------------------------------- bans and audit
+
+    @GET
+    @Path("bans")
+    @Tag(name = "security")
+    @Operation(summary = "List the bans", description = "Bans in force on every session, oldest first.")
+    @APIResponse(responseCode = "200", description = "The bans")
+    public List<Ban> bans() {
+        return admin.bans();
+    }
+
+    @POST
+    @Path("bans")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Tag(name = "security")
+    @Operation(summary = "Ban a user name and/or an address range", description = "On every session, kept across"
+            + " restarts. Users online that it matches are kicked. A banned client's login is refused with"
+            + " 'FAILED: banned from this server: REASON'; a banned address range is also refused at the network"
+            + " handshake.")
+    @APIResponse(responseCode = "201", description = "Banned")
+    @APIResponse(responseCode = "400", description = "Neither a name nor an address, a bad address, a bad duration",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public RestResponse<AdminService.BanResult> ban(BanRequest request, @Context HttpServerRequest http) {
+        if (request == null) {
+            throw AdminException.badRequest("the body must be a JSON object, e.g. {\"user\": \"mallory\", \"reason\": \"spam\"}");
+        }
+        return RestResponse.status(RestResponse.Status.CREATED, admin.ban(request, "admin API (" + peer(http) + ")"));
+    }
+
+    @DELETE
+    @Path("bans/{id}")
+    @Tag(name = "security")
+    @Operation(summary = "Lift a ban")
+    @APIResponse(responseCode = "200", description = "Lifted")
+    @APIResponse(responseCode = "404", description = "No ban has that id",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    public Ban unban(@PathParam("id") String id, @Context HttpServerRequest http) {
+        return admin.unban(id, "admin API (" + peer(http) + ")");
+    }
+
+    @GET
+    @Path("audit")
+    @Tag(name = "security")
+    @Operation(summary = "The audit trail", description = "Admin actions (kick, ban, unban, import, reset, session"
+            + " create and delete, stop) and security refusals (wrong passwords, banned or throttled logins, refused"
+            + " API credentials), newest first. The same lines are in DATA/audit.log.")
+    @APIResponse(responseCode = "200", description = "The entries")
+    public List<AuditLog.Entry> audit(
+            @Parameter(description = "at most this many entries (1..1000)") @QueryParam("limit") @DefaultValue("100")
+            String limit) {
+        return admin.audit(intParam("limit", limit, 1, 1000));
     }
 
     @POST

@@ -24,6 +24,10 @@ import io.multiuser.server.hosting.HostedSession;
 import io.multiuser.server.persistence.StoreFormatException;
 import io.multiuser.server.persistence.StoreReader;
 import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.security.AuditLog;
+import io.multiuser.server.security.Ban;
+import io.multiuser.server.security.LoginThrottle;
+import io.multiuser.server.security.ServerSecurity;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionSettings;
@@ -45,19 +49,31 @@ public class AdminService {
     private final SessionServer server;
     private final ServerConfig serverConfig;
     private final Duration timeout;
+    private final ServerSecurity security;
 
     @Inject
-    public AdminService(SessionServer server, ServerConfig serverConfig, AdminConfig adminConfig) {
-        this(server::session, server, serverConfig, adminConfig.engineTimeout());
+    public AdminService(SessionServer server, ServerConfig serverConfig, AdminConfig adminConfig,
+            ServerSecurity security) {
+        this(server::session, server, serverConfig, adminConfig.engineTimeout(), security);
     }
 
-    /** For tests: any sessions (or none), any timeout; {@code server} may be null when nothing is created. */
+    /**
+     * For tests: any sessions (or none), any timeout; {@code server} may be null when nothing is
+     * created, {@code security} when nothing is audited or banned.
+     */
     AdminService(Function<String, Optional<HostedSession>> sessions, SessionServer server, ServerConfig serverConfig,
-            Duration timeout) {
+            Duration timeout, ServerSecurity security) {
         this.sessions = sessions;
         this.server = server;
         this.serverConfig = serverConfig;
         this.timeout = timeout;
+        this.security = security;
+    }
+
+    private void audit(String kind, String session, String by, String target, String detail) {
+        if (security != null) {
+            security.audit().record(kind, session, by, target, detail);
+        }
     }
 
     public List<UserInfo> users(String session) {
@@ -66,7 +82,11 @@ public class AdminService {
 
     /** The protocol's admin kick; false when no user has that name. {@code by} goes to the log. */
     public boolean kick(String session, String name, String by) {
-        return call(session, s -> s.kick(name, by));
+        boolean kicked = call(session, s -> s.kick(name, by));
+        if (kicked) {
+            audit("kick", session, by, name, "kicked");
+        }
+        return kicked;
     }
 
     /** The session at a glance, answered by its engine (exact, even right after a change). */
@@ -112,12 +132,74 @@ public class AdminService {
             throw AdminException.unavailable("the server is not running");
         }
         HostedSession created = server.create(request.toSpec(settings.defaultSpec(), serverConfig.password()), by);
+        audit("session-create", created.name(), by, created.name(), "protocol " + created.spec().generation().label()
+                + ", ports " + created.spec().withPort(created.basePort()).ports());
         return info(created.name()); // from the engine: its published figures may not exist yet
     }
 
     /** Deletes a session created at run time ({@link SessionServer#delete}). */
     public void delete(String session, boolean force, boolean purge, String by) {
         server.delete(session, force, purge, by);
+        audit("session-delete", session, by, session, (force ? "forced" : "no users") + (purge ? ", data purged" : ""));
+    }
+
+    // ---------------------------------------------------------------- bans and audit
+
+    /** Bans a name and/or an address range on every session, and kicks whoever online it matches. */
+    public BanResult ban(BanRequest request, String by) {
+        Ban ban;
+        try {
+            ban = security.bans().add(request.user(), request.address(), request.reason(),
+                    request.minutes() == null ? null : Duration.ofMinutes(request.minutes()), by);
+        } catch (IllegalArgumentException e) {
+            throw AdminException.badRequest(e.getMessage());
+        }
+        List<String> kicked = new java.util.ArrayList<>();
+        for (HostedSession hosted : server.sessions()) {
+            if (hosted.runningEngine().isEmpty()) {
+                continue;
+            }
+            List<String> names = call(hosted.name(), s -> s.users().stream()
+                    .filter(u -> security.bans().match(u.name(), ServerSecurity.parse(LoginThrottle.host(u.address())))
+                            .filter(b -> b.id().equals(ban.id())).isPresent())
+                    .map(User::name).toList());
+            for (String name : names) {
+                if (call(hosted.name(), s -> s.kick(name, by + ", banned"))) {
+                    kicked.add(hosted.name() + "/" + name);
+                }
+            }
+        }
+        audit("ban", null, by, describe(ban), "reason: " + ban.reason() + (ban.expiresAt() == null ? ""
+                : ", until " + ban.expiresAt()) + (kicked.isEmpty() ? "" : "; kicked " + String.join(", ", kicked)));
+        LOG.infof("Ban %s by %s: %s (%s)%s", ban.id(), by, describe(ban), ban.reason(),
+                kicked.isEmpty() ? "" : "; kicked " + String.join(", ", kicked));
+        return new BanResult(ban, kicked);
+    }
+
+    /** A ban and the users it kicked ({@code session/user}). */
+    public record BanResult(Ban ban, List<String> kicked) {
+    }
+
+    public List<Ban> bans() {
+        return security.bans().active();
+    }
+
+    public Ban unban(String id, String by) {
+        Ban removed = security.bans().remove(id).orElseThrow(() -> AdminException.notFound("no ban with id '" + id
+                + "'; GET /admin/api/bans lists them"));
+        audit("unban", null, by, describe(removed), "ban " + id + " lifted");
+        LOG.infof("Ban %s lifted by %s: %s", id, by, describe(removed));
+        return removed;
+    }
+
+    private static String describe(Ban ban) {
+        return ban.user() == null ? "address " + ban.address()
+                : ban.address() == null ? "user '" + ban.user() + "'" : "user '" + ban.user() + "' from " + ban.address();
+    }
+
+    /** The audit trail's last entries, newest first. */
+    public List<AuditLog.Entry> audit(int limit) {
+        return security.audit().recent(limit);
     }
 
     /** The protocol generation the session speaks. */
@@ -181,6 +263,8 @@ public class AdminService {
             throw AdminException.badRequest("the file cannot be imported here: " + why + "; nothing imported");
         });
         SceneChange change = replace(name, scene, force, "import", "session replaced by an admin import (" + by + ")");
+        audit("import", name, by, name, change.nodes() + " nodes; " + change.disconnected().size()
+                + " user(s) disconnected");
         LOG.infof("Import into session '%s' by %s: %d nodes, %d bytes; %d user(s) disconnected", name, by, change.nodes(),
                 replay.payloadBytes(), change.disconnected().size());
         return change;
@@ -189,6 +273,7 @@ public class AdminService {
     /** Drops every node; the session waits for a new upload. Same rule as an import for connected users. */
     public SceneChange reset(String name, boolean force, String by) {
         SceneChange change = replace(name, Scene.EMPTY, force, "reset", "session reset by an admin (" + by + ")");
+        audit("reset", name, by, name, change.disconnected().size() + " user(s) disconnected");
         LOG.infof("Reset of session '%s' by %s: %d user(s) disconnected", name, by, change.disconnected().size());
         return change;
     }
@@ -233,6 +318,7 @@ public class AdminService {
 
     /** Graceful stop, as on SIGINT/SIGTERM: Quarkus' shutdown closes the engine and frees the ports. */
     public void stop(String by) {
+        audit("stop", null, by, "", "server stop requested");
         LOG.infof("Stop requested by %s: shutting down", by);
         Quarkus.asyncExit();
     }

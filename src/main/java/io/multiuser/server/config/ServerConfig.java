@@ -85,6 +85,8 @@ public interface ServerConfig {
 
     Engine engine();
 
+    Security security();
+
     Snapshot snapshot();
 
     Store store();
@@ -98,6 +100,18 @@ public interface ServerConfig {
 
     /** The value that turns the version policy off. */
     String ANY_VERSION = "any";
+
+    /** Login throttling: numbers, read as text. */
+    interface Security {
+
+        /** Wrong passwords a minute one address may make (protocol logins and admin API) before it is slowed down. */
+        @WithDefault("10")
+        String loginFailuresPerMinute();
+
+        /** The longest an address is blocked at a time, in seconds (the block doubles from 1 s up to this). */
+        @WithDefault("300")
+        String maxBlockSeconds();
+    }
 
     /** One more session; every setting is text, checked by {@link ServerSettings#from}. */
     interface Hosted {

@@ -160,6 +160,16 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
             problems.add("multiuser.snapshot.window-bytes=" + windowBytes + " must be positive");
         }
 
+        Long failures = problems.number("multiuser.security.login-failures-per-minute",
+                config.security().loginFailuresPerMinute(), "wrong passwords a minute before an address is slowed down");
+        if (failures != null && (failures < 1 || failures > Integer.MAX_VALUE)) {
+            problems.add("multiuser.security.login-failures-per-minute=" + failures + " must be at least 1");
+        }
+        Long maxBlock = problems.number("multiuser.security.max-block-seconds", config.security().maxBlockSeconds(),
+                "longest block of an address in seconds");
+        if (maxBlock != null && (maxBlock < 1 || maxBlock > 86_400)) {
+            problems.add("multiuser.security.max-block-seconds=" + maxBlock + " must be between 1 and 86400");
+        }
         Optional<StoreSettings> store = store(config.store(), problems);
         List<SessionSpec> named = named(config, generation, timeout, problems);
         problems.throwIfAny();

@@ -8,10 +8,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.multiuser.server.admin.AdminException;
 import io.multiuser.server.admin.AdminHelp;
 import io.multiuser.server.admin.AdminService;
+import io.multiuser.server.admin.BanRequest;
 import io.multiuser.server.admin.SessionInfo;
 import io.multiuser.server.admin.UserInfo;
 import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.security.Ban;
 import io.multiuser.server.session.SessionSettings;
 
 /**
@@ -43,6 +45,9 @@ public class ConsoleCommands {
                 case "sessions" -> new Reply(sessions(admin.sessions()), false);
                 case "users" -> new Reply(users(argument), false);
                 case "kick" -> new Reply(kick(argument), false);
+                case "ban" -> new Reply(ban(argument), false);
+                case "unban" -> new Reply(unban(argument), false);
+                case "bans" -> new Reply(bans(admin.bans()), false);
                 case "exit" -> {
                     admin.stop("console");
                     yield new Reply("Stopping the server.", true);
@@ -119,6 +124,57 @@ public class ConsoleCommands {
         return admin.kick(session, name, "console") ? "Kicked '" + name + "'" + where + "."
                 : "Error: no user named '" + name + "'" + where + ". Type 'users" + (where.isEmpty() ? "" : " " + session)
                         + "' for the list.";
+    }
+
+    /**
+     * {@code ban NAME|ADDRESS [MINUTES] [REASON...]}: an argument that parses as an address or a
+     * CIDR range bans that range, anything else the user name (one word: names with spaces need
+     * the API).
+     */
+    private String ban(String argument) {
+        if (argument.isEmpty()) {
+            return "Usage: ban <user|address[/bits]> [minutes] [reason]";
+        }
+        String[] words = argument.split("\\s+", 3);
+        String target = words[0];
+        Long minutes = null;
+        int reasonFrom = 1;
+        if (words.length > 1 && words[1].matches("\\d{1,9}")) {
+            minutes = Long.parseLong(words[1]);
+            reasonFrom = 2;
+        }
+        String reason = words.length > reasonFrom ? String.join(" ", java.util.Arrays.copyOfRange(words, reasonFrom,
+                words.length)) : "";
+        boolean address = looksLikeAddress(target);
+        AdminService.BanResult result = admin.ban(new BanRequest(address ? null : target, address ? target : null, reason,
+                minutes), "console");
+        Ban ban = result.ban();
+        return "Banned " + (address ? "address " + ban.address() : "'" + ban.user() + "'") + " (id " + ban.id() + ")"
+                + (ban.expiresAt() == null ? "" : " until " + ban.expiresAt())
+                + (result.kicked().isEmpty() ? "" : "; kicked " + String.join(", ", result.kicked())) + ".";
+    }
+
+    static boolean looksLikeAddress(String target) {
+        return target.matches("[0-9.]+(/\\d+)?") || (target.contains(":") && target.matches("[0-9a-fA-F:.]+(/\\d+)?"));
+    }
+
+    private String unban(String id) {
+        if (id.isEmpty()) {
+            return "Usage: unban <id> (type 'bans' for the ids)";
+        }
+        Ban lifted = admin.unban(id, "console");
+        return "Lifted ban " + lifted.id() + ".";
+    }
+
+    static String bans(List<Ban> bans) {
+        StringBuilder out = new StringBuilder(bans.size() + (bans.size() == 1 ? " ban" : " bans"));
+        for (Ban b : bans) {
+            out.append(String.format(Locale.ROOT, "%n  %s  %s%s  %s", b.id(),
+                    b.user() == null ? "" : "user '" + b.user() + "' ", b.address() == null ? "" : "address " + b.address(),
+                    (b.expiresAt() == null ? "no end" : "until " + b.expiresAt())
+                            + (b.reason().isEmpty() ? "" : ", " + b.reason())));
+        }
+        return out.toString();
     }
 
     static String users(List<UserInfo> users) {

@@ -23,6 +23,7 @@ import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.session.DownloadProgress;
+import io.multiuser.server.session.LoginGuard;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionJournal;
@@ -69,6 +70,7 @@ public final class ZmqEngine implements AutoCloseable {
     private volatile int basePort;
     /** How long the sockets may keep sending queued messages once the loop ends; 0 drops them (a plain stop). */
     private volatile int closeLingerMillis;
+    private volatile LoginGuard loginGuard = LoginGuard.OPEN;
     private Thread thread;
 
     // Engine-thread state.
@@ -108,6 +110,11 @@ public final class ZmqEngine implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot create the engine's wake-up pipe", e);
         }
+    }
+
+    /** Bans and login throttling for the session's logins; set before {@link #start()}. */
+    public void guard(LoginGuard guard) {
+        this.loginGuard = guard;
     }
 
     /** Binds the four ports and starts the loop; returns once bound, or throws naming the port. */
@@ -268,6 +275,7 @@ public final class ZmqEngine implements AutoCloseable {
             outbox = new SocketOutbox(dialect, commandQueues, dataQueues, sockets.get(Port.HEARTBEAT),
                     ZmqEngine::nowMillis, listener);
             session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal, deltaMerger());
+            session.guard(loginGuard);
             session.restore(restoredScene);
             inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis);
 

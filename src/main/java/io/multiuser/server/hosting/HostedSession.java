@@ -12,6 +12,7 @@ import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.persistence.StoreException;
 import io.multiuser.server.persistence.StoreSettings;
+import io.multiuser.server.session.LoginGuard;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
@@ -35,6 +36,7 @@ public final class HostedSession {
     private final Optional<StoreSettings> storeSettings;
     private final SessionListener listener;
     private final StoreListener storeListener;
+    private final LoginGuard guard;
     private volatile ZmqEngine engine;
     private volatile SessionStore store;
     private volatile String failure;
@@ -42,12 +44,20 @@ public final class HostedSession {
 
     public HostedSession(SessionSpec spec, EngineSettings engineSettings, SessionSettings sessionSettings,
             Optional<StoreSettings> storeSettings, SessionListener listener, StoreListener storeListener) {
+        this(spec, engineSettings, sessionSettings, storeSettings, listener, storeListener, LoginGuard.OPEN);
+    }
+
+    /** A session whose logins go through {@code guard} (bans, throttling). */
+    public HostedSession(SessionSpec spec, EngineSettings engineSettings, SessionSettings sessionSettings,
+            Optional<StoreSettings> storeSettings, SessionListener listener, StoreListener storeListener,
+            LoginGuard guard) {
         this.spec = spec;
         this.engineSettings = engineSettings;
         this.sessionSettings = sessionSettings;
         this.storeSettings = storeSettings;
         this.listener = listener;
         this.storeListener = storeListener;
+        this.guard = guard;
     }
 
     /**
@@ -79,6 +89,7 @@ public final class HostedSession {
             }
             ZmqEngine started = new ZmqEngine(engineSettings, sessionSettings, listener,
                     opened == null ? SessionJournal.NONE : opened, restored);
+            started.guard(guard);
             try {
                 started.start();
             } catch (EngineStartException e) {

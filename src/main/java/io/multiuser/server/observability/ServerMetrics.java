@@ -6,11 +6,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.inject.Singleton;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.multiuser.server.hosting.HostedSession;
 import io.multiuser.server.hosting.SessionObserver;
 import io.multiuser.server.persistence.StoreListener;
+import io.multiuser.server.security.ServerSecurity;
 import io.multiuser.server.session.SessionListener;
 
 /**
@@ -24,7 +26,7 @@ import io.multiuser.server.session.SessionListener;
  * and whatever a client did in between (a login, an upload) would be lost from the counts.
  */
 @Singleton
-public class ServerMetrics implements SessionObserver {
+public class ServerMetrics implements SessionObserver, ServerSecurity.AuditCounter {
 
     private final PrometheusMeterRegistry registry;
     private final Map<String, SessionMetrics> sessions = new ConcurrentHashMap<>();
@@ -34,6 +36,14 @@ public class ServerMetrics implements SessionObserver {
 
     public ServerMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
+    }
+
+    /** Server-wide, so not labelled by session: the audit trail's entries by kind. */
+    @Override
+    public void count(String kind) {
+        Counter.builder(SessionMetrics.PREFIX + "server.audit.events").tag("kind", kind)
+                .description("Audit trail entries (admin actions and security refusals) by kind").register(registry)
+                .increment();
     }
 
     @Override

@@ -61,6 +61,7 @@ public final class Session {
     private final Map<ClientId, User> users = new LinkedHashMap<>();
     private final Map<String, User> usersByName = new LinkedHashMap<>();
     private final Activity activity = new Activity();
+    private LoginGuard guard = LoginGuard.OPEN;
     /** Metadata keys a user may have; the add-on uses about eight. */
     static final int MAX_METADATA_KEYS = 256;
     /** The engine thread: the only one that may call in (checked with -ea, as in the tests). */
@@ -489,6 +490,11 @@ public final class Session {
         return new Scene(List.copyOf(graph.nodes()), chains);
     }
 
+    /** Bans and login throttling, asked before every login (set before the first one). */
+    public void guard(LoginGuard loginGuard) {
+        this.guard = loginGuard;
+    }
+
     /** The last events of this session (joins, leaves, kicks, refusals, admin actions), newest first. */
     public List<Activity.Event> activity() {
         assert onEngineThread();
@@ -528,9 +534,10 @@ public final class Session {
     // ---------------------------------------------------------------- login and leave
 
     private void login(ClientId from, ClientCommand.Auth auth, String address) {
-        Refusal refusal = refusal(from, auth);
+        Refusal refusal = refusal(from, auth, address);
         if (refusal != null) {
             listener.loginRefused(refusal.reason());
+            guard.refused(auth.name(), auth.admin(), address, refusal.reason());
             activity.add(Activity.Kind.REFUSED, auth.name(), (auth.admin() ? "admin" : "client") + " login from "
                     + address + ": " + refusal.text());
             LOG.warnf("Login refused for '%s' (%s) from %s: %s", auth.name(), auth.admin() ? "admin" : "client",
@@ -543,6 +550,7 @@ public final class Session {
         users.put(from, user);
         usersByName.put(user.name(), user);
         listener.loginAccepted(user.admin());
+        guard.accepted(user.name(), user.admin(), address);
         if (!heartbeats.isWatched(from)) {
             heartbeats.watch(from, now); // a client that never starts its heartbeat is dropped too
         }
@@ -559,9 +567,13 @@ public final class Session {
     }
 
     /** Why a login is refused (with the FAILED text), or null to accept it; checks in the original's order. */
-    private Refusal refusal(ClientId from, ClientCommand.Auth auth) {
+    private Refusal refusal(ClientId from, ClientCommand.Auth auth, String address) {
         if (usersByName.containsKey(auth.name()) || users.containsKey(from)) {
             return new Refusal(LoginRefusal.DUPLICATE, "client already logged in");
+        }
+        LoginGuard.Refused guarded = guard.refuse(auth.name(), auth.admin(), address);
+        if (guarded != null) { // banned, or an address with too many wrong passwords: no password is checked
+            return new Refusal(guarded.reason(), guarded.text());
         }
         if (auth.admin() && !secretMatches(settings.adminPassword(), auth.password())) {
             return new Refusal(LoginRefusal.WRONG_PASSWORD, v09 ? "wrong admin password" : "wrong password");

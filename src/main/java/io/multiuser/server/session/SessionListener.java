@@ -10,7 +10,8 @@ public interface SessionListener {
     };
 
     /** Why a login was refused. */
-    enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, WRONG_SESSION_PASSWORD, VERSION, RESERVED_NAME, SESSION_FULL }
+    enum LoginRefusal { DUPLICATE, WRONG_PASSWORD, WRONG_SESSION_PASSWORD, VERSION, RESERVED_NAME, SESSION_FULL, BANNED,
+        THROTTLED }
 
     /** Why a user left. */
     enum Departure { KICKED, HEARTBEAT_TIMEOUT, CONNECTION_LOST, TOO_SLOW, SCENE_REPLACED }

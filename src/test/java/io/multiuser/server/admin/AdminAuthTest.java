@@ -82,7 +82,9 @@ class AdminAuthTest {
                 BASE + "/session/import", BASE + "/session/reset", BASE + "/sessions", BASE + "/sessions/{session}",
                 BASE + "/sessions/{session}/users", BASE + "/sessions/{session}/users/{name}/kick",
                 BASE + "/sessions/{session}/nodes", BASE + "/sessions/{session}/export",
-                BASE + "/sessions/{session}/import", BASE + "/sessions/{session}/reset");
+                BASE + "/sessions/{session}/import", BASE + "/sessions/{session}/reset",
+                BASE + "/sessions/{session}/activity", BASE + "/sessions/{session}/scene", BASE + "/sessions/{session}/live",
+                BASE + "/bans", BASE + "/bans/{id}", BASE + "/audit");
         assertThat(paths.get(BASE + "/sessions").keySet()).containsExactlyInAnyOrder("get", "post");
         assertThat(paths.get(BASE + "/sessions/{session}").keySet()).containsExactlyInAnyOrder("get", "delete");
         paths.forEach((path, operations) -> operations.forEach((method, operation) -> {

@@ -35,7 +35,7 @@ class AdminServiceTest {
 
     private static AdminService admin(HostedSession hosted, Duration timeout) {
         return new AdminService(name -> name.equals(hosted.name()) ? Optional.of(hosted) : Optional.empty(), null, null,
-                timeout);
+                timeout, null);
     }
 
     @Test

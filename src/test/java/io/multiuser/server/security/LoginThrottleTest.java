@@ -1,0 +1,54 @@
+package io.multiuser.server.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** Password guessing slows down per address: ten a minute go unnoticed, then the blocks double. */
+class LoginThrottleTest {
+
+    private final LoginThrottle throttle = new LoginThrottle(10, 300_000);
+
+    @Test
+    void theEleventhFailureInAMinuteBlocksThatAddressAndNoOther() {
+        long now = 1_000_000;
+        for (int i = 0; i < 10; i++) {
+            assertThat(throttle.failed("10.0.0.7", now + i)).isZero();
+        }
+        assertThat(throttle.blockedFor("10.0.0.7", now + 10)).isZero();
+        assertThat(throttle.failed("10.0.0.7", now + 10)).isEqualTo(1_000);
+        assertThat(throttle.blockedFor("10.0.0.7", now + 10)).isEqualTo(1_000);
+        assertThat(throttle.blockedFor("10.0.0.8", now + 10)).isZero(); // someone else's failures never count
+        assertThat(throttle.failed("10.0.0.7", now + 1_100)).isEqualTo(2_000);
+        assertThat(throttle.failed("10.0.0.7", now + 3_200)).isEqualTo(4_000);
+    }
+
+    @Test
+    void blocksDoubleUpToTheCapAndARightPasswordStartsAfresh() {
+        long now = 0;
+        long last = 0;
+        for (int i = 0; i < 40; i++) {
+            last = throttle.failed("::1", now);
+        }
+        assertThat(last).isEqualTo(300_000);
+        throttle.succeeded("::1");
+        assertThat(throttle.blockedFor("::1", now)).isZero();
+        assertThat(throttle.failed("::1", now)).isZero();
+    }
+
+    @Test
+    void failuresOlderThanAMinuteAreForgiven() {
+        for (int i = 0; i < 10; i++) {
+            throttle.failed("10.0.0.9", i * 1_000L);
+        }
+        assertThat(throttle.failed("10.0.0.9", 61_000)).isZero(); // the first ones are out of the window now
+    }
+
+    @Test
+    void theHostOfAnEngineAddressDropsThePort() {
+        assertThat(LoginThrottle.host("127.0.0.1:43442")).isEqualTo("127.0.0.1");
+        assertThat(LoginThrottle.host("[2001:db8::1]:5555")).isEqualTo("2001:db8::1");
+        assertThat(LoginThrottle.host("unknown address")).isEqualTo("unknown address");
+        assertThat(LoginThrottle.host(null)).isEqualTo("unknown");
+    }
+}
