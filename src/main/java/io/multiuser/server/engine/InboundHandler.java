@@ -8,6 +8,7 @@ import java.util.function.LongSupplier;
 import org.jboss.logging.Logger;
 
 import io.multiuser.server.logging.ThrottledLog;
+import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DataMessage;
 import io.multiuser.server.session.Session;
@@ -65,6 +66,9 @@ final class InboundHandler {
             return;
         }
         listener.commandReceived(decoded.typeName());
+        if (!(decoded.command() instanceof ClientCommand.Auth) && impostor(from, m, "port P", "a command")) {
+            return;
+        }
         session.onCommand(from, decoded.ownerFrame(), decoded.command(), m.peerAddress());
     }
 
@@ -80,7 +84,7 @@ final class InboundHandler {
                     + e.getMessage());
             return;
         }
-        if (data != null) {
+        if (data != null && !impostor(data.sender(), m, port.name(), "a datablock")) {
             session.onData(data);
         }
     }
@@ -100,7 +104,24 @@ final class InboundHandler {
             badInput.warn("heartbeat", "Heartbeat port: unexpected message of " + m.frameCount()
                     + " frame(s) from " + describe(from, m));
         }
-        session.onHeartbeat(from, init);
+        if (!impostor(from, m, "heartbeat", "a heartbeat")) {
+            session.onHeartbeat(from, init);
+        }
+    }
+
+    /**
+     * True (and the message dropped) when it declares the identity of a user logged in from another
+     * host: one client cannot push, command or keep alive for another.
+     */
+    private boolean impostor(ClientId claimed, InboundMessage m, String category, String what) {
+        String realHost = session.foreignHost(claimed, m.peerAddress());
+        if (realHost == null) {
+            return false;
+        }
+        listener.dropped(SessionListener.Drop.IDENTITY_MISMATCH, 1);
+        badInput.warn("identity " + category, "Dropped " + what + " from " + m.peerAddress() + " that claims to be "
+                + session.describe(claimed) + ", who logged in from " + realHost);
+        return true;
     }
 
     private String describe(ClientId id, InboundMessage m) {

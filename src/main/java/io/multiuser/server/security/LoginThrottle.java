@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 
+import io.multiuser.server.session.PeerHost;
+
 /**
  * Slows down password guessing, per address: up to {@code freeFailures} wrong passwords a minute
  * go unnoticed (people mistype); each one beyond blocks that address for twice as long as the
@@ -82,19 +84,7 @@ public final class LoginThrottle {
 
     /** The IP of an address as the engine reports it ({@code 10.0.0.7:51234}, {@code [::1]:5}), without the port. */
     public static String host(String address) {
-        if (address == null) {
-            return "unknown";
-        }
-        if (address.startsWith("[")) {
-            int end = address.indexOf(']');
-            return end > 0 ? address.substring(1, end) : address;
-        }
-        int first = address.indexOf(':');
-        int last = address.lastIndexOf(':');
-        if (first > 0 && first == last) {
-            return address.substring(0, first); // IPv4 with a port
-        }
-        return address;
+        return PeerHost.of(address);
     }
 
     private static final class Tracker {

@@ -527,6 +527,20 @@ public final class Session {
         return user != null ? user.toString() : "identity " + id;
     }
 
+    /**
+     * Null when a message from {@code peerAddress} may speak for {@code id}; otherwise the host the
+     * user really logged in from. A client's four connections come from one machine: a connection
+     * from another host that declares a logged-in user's identity is someone else.
+     */
+    public String foreignHost(ClientId id, String peerAddress) {
+        User user = users.get(id);
+        if (user == null || peerAddress == null || !peerAddress.contains(":")) {
+            return null; // not logged in (refused anyway), or no address to compare
+        }
+        String host = PeerHost.of(user.address());
+        return host.equals(PeerHost.of(peerAddress)) ? null : host;
+    }
+
     public boolean isLoggedIn(ClientId id) {
         return users.containsKey(id);
     }

@@ -17,7 +17,8 @@ public interface SessionListener {
     enum Departure { KICKED, HEARTBEAT_TIMEOUT, CONNECTION_LOST, TOO_SLOW, SCENE_REPLACED }
 
     /** Why a message was dropped instead of applied or delivered. */
-    enum Drop { MALFORMED, UNAUTHENTICATED, NO_RIGHTS, BAD_STATE, UNKNOWN_TARGET, DELETED_NODE, UNDELIVERABLE, SCENE_LIMIT }
+    enum Drop { MALFORMED, UNAUTHENTICATED, NO_RIGHTS, BAD_STATE, UNKNOWN_TARGET, DELETED_NODE, UNDELIVERABLE, SCENE_LIMIT,
+        IDENTITY_MISMATCH }
 
     /** A snapshot moved: an admin's upload, or a joiner's download. */
     enum SnapshotDirection { UPLOAD, DOWNLOAD }
