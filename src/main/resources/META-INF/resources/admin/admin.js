@@ -292,8 +292,11 @@ function renderUsers(users) {
       el('td', { class: 'num' }, el('span', { 'data-latency': u.name }, u.latencyMs === 999 ? '–' : u.latencyMs + ' ms'),
         samples.length > 1 ? sparkline(samples) : null),
       el('td', {}, download),
-      el('td', {}, el('button', { type: 'button', class: 'danger', 'data-kick': u.name,
-        'aria-label': `Kick ${u.name}`, onclick: () => kick(u.name) }, 'Kick')));
+      el('td', { class: 'actions' },
+        el('button', { type: 'button', class: 'danger', 'data-kick': u.name, 'aria-label': `Kick ${u.name}`,
+          onclick: () => kick(u.name) }, 'Kick'),
+        el('button', { type: 'button', class: 'danger', 'data-ban': u.name, 'aria-label': `Ban ${u.name}`,
+          onclick: () => ban(u.name) }, 'Ban')));
   });
   $('users').tBodies[0].replaceChildren(...rows);
   $('no-users').hidden = users.length > 0;
@@ -314,6 +317,20 @@ async function kick(name) {
     status(`Kicked ${name}.`);
   } catch (e) {
     handleError(e, 'Kick');
+  }
+}
+
+async function ban(name) {
+  if (!(await confirmAction(`Ban ${name} from every session of this server? They are kicked now and refused`
+    + ' until the ban is lifted (console: bans, unban).', 'Ban'))) return;
+  try {
+    const result = await (await api('/bans', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: name, reason: 'banned from the admin page' }),
+    })).json();
+    status(`Banned ${name} (ban ${result.ban.id}).`);
+  } catch (e) {
+    handleError(e, 'Ban');
   }
 }
 

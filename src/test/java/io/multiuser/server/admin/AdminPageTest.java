@@ -172,6 +172,17 @@ class AdminPageTest {
                             && li.getText().contains("ui-joiner")));
             shot("5-kicked");
 
+            // Ban the host from the page: it is kicked now and its next login is refused.
+            browser.findElement(By.cssSelector("button[data-ban='ui-host']")).click();
+            await(By.id("confirm-ok")).click();
+            assertThat(host.await("RepDisconnectCommand").data()).isEqualTo(Map.of("reason", "kicked by admin"));
+            awaitTrue("the host to be gone", () ->
+                    browser.findElements(By.cssSelector("tr[data-user='ui-host']")).isEmpty());
+            try (TestClient again = new TestClient(port, "ui-host")) {
+                assertThat(again.loginAsAdmin(PASSWORD)).startsWith("FAILED: banned from this server");
+            }
+            shot("5b-banned");
+
             // Scene summary of the session: 600 nodes of the test type.
             awaitTrue("the scene summary", () -> browser.findElements(By.cssSelector("#types tbody tr")).stream()
                     .anyMatch(tr -> tr.getText().contains("600")));
@@ -184,6 +195,9 @@ class AdminPageTest {
             assertEveryRequestStayedOnTheServer();
         } finally {
             admin().queryParam("force", true).queryParam("purge", true).delete(BASE + "/sessions/{s}", SESSION);
+            List<String> bans = admin().get(BASE + "/bans").then().extract().jsonPath()
+                    .getList("findAll { it.user == 'ui-host' }.id", String.class);
+            bans.forEach(id -> admin().delete(BASE + "/bans/{id}", id));
         }
     }
 
