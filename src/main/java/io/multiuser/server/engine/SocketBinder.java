@@ -74,6 +74,8 @@ final class SocketBinder {
             case HEARTBEAT -> router(context, null);
         };
         socket.setMaxMsgSize(port == Port.DATA_OUT || port == Port.HEARTBEAT ? 4096 : settings.maxMessageBytes());
+        // "*" (every interface) and IPv6 addresses take IPv6 clients too; IPv4 ones still connect (dual stack)
+        socket.setIPv6(settings.bindAddress().equals("*") || settings.bindAddress().contains(":"));
         return socket;
     }
 

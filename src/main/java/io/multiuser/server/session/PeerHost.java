@@ -1,6 +1,10 @@
 package io.multiuser.server.session;
 
-/** The IP part of a peer address as the engine reports it ({@code 10.0.0.7:51234}, {@code [::1]:5}). */
+/**
+ * The IP part of a peer address as the engine reports it: {@code 10.0.0.7:51234},
+ * {@code [::1]:5}, or JeroMQ's own IPv6 form, eight groups and the port without brackets
+ * ({@code 0:0:0:0:0:0:0:1:42722}).
+ */
 public final class PeerHost {
 
     private PeerHost() {
@@ -14,11 +18,12 @@ public final class PeerHost {
             int end = address.indexOf(']');
             return end > 0 ? address.substring(1, end) : address;
         }
-        int first = address.indexOf(':');
         int last = address.lastIndexOf(':');
-        if (first > 0 && first == last) {
-            return address.substring(0, first); // IPv4 with a port
+        if (last <= 0 || !address.substring(last + 1).matches("\\d{1,5}")) {
+            return address; // no port
         }
-        return address;
+        // 10.0.0.7:51234, and JeroMQ's IPv6 form without brackets: 0:0:0:0:0:0:0:1:51234
+        return address.indexOf(':') == last || address.chars().filter(c -> c == ':').count() == 8
+                ? address.substring(0, last) : address;
     }
 }

@@ -48,6 +48,8 @@ class LoginThrottleTest {
     void theHostOfAnEngineAddressDropsThePort() {
         assertThat(LoginThrottle.host("127.0.0.1:43442")).isEqualTo("127.0.0.1");
         assertThat(LoginThrottle.host("[2001:db8::1]:5555")).isEqualTo("2001:db8::1");
+        assertThat(LoginThrottle.host("0:0:0:0:0:0:0:1:42722")).isEqualTo("0:0:0:0:0:0:0:1"); // JeroMQ's IPv6 form
+        assertThat(LoginThrottle.host("2001:db8::1")).isEqualTo("2001:db8::1"); // compressed, no port: as is
         assertThat(LoginThrottle.host("unknown address")).isEqualTo("unknown address");
         assertThat(LoginThrottle.host(null)).isEqualTo("unknown");
     }
