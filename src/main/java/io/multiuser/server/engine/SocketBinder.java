@@ -20,13 +20,34 @@ final class SocketBinder {
     private final EngineSettings settings;
     private final EngineDialect dialect;
 
+    /** "*" (every interface) and IPv6 addresses take IPv6 clients too; IPv4 ones still connect (dual stack). */
+    private boolean ipv6;
+
     SocketBinder(EngineSettings settings, EngineDialect dialect) {
         this.settings = settings;
         this.dialect = dialect;
+        this.ipv6 = settings.bindAddress().equals("*") || settings.bindAddress().contains(":");
     }
 
-    /** Binds the configured base port, or for 0 the first block of consecutive free ports it finds. */
+    /**
+     * Binds the configured base port, or for 0 the first block of consecutive free ports it finds.
+     * "*" is bound dual stack (IPv6 clients too) where the machine has IPv6, else IPv4 only.
+     */
     Sockets bind(ZContext context) {
+        if (ipv6) {
+            try {
+                return bindBlock(context);
+            } catch (EngineStartException e) {
+                if (e.getCause() instanceof ZMQException z && z.getErrorCode() == zmq.ZError.EADDRINUSE) {
+                    throw e; // a port in use is not a matter of IPv6
+                }
+                ipv6 = false; // no IPv6 here (disabled in the kernel, say): IPv4 as before
+            }
+        }
+        return bindBlock(context);
+    }
+
+    private Sockets bindBlock(ZContext context) {
         if (settings.basePort() != 0) {
             return bindAll(context, settings.basePort());
         }
@@ -74,8 +95,7 @@ final class SocketBinder {
             case HEARTBEAT -> router(context, null);
         };
         socket.setMaxMsgSize(port == Port.DATA_OUT || port == Port.HEARTBEAT ? 4096 : settings.maxMessageBytes());
-        // "*" (every interface) and IPv6 addresses take IPv6 clients too; IPv4 ones still connect (dual stack)
-        socket.setIPv6(settings.bindAddress().equals("*") || settings.bindAddress().contains(":"));
+        socket.setIPv6(ipv6);
         return socket;
     }
 

@@ -9,9 +9,10 @@ import java.util.Map;
 import io.multiuser.server.session.PeerHost;
 
 /**
- * Slows down password guessing, per address: up to {@code freeFailures} wrong passwords a minute
- * go unnoticed (people mistype); each one beyond blocks that address for twice as long as the
- * one before, from one second up to {@code maxBlockMillis}. A correct login resets the address.
+ * Slows down password guessing, per address: {@code freeFailures} wrong passwords a minute go
+ * unnoticed (people mistype); from the last of them on, each one blocks that address for twice as
+ * long as the one before, from one second up to {@code maxBlockMillis}, so the next attempt is
+ * refused unread. A correct login resets the address.
  * Only the guessing address is blocked: every other address logs in as usual. Thread-safe
  * (protocol logins come from every session's engine thread, REST calls from HTTP threads).
  */
@@ -51,7 +52,7 @@ public final class LoginThrottle {
         while (!t.failures.isEmpty() && t.failures.peekFirst() <= nowMillis - WINDOW_MILLIS) {
             t.failures.removeFirst();
         }
-        if (t.failures.size() > freeFailures) {
+        if (t.failures.size() >= freeFailures) { // the next attempt in the window would be one too many
             t.strikes++;
             long block = Math.min(maxBlockMillis, FIRST_BLOCK_MILLIS << Math.min(30, t.strikes - 1));
             t.blockedUntil = nowMillis + block;

@@ -10,13 +10,13 @@ class LoginThrottleTest {
     private final LoginThrottle throttle = new LoginThrottle(10, 300_000);
 
     @Test
-    void theEleventhFailureInAMinuteBlocksThatAddressAndNoOther() {
+    void theEleventhAttemptAfterTenFailuresInAMinuteWaitsAndNoOtherAddressDoes() {
         long now = 1_000_000;
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < 9; i++) {
             assertThat(throttle.failed("10.0.0.7", now + i)).isZero();
         }
-        assertThat(throttle.blockedFor("10.0.0.7", now + 10)).isZero();
-        assertThat(throttle.failed("10.0.0.7", now + 10)).isEqualTo(1_000);
+        assertThat(throttle.blockedFor("10.0.0.7", now + 9)).isZero();
+        assertThat(throttle.failed("10.0.0.7", now + 10)).isEqualTo(1_000); // the tenth: the eleventh must wait
         assertThat(throttle.blockedFor("10.0.0.7", now + 10)).isEqualTo(1_000);
         assertThat(throttle.blockedFor("10.0.0.8", now + 10)).isZero(); // someone else's failures never count
         assertThat(throttle.failed("10.0.0.7", now + 1_100)).isEqualTo(2_000);
@@ -38,7 +38,7 @@ class LoginThrottleTest {
 
     @Test
     void failuresOlderThanAMinuteAreForgiven() {
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < 9; i++) {
             throttle.failed("10.0.0.9", i * 1_000L);
         }
         assertThat(throttle.failed("10.0.0.9", 61_000)).isZero(); // the first ones are out of the window now

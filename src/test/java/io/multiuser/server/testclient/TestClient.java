@@ -84,14 +84,28 @@ public final class TestClient implements AutoCloseable {
      * clients in one process share its I/O thread; null gives the client a context of its own.
      */
     public TestClient(String host, int basePort, String name, ZContext shared) {
+        this(host, basePort, name, shared, null);
+    }
+
+    /**
+     * A client that declares {@code identity} on every port instead of a fresh one: another
+     * user's, for the tests of impersonation. {@code host} {@code [::1]} connects over IPv6, which
+     * the server sees as another host than 127.0.0.1.
+     */
+    public static TestClient withIdentity(String host, int basePort, String name, byte[] identity) {
+        return new TestClient(host, basePort, name, null, identity.clone());
+    }
+
+    private TestClient(String host, int basePort, String name, ZContext shared, byte[] declared) {
         this.name = name;
         this.context = shared == null ? new ZContext(1) : shared;
         this.ownsContext = shared == null;
         UUID uuid = UUID.randomUUID();
-        this.identity = java.nio.ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
-                .putLong(uuid.getLeastSignificantBits()).array();
+        this.identity = declared != null ? declared : java.nio.ByteBuffer.allocate(16)
+                .putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits()).array();
         commands = dealer(host, basePort);
         push = context.createSocket(SocketType.PUSH);
+        push.setIPv6(host.startsWith("[")); // [::1]: an IPv6 client, another host than 127.0.0.1 for the server
         push.setLinger(0);
         push.connect("tcp://" + host + ":" + (basePort + 2));
         heartbeatThread = new Thread(() -> heartbeatLoop(host, basePort), "test-client-hb-" + name);
@@ -108,6 +122,7 @@ public final class TestClient implements AutoCloseable {
 
     private ZMQ.Socket dealer(String host, int port) {
         ZMQ.Socket s = context.createSocket(SocketType.DEALER);
+        s.setIPv6(host.startsWith("["));
         s.setIdentity(identity);
         s.setLinger(0);
         s.connect("tcp://" + host + ":" + port);
