@@ -32,7 +32,8 @@ import io.multiuser.server.testclient.TestClient;
 /**
  * The benchmark suite: fan-out through the packaged server and through bare JeroMQ, snapshot
  * upload and join (loopback and an emulated 50 ms round trip, default window and window 0),
- * memory with 100,000 nodes, GC pauses, start-up time, and the protocol 0.9 cases ({@link Bench09}).
+ * memory with 100,000 nodes, GC pauses, start-up time, the protocol 0.9 cases ({@link Bench09}) and
+ * many sessions in one server ({@link SessionsBench}).
  * Every server is the packaged jar in its own process ({@code server.jar}); everything runs on
  * 127.0.0.1 and every loop is bounded.
  * Writes target/bench/results.json and results.md. Run with {@code ./mvnw -Pbench verify}.
@@ -51,11 +52,13 @@ public final class Bench {
     /**
      * -Dbench.focus for tuning rounds: "targets" runs only the fan-out target cases (warm-up
      * included), "targets-paced" only the paced latency one, "v09" only the protocol 0.9 cases
-     * ({@link Bench09}); empty runs the whole suite.
+     * ({@link Bench09}), "sessions" only the many-sessions cases ({@link SessionsBench}); empty runs
+     * the whole suite.
      */
     private final String focus = focus();
     private final boolean v09Only = focus.equals("v09");
-    private final boolean targetsOnly = !focus.isEmpty() && !v09Only;
+    private final boolean sessionsOnly = focus.equals("sessions");
+    private final boolean targetsOnly = focus.startsWith("targets");
     private final boolean pacedOnly = focus.equals("targets-paced");
     private final List<Double> startupSeconds = new ArrayList<>();
     private final Map<String, Object> json = new LinkedHashMap<>();
@@ -101,6 +104,14 @@ public final class Bench {
             write(List.of(), List.of(), Map.of());
             return;
         }
+        if (sessionsOnly) {
+            sessions();
+            json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
+                    .toList());
+            json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
+            write(List.of(), List.of(), Map.of());
+            return;
+        }
         List<FanOut.Result> fanOut = fanOut();
         if (targetsOnly) {
             json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
@@ -113,6 +124,7 @@ public final class Bench {
         json.put("session_store", store);
         md.append(RestoreBench.markdown(store));
         v09(joins);
+        sessions();
         Map<String, Object> startup = stats(startupSeconds);
         json.put("startup_seconds", startup);
         md.append("\n## Start-up (process start → /q/health/ready 200)\n\n");
@@ -434,6 +446,13 @@ public final class Bench {
         md.append(v09.markdown());
     }
 
+    /** Many sessions in one server: 20 × 4 clients against single-session baselines, and a session's idle cost. */
+    private void sessions() throws Exception {
+        SessionsBench many = new SessionsBench(quick, this::start, this::target);
+        json.put("sessions", many.run());
+        md.append(many.markdown());
+    }
+
     // ---------------------------------------------------------------- 4: memory
 
     private Map<String, Object> memory() throws Exception {
@@ -536,9 +555,9 @@ public final class Bench {
 
     private static String focus() {
         String value = System.getProperty("bench.focus", "").trim();
-        if (!List.of("", "targets", "targets-paced", "v09").contains(value)) {
+        if (!List.of("", "targets", "targets-paced", "v09", "sessions").contains(value)) {
             throw new IllegalArgumentException(
-                    "-Dbench.focus=" + value + ": use targets, targets-paced or v09 (or nothing)");
+                    "-Dbench.focus=" + value + ": use targets, targets-paced, v09 or sessions (or nothing)");
         }
         return value;
     }

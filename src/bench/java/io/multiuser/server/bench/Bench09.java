@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.testclient.AdminHttp;
+import io.multiuser.server.testclient.ClientPickler;
 import io.multiuser.server.testclient.ProcStat;
 import io.multiuser.server.testclient.ServerProcess;
 import io.multiuser.server.testclient.TestClient09;
@@ -356,7 +357,7 @@ final class Bench09 {
         byte[] vertices = new byte[MIB];
         ThreadLocalRandom.current().nextBytes(vertices);
         String uuid = TestClient09.uuid();
-        byte[] data = TestClient09.P4.dumps(TestClient09.map("type_id", "Mesh", "uuid", uuid, "name", "Mesh",
+        byte[] data = ClientPickler.dumps(TestClient09.map("type_id", "Mesh", "uuid", uuid, "name", "Mesh",
                 "vertices", vertices));
         r.put("node_bytes", data.length);
         String[] options = store ? new String[] {PROTOCOL} : new String[] {PROTOCOL, STORE_OFF};
@@ -370,7 +371,7 @@ final class Bench09 {
                 r.put("heap_before_mib", heapMib(server.httpPort));
                 r.put("rss_before_mib", Bench.rssMib(server.pid()));
                 double received0 = metric(server.httpPort, "multiuser_datablocks_received_total");
-                byte[] deps = TestClient09.P4.dumps(new ArrayList<>());
+                byte[] deps = ClientPickler.dumps(new ArrayList<>());
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(quick ? 120 : 600);
                 double cpu0 = cpuSeconds(server.pid());
                 long t0 = System.nanoTime();
@@ -391,9 +392,9 @@ final class Bench09 {
                     ByteBuffer.wrap(value).putInt(0, sent).putInt(4 * (1 + ThreadLocalRandom.current().nextInt(
                             MIB / 4 - 1)), sent);
                     byte[] delta = foldable
-                            ? TestClient09.P4.dumps(TestClient09.map("values_changed", TestClient09.map(
+                            ? ClientPickler.dumps(TestClient09.map("values_changed", TestClient09.map(
                                     "root['vertices']", TestClient09.map("new_value", value))))
-                            : TestClient09.P4.dumps(TestClient09.map("iterable_item_added", TestClient09.map(
+                            : ClientPickler.dumps(TestClient09.map("iterable_item_added", TestClient09.map(
                                     "root['loops'][" + sent + "]", value)));
                     // raw frames: pushCommit would keep every delta in the host's replica (GiBs here)
                     host.pushRaw(TestClient09.typeFrame(TestClient09.COMMIT), TestClient09.utf8(uuid), deps, delta);
