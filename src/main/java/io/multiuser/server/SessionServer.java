@@ -31,6 +31,8 @@ import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.hosting.SessionStartException;
 import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.security.AddressPolicy;
+import io.multiuser.server.security.CidrRange;
 import io.multiuser.server.security.ServerSecurity;
 import io.multiuser.server.session.User;
 import io.quarkus.runtime.ShutdownEvent;
@@ -136,9 +138,53 @@ public class SessionServer {
 
     private HostedSession prepare(SessionSpec spec) {
         ServerSettings s = settings;
-        return new HostedSession(spec, s.engineFor(spec), s.sessionFor(spec), s.storeFor(spec.name()),
+        HostedSession hosted = new HostedSession(spec, s.engineFor(spec), s.sessionFor(spec), s.storeFor(spec.name()),
                 observer.sessionListener(spec.name()), observer.storeListener(spec.name()),
                 security.guardFor(spec.name()));
+        hosted.addressPolicy(policyOf(spec));
+        return hosted;
+    }
+
+    /** Who may connect to a session: its allow and deny lists, and every address range banned on the server. */
+    private AddressPolicy policyOf(SessionSpec spec) {
+        AddressPolicy own = spec.addressPolicy();
+        List<CidrRange> banned = security.bans().bannedRanges();
+        if (banned.isEmpty()) {
+            return own;
+        }
+        List<CidrRange> deny = new ArrayList<>(own.deny());
+        deny.addAll(banned);
+        return new AddressPolicy(own.allow(), deny);
+    }
+
+    /** After a ban or an unban: every session's handshake policy takes the banned ranges as they are now. */
+    public synchronized void refreshAddressPolicies() {
+        for (HostedSession hosted : snapshot) {
+            hosted.addressPolicy(policyOf(hosted.spec()));
+        }
+    }
+
+    /**
+     * Changes a session's address lists at run time: new connections are checked against them, the
+     * connected clients stay. A run-time session remembers them; a configured one keeps them until
+     * the next start (its configuration says what it starts with).
+     */
+    public synchronized SessionSpec network(String name, String allow, String deny, String by) {
+        HostedSession hosted = session(name).orElseThrow(() -> AdminException.notFound("no session named '" + name
+                + "'"));
+        SessionSpec changed = hosted.spec().withNetwork(allow, deny);
+        List<String> problems = changed.problems(key -> key);
+        if (!problems.isEmpty()) {
+            throw AdminException.badRequest(String.join("; ", problems));
+        }
+        if (changed.origin() == SessionSpec.Origin.RUNTIME) {
+            remembered().ifPresent(runtime -> runtime.save(changed.withPort(hosted.basePort())));
+        }
+        hosted.network(changed, policyOf(changed));
+        try (SessionLogContext.Scope scope = SessionLogContext.enter(name)) {
+            LOG.infof("Session '%s': address lists changed by %s: %s", name, by, changed.addressPolicy());
+        }
+        return changed;
     }
 
     private void register(HostedSession hosted) {

@@ -12,6 +12,7 @@ import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -250,6 +251,30 @@ public class AdminResource {
             @Context HttpServerRequest request) {
         admin.delete(session, force, purge, "admin API (" + peer(request) + ")");
         return new ApiMessage("deleted session '" + session + "'" + (purge ? " and its data" : ""));
+    }
+
+    @PUT
+    @Path("sessions/{session}/network")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Tag(name = "security")
+    @Operation(summary = "Change a session's address lists", description = "Who may connect, checked at the network"
+            + " handshake of every new connection: allow (empty: every address) and deny, comma-separated CIDR ranges,"
+            + " IPv4 or IPv6. Connected clients stay. A run-time session remembers them; a configured one keeps"
+            + " them until the next start.")
+    @APIResponse(responseCode = "200", description = "Changed; the session with its new lists")
+    @APIResponse(responseCode = "400", description = "A bad range; the message names it",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+    @APIResponse(responseCode = "404", ref = AdminApiDefinition.NO_SESSION)
+    public SessionInfo network(@PathParam("session") String session, NetworkLists lists,
+            @Context HttpServerRequest request) {
+        if (lists == null) {
+            throw AdminException.badRequest("the body must be a JSON object: {\"allow\": \"10.0.0.0/8\", \"deny\": \"\"}");
+        }
+        return admin.network(session, lists.allow(), lists.deny(), "admin API (" + peer(request) + ")");
+    }
+
+    /** A session's address lists, as PUT. */
+    public record NetworkLists(String allow, String deny) {
     }
 
     @GET

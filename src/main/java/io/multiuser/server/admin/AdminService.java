@@ -21,6 +21,7 @@ import io.multiuser.server.config.ServerSettings;
 import io.multiuser.server.engine.SessionStats;
 import io.multiuser.server.engine.ZmqEngine;
 import io.multiuser.server.hosting.HostedSession;
+import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.persistence.StoreFormatException;
 import io.multiuser.server.persistence.StoreReader;
 import io.multiuser.server.protocol.Generation;
@@ -169,6 +170,7 @@ public class AdminService {
                 }
             }
         }
+        server.refreshAddressPolicies(); // a banned range is refused at the handshake from now on
         audit("ban", null, by, describe(ban), "reason: " + ban.reason() + (ban.expiresAt() == null ? ""
                 : ", until " + ban.expiresAt()) + (kicked.isEmpty() ? "" : "; kicked " + String.join(", ", kicked)));
         LOG.infof("Ban %s by %s: %s (%s)%s", ban.id(), by, describe(ban), ban.reason(),
@@ -187,6 +189,7 @@ public class AdminService {
     public Ban unban(String id, String by) {
         Ban removed = security.bans().remove(id).orElseThrow(() -> AdminException.notFound("no ban with id '" + id
                 + "'; GET /admin/api/bans lists them"));
+        server.refreshAddressPolicies();
         audit("unban", null, by, describe(removed), "ban " + id + " lifted");
         LOG.infof("Ban %s lifted by %s: %s", id, by, describe(removed));
         return removed;
@@ -195,6 +198,13 @@ public class AdminService {
     private static String describe(Ban ban) {
         return ban.user() == null ? "address " + ban.address()
                 : ban.address() == null ? "user '" + ban.user() + "'" : "user '" + ban.user() + "' from " + ban.address();
+    }
+
+    /** Changes a session's address lists at run time ({@link SessionServer#network}). */
+    public SessionInfo network(String session, String allow, String deny, String by) {
+        SessionSpec changed = server.network(session, allow, deny, by);
+        audit("network", session, by, session, changed.addressPolicy().toString());
+        return info(session);
     }
 
     /** The audit trail's last entries, newest first. */

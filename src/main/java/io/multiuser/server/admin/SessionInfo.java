@@ -45,6 +45,8 @@ public record SessionInfo(
         @Schema(description = "logins beyond this many users are refused; 0: no limit") int maxUsers,
         @Schema(description = "changes that would grow the scene past this many bytes are refused; 0: no limit")
         long maxSceneBytes,
+        @Schema(description = "address ranges that may connect (comma-separated); empty: every address") String allow,
+        @Schema(description = "address ranges that may not connect (besides the server's banned ranges)") String deny,
         @Schema(description = "the session store; null when the session is kept in memory only") Store store) {
 
     /** The session from its hosting and the figures given (its engine's, or empty when it does not run). */
@@ -59,7 +61,7 @@ public record SessionInfo(
                 spec.generation().label(), !spec.sessionPassword().isEmpty(),
                 Ports.from(hosted.basePort(), spec.generation()),
                 spec.acceptedVersions().isEmpty() ? "any" : "listed", spec.acceptedVersions(), spec.timeoutMillis(),
-                spec.maxUsers(), spec.maxSceneBytes(), kept == null ? null : Store.of(kept));
+                spec.maxUsers(), spec.maxSceneBytes(), spec.allow(), spec.deny(), kept == null ? null : Store.of(kept));
     }
 
     private static String stateName(SessionState state) {

@@ -24,7 +24,10 @@ public record SessionRequest(
                 + " speak the protocol") List<String> acceptedVersions,
         @Schema(description = "logins beyond this many users are refused; 0 or left out: no limit") Integer maxUsers,
         @Schema(description = "changes that would grow the scene past this many bytes are refused; 0 or left out: no"
-                + " limit") Long maxSceneBytes) {
+                + " limit") Long maxSceneBytes,
+        @Schema(description = "address ranges (CIDR, comma-separated) that may connect; left out: multiuser.allow")
+        String allow,
+        @Schema(description = "address ranges that may not connect; left out: multiuser.deny") String deny) {
 
     /** The spec this asks for; {@code server} gives what is left out. Not checked yet ({@link SessionSpec#problems}). */
     SessionSpec toSpec(SessionSpec server, String serverPassword) {
@@ -55,7 +58,8 @@ public record SessionRequest(
         return new SessionSpec(name, port == null ? 0 : port, generation,
                 adminPassword == null ? serverPassword : adminPassword, sessionPassword == null ? "" : sessionPassword,
                 timeout == null ? server.timeoutMillis() : timeout, versions, maxUsers == null ? 0 : maxUsers,
-                maxSceneBytes == null ? 0 : maxSceneBytes, SessionSpec.Origin.RUNTIME);
+                maxSceneBytes == null ? 0 : maxSceneBytes, allow == null ? server.allow() : allow,
+                deny == null ? server.deny() : deny, SessionSpec.Origin.RUNTIME);
     }
 
     @Override

@@ -60,6 +60,15 @@ public interface ServerConfig {
     @WithDefault("67108864")
     String chainWarningSize();
 
+    /**
+     * Address ranges (CIDR, IPv4 or IPv6, comma-separated) that may connect to the session ports,
+     * checked at the ZeroMQ handshake; unset: every address. The default of every session.
+     */
+    Optional<String> allow();
+
+    /** Address ranges that may not connect, even when allowed. The default of every session. */
+    Optional<String> deny();
+
     /** Logins beyond this many users are refused (session {@code default}); unset or 0: no limit. A number. */
     Optional<String> maxUsers();
 
@@ -139,6 +148,12 @@ public interface ServerConfig {
 
         /** Changes that would grow the scene past this many bytes are refused; unset or 0: no limit. */
         Optional<String> maxSceneBytes();
+
+        /** As multiuser.allow, for this session; unset, multiuser.allow. */
+        Optional<String> allow();
+
+        /** As multiuser.deny, for this session; unset, multiuser.deny. */
+        Optional<String> deny();
     }
 
     /** Where the session is kept across restarts (README: "Sessions that survive a restart"). */

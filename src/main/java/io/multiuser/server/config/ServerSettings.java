@@ -15,6 +15,7 @@ import io.multiuser.server.hosting.PortRange;
 import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.persistence.StoreSettings;
 import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.session.SessionSettings;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -37,7 +38,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
     public EngineSettings engineFor(SessionSpec spec) {
         return new EngineSettings(engine.bindAddress(), spec.port(), engine.ioThreads(), engine.maxMessageBytes(),
                 engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), spec.timeoutMillis(),
-                engine.batchScheduling());
+                engine.batchScheduling(), engine.addressPolicy());
     }
 
     /** The session settings of a hosted session: its own passwords, versions and limits, this server's tuning. */
@@ -184,7 +185,8 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
                 .chainWarningBytes(chainWarning)
                 .build();
         SessionSpec defaultSpec = new SessionSpec(SessionSpec.DEFAULT, port.intValue(), generation, config.password(),
-                sessionPassword, timeout, versions, maxUsers.intValue(), maxSceneBytes, SessionSpec.Origin.CONFIGURATION);
+                sessionPassword, timeout, versions, maxUsers.intValue(), maxSceneBytes, config.allow().orElse(""),
+                config.deny().orElse(""), SessionSpec.Origin.CONFIGURATION);
         problems.addAll(defaultSpec.problems(key -> "multiuser." + kebab(key)));
         List<SessionSpec> sessions = new ArrayList<>();
         sessions.add(defaultSpec);
@@ -193,7 +195,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         problems.throwIfAny();
         return new ServerSettings(
                 new EngineSettings(config.bindAddress(), port.intValue(), ioThreads.intValue(), maxMessage,
-                        highWaterMark.intValue(), maxQueued, timeout, batchScheduling),
+                        highWaterMark.intValue(), maxQueued, timeout, batchScheduling, AddressPolicy.ALLOW_ALL),
                 session.toBuilder().maxUsers(maxUsers.intValue()).maxSceneBytes(maxSceneBytes).build(), store,
                 config.password().equals(ServerConfig.DEFAULT_PASSWORD)
                         || config.password().equals(ServerConfig.PLACEHOLDER_PASSWORD),
@@ -249,7 +251,9 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
             }
             SessionSpec spec = new SessionSpec(name, port.intValue() == port ? port.intValue() : -1, generation,
                     hosted.password().orElse(config.password()), hosted.sessionPassword().orElse(""), timeout, versions,
-                    (int) Math.min(Integer.MAX_VALUE, maxUsers), maxSceneBytes, SessionSpec.Origin.CONFIGURATION);
+                    (int) Math.min(Integer.MAX_VALUE, maxUsers), maxSceneBytes,
+                    hosted.allow().or(config::allow).orElse(""), hosted.deny().or(config::deny).orElse(""),
+                    SessionSpec.Origin.CONFIGURATION);
             List<String> found = spec.problems(key -> prefix + kebab(key));
             found.forEach(problems::add);
             if (found.isEmpty()) {

@@ -1,5 +1,9 @@
 package io.multiuser.server.engine;
 
+import java.util.Objects;
+
+import io.multiuser.server.security.AddressPolicy;
+
 /**
  * Socket-level settings of the engine.
  *
@@ -14,6 +18,8 @@ package io.multiuser.server.engine;
  *        before it is dropped
  * @param batchScheduling run the engine thread and its I/O threads under SCHED_BATCH (see
  *        {@link BatchScheduling})
+ * @param addressPolicy which peer addresses may connect, checked at the ZeroMQ handshake (the
+ *        engine starts with it; {@link ZmqEngine#addressPolicy(AddressPolicy)} changes it at run time)
  */
 public record EngineSettings(
         String bindAddress,
@@ -23,7 +29,12 @@ public record EngineSettings(
         int sendHighWaterMark,
         long maxQueuedBytesPerClient,
         long unreachableTimeoutMillis,
-        boolean batchScheduling) {
+        boolean batchScheduling,
+        AddressPolicy addressPolicy) {
+
+    public EngineSettings {
+        Objects.requireNonNull(addressPolicy, "addressPolicy (AddressPolicy.ALLOW_ALL for no lists)");
+    }
 
     /** Loopback defaults for tests and tools; every setting has one, so callers name only what they change. */
     public static Builder builder() {
@@ -39,6 +50,7 @@ public record EngineSettings(
         private long maxQueuedBytesPerClient = 256L << 20;
         private long unreachableTimeoutMillis = 5000;
         private boolean batchScheduling = true;
+        private AddressPolicy addressPolicy = AddressPolicy.ALLOW_ALL;
 
         public Builder bindAddress(String v) {
             bindAddress = v;
@@ -75,9 +87,14 @@ public record EngineSettings(
             return this;
         }
 
+        public Builder addressPolicy(AddressPolicy v) {
+            addressPolicy = v;
+            return this;
+        }
+
         public EngineSettings build() {
             return new EngineSettings(bindAddress, basePort, ioThreads, maxMessageBytes, sendHighWaterMark,
-                    maxQueuedBytesPerClient, unreachableTimeoutMillis, batchScheduling);
+                    maxQueuedBytesPerClient, unreachableTimeoutMillis, batchScheduling, addressPolicy);
         }
     }
 }

@@ -68,6 +68,9 @@ final class SocketBinder {
         for (int offset = 0; offset < ports.size(); offset++) {
             Port port = ports.get(offset);
             ZMQ.Socket socket = create(context, port);
+            // with a domain set, JeroMQ asks the session's ZapHandler about every new connection (NULL
+            // mechanism: without one it asks nobody)
+            socket.setZapDomain(ZapHandler.domain(base + offset));
             bound.add(new Sockets.Bound(port, socket));
             String endpoint = "tcp://" + settings.bindAddress() + ":" + (base + offset);
             try {

@@ -6,11 +6,13 @@ import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
@@ -22,6 +24,7 @@ import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.session.DownloadProgress;
 import io.multiuser.server.session.LoginGuard;
 import io.multiuser.server.session.Scene;
@@ -37,7 +40,8 @@ import io.multiuser.server.wire.v09.DeltaCompaction;
  * the sockets and the {@link Session}; nothing else touches them. What its protocol generation
  * does differently (which sockets, which frames) is its {@link EngineDialect}. Other threads hand it work
  * with {@link #call(Function)}: a task queue plus a wake-up byte on a pipe its selector watches.
- * Every message is handled inside a guard, so no input can stop the loop.
+ * Every message is handled inside a guard, so no input can stop the loop. Every new connection is
+ * first checked against the session's {@link AddressPolicy} by its {@link ZapHandler}, on the same thread.
  */
 public final class ZmqEngine implements AutoCloseable {
 
@@ -71,6 +75,10 @@ public final class ZmqEngine implements AutoCloseable {
     /** How long the sockets may keep sending queued messages once the loop ends; 0 drops them (a plain stop). */
     private volatile int closeLingerMillis;
     private volatile LoginGuard loginGuard = LoginGuard.OPEN;
+    /** Which peer addresses may connect; read by the ZAP handler for every new connection, set from any thread. */
+    private final AtomicReference<AddressPolicy> addressPolicy;
+    /** The session the constructing thread's log lines named: a policy change set from elsewhere names it too. */
+    private final String logSession = SessionLogContext.current();
     private Thread thread;
 
     // Engine-thread state.
@@ -80,6 +88,7 @@ public final class ZmqEngine implements AutoCloseable {
     private RouterQueues dataQueues;
     private Sockets sockets;
     private InboundHandler inbound;
+    private ZapHandler zap;
     private long lastTick;
     private long lastStats;
 
@@ -103,6 +112,7 @@ public final class ZmqEngine implements AutoCloseable {
         this.journal = journal;
         this.restoredScene = restoredScene;
         this.dialect = EngineDialect.of(sessionSettings.generation(), settings.maxMessageBytes());
+        this.addressPolicy = new AtomicReference<>(settings.addressPolicy());
         try {
             this.wakeup = Pipe.open();
             wakeup.source().configureBlocking(false);
@@ -135,6 +145,37 @@ public final class ZmqEngine implements AutoCloseable {
         }
         LOG.infof("Session server listening on %s, ports %d-%d, protocol %s (%s)", settings.bindAddress(), basePort,
                 lastPort(), dialect.generation(), portList());
+        AddressPolicy policy = addressPolicy.get();
+        if (!policy.allowsAll()) {
+            LOG.infof("Connections to ports %d-%d are checked at the handshake: %s", basePort, lastPort(), policy);
+        }
+    }
+
+    /** Which peer addresses may connect now. */
+    public AddressPolicy addressPolicy() {
+        return addressPolicy.get();
+    }
+
+    /**
+     * Replaces the network allow and deny lists, from any thread, before or after {@link #start()}.
+     * Every connection from now on is checked against {@code policy} at its handshake; connections
+     * already open stay open, whatever their address. A change while running is logged (one line).
+     */
+    public void addressPolicy(AddressPolicy policy) {
+        Objects.requireNonNull(policy, "policy (AddressPolicy.ALLOW_ALL for no lists)");
+        AddressPolicy previous = addressPolicy.getAndSet(policy);
+        if (policy.equals(previous) || !running) {
+            return; // before start(), its line shows the policy the engine starts with
+        }
+        String message = "Network access changed to: " + policy + " (was: " + previous
+                + "); it applies to new connections, open ones stay";
+        if (logSession != null && SessionLogContext.current() == null) {
+            try (SessionLogContext.Scope scope = SessionLogContext.enter(logSession)) {
+                LOG.info(message);
+            }
+        } else {
+            LOG.info(message);
+        }
     }
 
     /** Runs {@code work} on the engine thread with the session; the future completes with its result. */
@@ -264,6 +305,8 @@ public final class ZmqEngine implements AutoCloseable {
         context.setLinger(0);
         try {
             try {
+                // first: JeroMQ checks a connection only when it finds the handler bound (see ZapHandler)
+                zap = ZapHandler.bind(context, addressPolicy::get, listener);
                 sockets = new SocketBinder(settings, dialect).bind(context);
             } catch (EngineStartException e) {
                 started.completeExceptionally(e);
@@ -283,6 +326,7 @@ public final class ZmqEngine implements AutoCloseable {
                 for (ZMQ.Socket socket : sockets.all()) {
                     socket.getFD().register(selector, SelectionKey.OP_READ);
                 }
+                zap.socket().getFD().register(selector, SelectionKey.OP_READ);
                 SelectionKey wakeupKey = wakeup.source().register(selector, SelectionKey.OP_READ);
                 started.complete(null);
                 loop(selector, wakeupKey);
@@ -308,7 +352,8 @@ public final class ZmqEngine implements AutoCloseable {
 
     /**
      * Waits for input on the four sockets (a socket's descriptor is its JeroMQ mailbox, readable
-     * when the socket has been signalled) and the wake-up pipe, then reads whatever is there.
+     * when the socket has been signalled), the ZAP handler's socket and the wake-up pipe, then reads
+     * whatever is there; new connections' ZAP requests first, since their handshakes wait for the answers.
      * <p>
      * JeroMQ counts a signal only after writing its byte, so a descriptor can be readable while
      * the socket reports nothing yet: the writer (the I/O thread) was preempted in between. Polling
@@ -322,7 +367,7 @@ public final class ZmqEngine implements AutoCloseable {
             lastLoopNanos = System.nanoTime();
             // Not every message signals the descriptor (the first one on a new connection's pipe, or
             // those left when a read budget ran out), so look before blocking.
-            boolean pending = sockets.anyHasInput();
+            boolean pending = sockets.anyHasInput() || zap.hasInput();
             long timeout = pending ? 0 : pollTimeout();
             int ready;
             try {
@@ -333,6 +378,7 @@ public final class ZmqEngine implements AutoCloseable {
             // the pipe is read only when it has something: no read call per turn under load
             boolean worked = selector.selectedKeys().contains(wakeupKey) && drainWakeups();
             selector.selectedKeys().clear();
+            worked |= answerZap();
             worked |= runTasks();
             for (Sockets.Bound bound : sockets.bound()) {
                 worked |= readAll(bound.socket(), bound.port());
@@ -393,6 +439,16 @@ public final class ZmqEngine implements AutoCloseable {
             LOG.debug("wake-up read failed", e);
         }
         return any;
+    }
+
+    /** Answers the ZAP requests of new connections; true when there were any. */
+    private boolean answerZap() {
+        try {
+            return zap.answerAll();
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Unexpected failure while answering ZAP requests; the engine carries on");
+            return false;
+        }
     }
 
     /** Runs the queued tasks; true when there were any. */

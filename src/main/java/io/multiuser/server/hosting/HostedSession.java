@@ -18,6 +18,7 @@ import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.persistence.StoreListener;
+import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.wire.v09.DeltaCompaction;
 
 /**
@@ -30,7 +31,10 @@ public final class HostedSession {
 
     private static final Logger LOG = Logger.getLogger(HostedSession.class);
 
-    private final SessionSpec spec;
+    /** Replaced when an admin changes the session's address lists at run time. */
+    private volatile SessionSpec spec;
+    /** Whose connections the engine lets in: the spec's lists plus the server's banned ranges. */
+    private volatile AddressPolicy addressPolicy = AddressPolicy.ALLOW_ALL;
     private final EngineSettings engineSettings;
     private final SessionSettings sessionSettings;
     private final Optional<StoreSettings> storeSettings;
@@ -90,6 +94,7 @@ public final class HostedSession {
             ZmqEngine started = new ZmqEngine(engineSettings, sessionSettings, listener,
                     opened == null ? SessionJournal.NONE : opened, restored);
             started.guard(guard);
+            started.addressPolicy(addressPolicy);
             try {
                 started.start();
             } catch (EngineStartException e) {
@@ -123,6 +128,21 @@ public final class HostedSession {
                 open.close();
             }
         }
+    }
+
+    /** Sets who may connect (checked at the handshake from the next connection on); the engine need not run. */
+    public void addressPolicy(AddressPolicy policy) {
+        addressPolicy = policy;
+        ZmqEngine current = engine;
+        if (current != null) {
+            current.addressPolicy(policy);
+        }
+    }
+
+    /** The session with other address lists, and the policy they make (with the server's bans). */
+    public synchronized void network(SessionSpec changed, AddressPolicy policy) {
+        spec = changed;
+        addressPolicy(policy);
     }
 
     public String name() {

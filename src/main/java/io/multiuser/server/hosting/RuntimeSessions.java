@@ -78,6 +78,8 @@ public final class RuntimeSessions {
                 : String.join(",", spec.acceptedVersions()));
         p.setProperty("max-users", String.valueOf(spec.maxUsers()));
         p.setProperty("max-scene-bytes", String.valueOf(spec.maxSceneBytes()));
+        p.setProperty("allow", spec.allow());
+        p.setProperty("deny", spec.deny());
         try {
             Files.createDirectories(dir);
             Path temp = dir.resolve(SPEC_FILE + ".tmp");
@@ -124,8 +126,8 @@ public final class RuntimeSessions {
                 versions.equalsIgnoreCase("any") ? List.of()
                         : Arrays.stream(versions.split(",")).map(String::strip).toList(),
                 Integer.parseInt(p.getProperty("max-users", "0").strip()),
-                Long.parseLong(p.getProperty("max-scene-bytes", "0").strip()),
-                SessionSpec.Origin.RUNTIME);
+                Long.parseLong(p.getProperty("max-scene-bytes", "0").strip()), p.getProperty("allow", ""),
+                p.getProperty("deny", ""), SessionSpec.Origin.RUNTIME);
         List<String> problems = spec.problems(key -> key);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));

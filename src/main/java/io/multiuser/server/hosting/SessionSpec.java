@@ -6,6 +6,7 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.security.AddressPolicy;
 
 /**
  * What defines one hosted session: its name, its block of ports, its protocol, who may log in
@@ -17,9 +18,12 @@ import io.multiuser.server.protocol.Generation;
  * @param acceptedVersions client versions let in; empty lets every version in
  * @param maxUsers 0 for no limit
  * @param maxSceneBytes 0 for no limit
+ * @param allow address ranges that may connect, comma-separated ({@link AddressPolicy}); empty: all
+ * @param deny address ranges that may not connect, comma-separated; empty: none
  */
 public record SessionSpec(String name, int port, Generation generation, String adminPassword, String sessionPassword,
-        long timeoutMillis, List<String> acceptedVersions, int maxUsers, long maxSceneBytes, Origin origin) {
+        long timeoutMillis, List<String> acceptedVersions, int maxUsers, long maxSceneBytes, String allow, String deny,
+        Origin origin) {
 
     /** The session the single-session settings and the original flags define. */
     public static final String DEFAULT = "default";
@@ -32,6 +36,19 @@ public record SessionSpec(String name, int port, Generation generation, String a
     public SessionSpec {
         acceptedVersions = List.copyOf(acceptedVersions);
         sessionPassword = sessionPassword == null ? "" : sessionPassword;
+        allow = allow == null ? "" : allow.strip();
+        deny = deny == null ? "" : deny.strip();
+    }
+
+    /** The address lists as a policy; the spec must be valid ({@link #problems}). */
+    public AddressPolicy addressPolicy() {
+        return AddressPolicy.parse(allow, deny);
+    }
+
+    /** The same session with other address lists. */
+    public SessionSpec withNetwork(String allowed, String denied) {
+        return new SessionSpec(name, port, generation, adminPassword, sessionPassword, timeoutMillis, acceptedVersions,
+                maxUsers, maxSceneBytes, allowed, denied, origin);
     }
 
     public static boolean validName(String name) {
@@ -45,7 +62,7 @@ public record SessionSpec(String name, int port, Generation generation, String a
 
     public SessionSpec withPort(int base) {
         return new SessionSpec(name, base, generation, adminPassword, sessionPassword, timeoutMillis, acceptedVersions,
-                maxUsers, maxSceneBytes, origin);
+                maxUsers, maxSceneBytes, allow, deny, origin);
     }
 
     /** True when the two blocks share a port (both must have a base port). */
@@ -88,6 +105,11 @@ public record SessionSpec(String name, int port, Generation generation, String a
         }
         if (maxSceneBytes < 0) {
             problems.add(key.apply("maxSceneBytes") + "=" + maxSceneBytes + " must be 0 (no limit) or more");
+        }
+        try {
+            AddressPolicy.parse(allow, deny);
+        } catch (IllegalArgumentException e) {
+            problems.add(key.apply("allow") + "/" + key.apply("deny") + ": " + e.getMessage());
         }
         if (acceptedVersions.stream().anyMatch(v -> v.isBlank())) {
             problems.add(key.apply("acceptedVersions") + " contains an empty entry");

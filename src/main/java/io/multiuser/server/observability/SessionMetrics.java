@@ -46,6 +46,7 @@ final class SessionMetrics implements SessionListener {
     private final Map<SnapshotDirection, Counter> snapshotBytes = new EnumMap<>(SnapshotDirection.class);
     private final Counter downloadNodesSent;
     private final Counter downloadBytesSent;
+    private final Counter connectionsRefused;
 
     SessionMetrics(MeterRegistry registry, String session) {
         Tags tags = Tags.of(SESSION, session);
@@ -100,6 +101,10 @@ final class SessionMetrics implements SessionListener {
                 .description("Catalog nodes sent to joiners as they go, before their downloads complete").register(registry);
         downloadBytesSent = Counter.builder(PREFIX + "snapshot.download.sent.bytes").baseUnit("bytes").tags(tags)
                 .description("Payload bytes sent to joiners as they go, before their downloads complete")
+                .register(registry);
+        connectionsRefused = Counter.builder(PREFIX + "connections.refused").tags(tags)
+                .description("Connections refused at the ZeroMQ handshake because the network allow and deny lists"
+                        + " do not let their address in")
                 .register(registry);
     }
 
@@ -169,5 +174,10 @@ final class SessionMetrics implements SessionListener {
     @Override
     public void dropped(Drop reason, int messages) {
         drops.get(reason).increment(messages);
+    }
+
+    @Override
+    public void connectionRefused() {
+        connectionsRefused.increment();
     }
 }

@@ -58,4 +58,8 @@ public interface SessionListener {
 
     default void dropped(Drop reason, int messages) {
     }
+
+    /** A new connection was refused at the ZeroMQ handshake: its address is not allowed on the session's ports. */
+    default void connectionRefused() {
+    }
 }

@@ -27,7 +27,7 @@ class AdminServiceTest {
     private static HostedSession session() {
         int port = FreePorts.base();
         SessionSpec spec = new SessionSpec(SessionSpec.DEFAULT, port, Generation.V01, "pw", "", 2000, List.of(), 0, 0,
-                SessionSpec.Origin.CONFIGURATION);
+                "", "", SessionSpec.Origin.CONFIGURATION);
         return new HostedSession(spec, EngineSettings.builder().basePort(port).unreachableTimeoutMillis(2000).build(),
                 SessionSettings.builder().adminPassword("pw").acceptedVersions(List.of()).heartbeatTimeoutMillis(2000).build(),
                 Optional.empty(), SessionListener.NONE, StoreListener.NONE);

@@ -20,7 +20,7 @@ class RuntimeSessionsTest {
 
     private static SessionSpec spec(String name, int port) {
         return new SessionSpec(name, port, Generation.V09, " admin pw ", "artists", 7000, List.of("0.9.10"), 4, 1 << 20,
-                SessionSpec.Origin.RUNTIME);
+                "10.0.0.0/8, ::1", "10.9.0.0/16", SessionSpec.Origin.RUNTIME);
     }
 
     @Test

@@ -57,7 +57,7 @@ class BansTest {
         Bans bans = new Bans(null);
         assertThatThrownBy(() -> bans.add(null, " ", "", null, "t")).hasMessageContaining("give a user name");
         assertThatThrownBy(() -> bans.add(null, "10.0.0.0/33", "", null, "t")).hasMessageContaining("prefix length");
-        assertThatThrownBy(() -> bans.add(null, "example.com", "", null, "t")).hasMessageContaining("not an address");
+        assertThatThrownBy(() -> bans.add(null, "example.com", "", null, "t")).hasMessageContaining("is not a network range");
         assertThatThrownBy(() -> bans.add("x", null, "", Duration.ZERO, "t")).hasMessageContaining("positive");
         assertThat(bans.active()).isEmpty();
     }

@@ -81,7 +81,7 @@ class SecurityApiTest {
             admin().delete(BASE + "/bans/{id}", id).then().statusCode(200);
         }
         admin().contentType(ContentType.JSON).body(Map.of("address", "not-an-address")).post(BASE + "/bans").then()
-                .statusCode(400).body("message", containsString("not an address"));
+                .statusCode(400).body("message", containsString("is not a network range"));
         admin().contentType(ContentType.JSON).body(Map.of("reason", "nothing")).post(BASE + "/bans").then()
                 .statusCode(400).body("message", containsString("give a user name"));
     }
@@ -105,5 +105,35 @@ class SecurityApiTest {
         assertThat(trail.lines()).allSatisfy(line -> assertThat(line).startsWith("{\"at\":\""));
         assertThat(trail).contains("sec-guesser").doesNotContain("not-the-password").doesNotContain("wrong-secret")
                 .doesNotContain(PASSWORD);
+    }
+
+    @Test
+    void aSessionsAddressListsAreCheckedAtTheHandshakeAndChangeAtRunTime() throws Exception {
+        String name = "sec-net";
+        try {
+            admin().contentType(ContentType.JSON).body(Map.of("name", name, "deny", "127.0.0.1")).post(BASE + "/sessions")
+                    .then().statusCode(201).body("deny", equalTo("127.0.0.1"));
+            int sessionPort = admin().get(BASE + "/sessions/{s}", name).then().extract().path("ports.commands");
+            String refused = "multiuser_connections_refused_total{session=\"" + name + "\"}";
+            try (TestClient outsider = new TestClient(sessionPort, "sec-outsider")) {
+                // refused at the handshake: no protocol answer, only the count
+                await().atMost(WAIT).until(() -> io.multiuser.server.observability.Scrape.now().get(refused) >= 1);
+            }
+            admin().contentType(ContentType.JSON).body(Map.of("allow", "10.0.0.0/8, nonsense")).put(
+                    BASE + "/sessions/{s}/network", name).then().statusCode(400)
+                    .body("message", containsString("nonsense"));
+            admin().contentType(ContentType.JSON).body(Map.of("allow", "127.0.0.0/8, ::1", "deny", ""))
+                    .put(BASE + "/sessions/{s}/network", name).then().statusCode(200)
+                    .body("allow", equalTo("127.0.0.0/8, ::1")).body("deny", equalTo(""));
+            try (TestClient insider = new TestClient(sessionPort, "sec-insider")) {
+                assertThat(insider.loginAsClient()).isEqualTo("LOBBY");
+            }
+            Path spec = Arc.container().instance(SessionServer.class).get().session(name).orElseThrow().storeSettings()
+                    .orElseThrow().directory().resolve("session.properties");
+            assertThat(Files.readString(spec)).contains("allow=127.0.0.0/8, \\:\\:1"); // remembered for the next start
+            admin().get(BASE + "/audit").then().body("kind", hasItem("network"));
+        } finally {
+            admin().queryParam("force", true).queryParam("purge", true).delete(BASE + "/sessions/{s}", name);
+        }
     }
 }
