@@ -6,10 +6,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -62,6 +64,8 @@ public final class Session {
     private final Map<String, User> usersByName = new LinkedHashMap<>();
     private final Activity activity = new Activity();
     private LoginGuard guard = LoginGuard.OPEN;
+    /** Identities whose login was refused as banned: their heartbeats are not answered either (bounded, oldest out). */
+    private final Set<ClientId> banned = new LinkedHashSet<>();
     /** Metadata keys a user may have; the add-on uses about eight. */
     static final int MAX_METADATA_KEYS = 256;
     /** The engine thread: the only one that may call in (checked with -ea, as in the tests). */
@@ -302,6 +306,9 @@ public final class Session {
     public void onHeartbeat(ClientId from, boolean init) {
         assert onEngineThread();
         long now = clock.getAsLong();
+        if (banned.contains(from)) {
+            return; // no PING, no sign of life: a banned client gets nothing from this session
+        }
         if (init) {
             heartbeats.watch(from, now); // also when the login came first
             ping(from, now);
@@ -552,6 +559,13 @@ public final class Session {
         if (refusal != null) {
             listener.loginRefused(refusal.reason());
             guard.refused(auth.name(), auth.admin(), address, refusal.reason());
+            if (refusal.reason() == LoginRefusal.BANNED) {
+                heartbeats.forget(from); // its heartbeat may have come first
+                if (banned.size() >= 10_000) {
+                    banned.remove(banned.iterator().next());
+                }
+                banned.add(from);
+            }
             activity.add(Activity.Kind.REFUSED, auth.name(), (auth.admin() ? "admin" : "client") + " login from "
                     + address + ": " + refusal.text());
             LOG.warnf("Login refused for '%s' (%s) from %s: %s", auth.name(), auth.admin() ? "admin" : "client",

@@ -512,4 +512,26 @@ class SessionTest {
         assertThat(session.graph().get("c")).isNotNull();
         assertThat(out.pushesTo(bob)).hasSize(3);
     }
+
+    @Test
+    void aBannedLoginIsRefusedWithItsReasonAndItsHeartbeatGetsNoPing() {
+        session.guard(new LoginGuard() {
+            @Override
+            public Refused refuse(String name, boolean admin, String address) {
+                return name.equals("mallory") ? new Refused(SessionListener.LoginRefusal.BANNED,
+                        "banned from this server: spam") : null;
+            }
+        });
+        ClientId mallory = id();
+        session.onHeartbeat(mallory, true); // the heartbeat process may start before the login
+        session.onCommand(mallory, "mallory", new ClientCommand.Auth(false, "mallory", null, "0.1.25"), "test");
+        assertThat(out.commandsTo(mallory)).contains(AuthReply.failed("banned from this server: spam"));
+        assertThat(session.users()).isEmpty();
+        out.clear();
+        session.onHeartbeat(mallory, true);
+        clock.addAndGet(2000);
+        session.tick();
+        assertThat(out.sent).doesNotContain(new RecordingOutbox.Ping(mallory));
+        assertThat(login("alice", false)).satisfies(a -> assertThat(out.commandsTo(a)).contains(AuthReply.LOBBY));
+    }
 }
