@@ -88,7 +88,14 @@ public final class ZmqEngine implements AutoCloseable {
     private RouterQueues dataQueues;
     private Sockets sockets;
     private InboundHandler inbound;
+    /**
+     * Bound only while the policy names ranges: JeroMQ then holds every new handshake for the
+     * handler's answer, and with no lists no connection should pay that round trip (or its risk of
+     * a lost wake-up in JeroMQ's signalling, which can stall a handshake for seconds).
+     */
     private ZapHandler zap;
+    private ZContext zapContext;
+    private Selector selector;
     private long lastTick;
     private long lastStats;
 
@@ -166,6 +173,10 @@ public final class ZmqEngine implements AutoCloseable {
         AddressPolicy previous = addressPolicy.getAndSet(policy);
         if (policy.equals(previous) || !running) {
             return; // before start(), its line shows the policy the engine starts with
+        }
+        if (policy.allowsAll() != previous.allowsAll()) {
+            tasks.add(new Task(this::syncZap, failure -> { }));
+            wake();
         }
         String message = "Network access changed to: " + policy + " (was: " + previous
                 + "); it applies to new connections, open ones stay";
@@ -306,7 +317,10 @@ public final class ZmqEngine implements AutoCloseable {
         try {
             try {
                 // first: JeroMQ checks a connection only when it finds the handler bound (see ZapHandler)
-                zap = ZapHandler.bind(context, addressPolicy::get, listener);
+                zapContext = context;
+                if (!addressPolicy.get().allowsAll()) {
+                    zap = ZapHandler.bind(context, addressPolicy::get, listener);
+                }
                 sockets = new SocketBinder(settings, dialect).bind(context);
             } catch (EngineStartException e) {
                 started.completeExceptionally(e);
@@ -323,10 +337,13 @@ public final class ZmqEngine implements AutoCloseable {
             inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis);
 
             try (Selector selector = Selector.open()) {
+                this.selector = selector;
                 for (ZMQ.Socket socket : sockets.all()) {
                     socket.getFD().register(selector, SelectionKey.OP_READ);
                 }
-                zap.socket().getFD().register(selector, SelectionKey.OP_READ);
+                if (zap != null) {
+                    zap.socket().getFD().register(selector, SelectionKey.OP_READ);
+                }
                 SelectionKey wakeupKey = wakeup.source().register(selector, SelectionKey.OP_READ);
                 started.complete(null);
                 loop(selector, wakeupKey);
@@ -367,7 +384,7 @@ public final class ZmqEngine implements AutoCloseable {
             lastLoopNanos = System.nanoTime();
             // Not every message signals the descriptor (the first one on a new connection's pipe, or
             // those left when a read budget ran out), so look before blocking.
-            boolean pending = sockets.anyHasInput() || zap.hasInput();
+            boolean pending = sockets.anyHasInput() || (zap != null && zap.hasInput());
             long timeout = pending ? 0 : pollTimeout();
             int ready;
             try {
@@ -443,11 +460,44 @@ public final class ZmqEngine implements AutoCloseable {
 
     /** Answers the ZAP requests of new connections; true when there were any. */
     private boolean answerZap() {
+        if (zap == null) {
+            return false;
+        }
         try {
             return zap.answerAll();
         } catch (RuntimeException e) {
             LOG.errorf(e, "Unexpected failure while answering ZAP requests; the engine carries on");
             return false;
+        }
+    }
+
+    /** Binds the ZAP handler when the policy names ranges, closes it when it no longer does (engine thread). */
+    private void syncZap() {
+        boolean wanted = !addressPolicy.get().allowsAll();
+        try {
+            if (wanted && zap == null) {
+                zap = ZapHandler.bind(zapContext, addressPolicy::get, listener);
+                zap.socket().getFD().register(selector, SelectionKey.OP_READ);
+            } else if (!wanted && zap != null) {
+                ZapHandler closing = zap;
+                zap = null;
+                answerZapOnce(closing); // handshakes already waiting get their answer first
+                SelectionKey key = closing.socket().getFD().keyFor(selector);
+                if (key != null) {
+                    key.cancel();
+                }
+                zapContext.destroySocket(closing.socket());
+            }
+        } catch (EngineStartException | IOException e) {
+            LOG.errorf("Cannot %s the network access check: %s", wanted ? "start" : "stop", e.getMessage());
+        }
+    }
+
+    private static void answerZapOnce(ZapHandler handler) {
+        try {
+            handler.answerAll();
+        } catch (RuntimeException e) {
+            LOG.debug("ZAP answers before closing the handler failed", e);
         }
     }
 
