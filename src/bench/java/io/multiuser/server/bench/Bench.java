@@ -98,24 +98,14 @@ public final class Bench {
     private void run() throws Exception {
         long t0 = System.nanoTime();
         json.put("machine", machine(harnessPolicy));
-        if (v09Only) {
-            v09(List.of());
-            json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
-                    .toList());
-            json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
-            write(List.of(), List.of(), Map.of());
-            return;
-        }
-        if (fuzzOnly) {
-            fuzz();
-            json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
-                    .toList());
-            json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
-            write(List.of(), List.of(), Map.of());
-            return;
-        }
-        if (sessionsOnly) {
-            sessions();
+        if (fuzzOnly || v09Only || sessionsOnly) { // one family of cases, with its targets
+            if (fuzzOnly) {
+                fuzz();
+            } else if (v09Only) {
+                v09(List.of());
+            } else {
+                sessions();
+            }
             json.put("targets", targets.stream().map(t -> Map.of("target", t[0], "measured", t[1], "pass", t[2]))
                     .toList());
             json.put("suite_seconds", (System.nanoTime() - t0) / 1e9);
