@@ -27,8 +27,8 @@ import io.multiuser.server.persistence.StoreReader;
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.security.AuditLog;
 import io.multiuser.server.security.Ban;
-import io.multiuser.server.security.LoginThrottle;
 import io.multiuser.server.security.ServerSecurity;
+import io.multiuser.server.session.PeerHost;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionSettings;
@@ -96,8 +96,7 @@ public class AdminService {
         if (hosted.runningEngine().isEmpty()) {
             return SessionInfo.of(hosted, serverConfig.bindAddress(), SessionStats.EMPTY);
         }
-        return call(session, s -> SessionInfo.of(hosted, serverConfig.bindAddress(), new SessionStats(s.state(),
-                0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0, 0, 0)));
+        return call(session, s -> SessionInfo.of(hosted, serverConfig.bindAddress(), exactStats(s)));
     }
 
     /** The last events of the session, newest first, at most {@code limit}. */
@@ -113,11 +112,14 @@ public class AdminService {
     /** What the admin page shows of a session, in one engine call: its info, users and last events. */
     public LiveView live(String session) {
         HostedSession hosted = hosted(session);
-        return call(session, s -> new LiveView(SessionInfo.of(hosted, serverConfig.bindAddress(),
-                new SessionStats(s.state(), 0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0,
-                        0, 0)),
+        return call(session, s -> new LiveView(SessionInfo.of(hosted, serverConfig.bindAddress(), exactStats(s)),
                 s.users().stream().map(u -> UserInfo.of(u, s)).toList(),
                 s.activity().stream().limit(LiveView.ACTIVITY).map(ActivityInfo::of).toList()));
+    }
+
+    /** The figures an admin sees, read on the engine thread (the published ones may be a moment old). */
+    private static SessionStats exactStats(Session s) {
+        return new SessionStats(s.state(), 0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0, 0, 0);
     }
 
     /** Every hosted session, from the figures its engine publishes (a stuck engine cannot hold up the list). */
@@ -161,7 +163,7 @@ public class AdminService {
                 continue;
             }
             List<String> names = call(hosted.name(), s -> s.users().stream()
-                    .filter(u -> security.bans().match(u.name(), ServerSecurity.parse(LoginThrottle.host(u.address())))
+                    .filter(u -> security.bans().match(u.name(), ServerSecurity.parse(PeerHost.of(u.address())))
                             .filter(b -> b.id().equals(ban.id())).isPresent())
                     .map(User::name).toList());
             for (String name : names) {

@@ -6,8 +6,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 
-import io.multiuser.server.session.PeerHost;
-
 /**
  * Slows down password guessing, per address: {@code freeFailures} wrong passwords a minute go
  * unnoticed (people mistype); from the last of them on, each one blocks that address for twice as
@@ -81,11 +79,6 @@ public final class LoginThrottle {
         if (addresses.size() >= MAX_ADDRESSES) {
             addresses.clear(); // under a flood of addresses, forgetting is the bounded choice
         }
-    }
-
-    /** The IP of an address as the engine reports it ({@code 10.0.0.7:51234}, {@code [::1]:5}), without the port. */
-    public static String host(String address) {
-        return PeerHost.of(address);
     }
 
     private static final class Tracker {

@@ -1,7 +1,6 @@
 package io.multiuser.server.security;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -11,6 +10,7 @@ import jakarta.inject.Inject;
 
 import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.session.LoginGuard;
+import io.multiuser.server.session.PeerHost;
 import io.multiuser.server.session.SessionListener.LoginRefusal;
 import io.quarkus.runtime.ShutdownEvent;
 
@@ -26,8 +26,6 @@ public class ServerSecurity {
     public static final int FREE_FAILURES = 10;
     /** The longest an address is blocked at a time. */
     public static final long MAX_BLOCK_MILLIS = 5 * 60_000;
-
-    private static final java.util.regex.Pattern IP_LITERAL = java.util.regex.Pattern.compile("[0-9a-fA-F:.]+");
 
     private final LoginThrottle throttle;
     private final Bans bans;
@@ -93,7 +91,7 @@ public class ServerSecurity {
         return new LoginGuard() {
             @Override
             public Refused refuse(String name, boolean admin, String address) {
-                String host = LoginThrottle.host(address);
+                String host = PeerHost.of(address);
                 Optional<Ban> ban = bans.match(name, parse(host));
                 if (ban.isPresent()) {
                     return new Refused(LoginRefusal.BANNED, ban.get().refusalText());
@@ -108,7 +106,7 @@ public class ServerSecurity {
 
             @Override
             public void refused(String name, boolean admin, String address, LoginRefusal reason) {
-                String host = LoginThrottle.host(address);
+                String host = PeerHost.of(address);
                 switch (reason) {
                     case WRONG_PASSWORD, WRONG_SESSION_PASSWORD -> {
                         long blocked = throttle.failed(host, System.currentTimeMillis());
@@ -127,20 +125,17 @@ public class ServerSecurity {
             @Override
             public void accepted(String name, boolean admin, String address) {
                 if (admin) {
-                    throttle.succeeded(LoginThrottle.host(address)); // the right password: the address starts afresh
+                    throttle.succeeded(PeerHost.of(address)); // the right password: the address starts afresh
                 }
             }
         };
     }
 
-    /** An address as the engine reports it, or null when it is not an IP address (never resolved by name). */
+    /** An IP address as the engine reports its hosts, or null when it is none ("unknown address"); never a DNS lookup. */
     public static InetAddress parse(String host) {
-        if (host == null || !IP_LITERAL.matcher(host).matches()) {
-            return null; // "unknown address", or anything that could make getByName look a name up
-        }
         try {
-            return InetAddress.getByName(host); // a literal: no DNS lookup
-        } catch (UnknownHostException e) {
+            return CidrRange.parseAddress(host);
+        } catch (IllegalArgumentException e) {
             return null;
         }
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import io.multiuser.server.session.PeerHost;
+
 /** Password guessing slows down per address: ten a minute go unnoticed, then the blocks double. */
 class LoginThrottleTest {
 
@@ -46,11 +48,11 @@ class LoginThrottleTest {
 
     @Test
     void theHostOfAnEngineAddressDropsThePort() {
-        assertThat(LoginThrottle.host("127.0.0.1:43442")).isEqualTo("127.0.0.1");
-        assertThat(LoginThrottle.host("[2001:db8::1]:5555")).isEqualTo("2001:db8::1");
-        assertThat(LoginThrottle.host("0:0:0:0:0:0:0:1:42722")).isEqualTo("0:0:0:0:0:0:0:1"); // JeroMQ's IPv6 form
-        assertThat(LoginThrottle.host("2001:db8::1")).isEqualTo("2001:db8::1"); // compressed, no port: as is
-        assertThat(LoginThrottle.host("unknown address")).isEqualTo("unknown address");
-        assertThat(LoginThrottle.host(null)).isEqualTo("unknown");
+        assertThat(PeerHost.of("127.0.0.1:43442")).isEqualTo("127.0.0.1");
+        assertThat(PeerHost.of("[2001:db8::1]:5555")).isEqualTo("2001:db8::1");
+        assertThat(PeerHost.of("0:0:0:0:0:0:0:1:42722")).isEqualTo("0:0:0:0:0:0:0:1"); // JeroMQ's IPv6 form
+        assertThat(PeerHost.of("2001:db8::1")).isEqualTo("2001:db8::1"); // compressed, no port: as is
+        assertThat(PeerHost.of("unknown address")).isEqualTo("unknown address");
+        assertThat(PeerHost.of(null)).isEqualTo("unknown");
     }
 }
