@@ -43,10 +43,11 @@ import io.multiuser.server.testclient.TestClient09;
  * sockets until that port has had {@code framesPerPort} frames. The run then checks that the
  * server stayed up with its loop turning, that neither honest client was dropped or sent anything
  * a real client would choke on, that each received every edit of the other, in order, byte for
- * byte, that the server's copy of their nodes is the last edit, that every fuzz message on P, on
- * the 0.1 P+1, on the 0.9 P+1 and on the heartbeat port was seen by the engine (decoded and
- * handed on, or counted as dropped: nothing silently lost at the socket level), and that the heap
- * did not grow by more than {@link #HEAP_GROWTH_LIMIT} beyond what the scene itself gained.
+ * byte, that the server's copy of their nodes is the last edit, that the engine accounted for
+ * every fuzz message on every port exactly (refused while decoding, or handed to the session:
+ * nothing silently lost at the socket level, nothing counted twice), that the fuzzers who logged
+ * in were dropped once their sockets closed, and that the heap did not grow by more than
+ * {@link #HEAP_GROWTH_LIMIT} beyond what the scene and the test clients' records gained.
  *
  * <p>The engine runs in this JVM, so a counting {@link SessionListener} sees every decision, and
  * each drop is attributed to the port whose message caused it by the engine-thread stack at the
@@ -92,7 +93,7 @@ public final class SessionFuzz {
     /** What one port got and what the engine made of it. */
     public record PortReport(String port, String role, long messages, long frames, long bytes, long random,
             long mutated, long hostile, long largestFrame, long sockets, long reconnects, long connectionsClosed,
-            long repliesReceived, long sendFailures, long decodeDrops, Map<String, Long> sessionDrops,
+            long stalledConnections, long repliesReceived, long sendFailures, long decodeDrops, Map<String, Long> sessionDrops,
             long accountedFor, long expected) {
 
         /** Whether the engine accounted for exactly the messages it had to: none lost, none counted twice. */
@@ -158,11 +159,11 @@ public final class SessionFuzz {
             for (PortReport p : ports) {
                 b.append(String.format("  %-4s %-27s %,7d frames in %,6d msgs (%,d random, %,d mutated, %,d hostile),"
                         + " %.1f MiB, largest %,d B, %d sockets + %d reconnects, %,d connections closed by the server"
-                        + " (frame > %d B), %,d replies; refused while decoding %,d, by the session %s; accounted %,d"
-                        + " of %,d%n", p.port(), p.role(), p.frames(), p.messages(), p.random(), p.mutated(),
-                        p.hostile(), mib(p.bytes()), p.largestFrame(), p.sockets(), p.reconnects(),
-                        p.connectionsClosed(), SMALL_PORT_MAX_FRAME, p.repliesReceived(), p.decodeDrops(),
-                        p.sessionDrops(), p.accountedFor(), p.expected()));
+                        + " (frame > %d B), %d fresh client connections stalled (replaced), %,d replies; refused while"
+                        + " decoding %,d, by the session %s; accounted %,d of %,d%n", p.port(), p.role(), p.frames(),
+                        p.messages(), p.random(), p.mutated(), p.hostile(), mib(p.bytes()), p.largestFrame(), p.sockets(),
+                        p.reconnects(), p.connectionsClosed(), SMALL_PORT_MAX_FRAME, p.stalledConnections(),
+                        p.repliesReceived(), p.decodeDrops(), p.sessionDrops(), p.accountedFor(), p.expected()));
             }
             return b.toString();
         }
@@ -188,6 +189,7 @@ public final class SessionFuzz {
                 pm.put("sockets", p.sockets());
                 pm.put("reconnects", p.reconnects());
                 pm.put("connections_closed_by_server", p.connectionsClosed());
+                pm.put("client_connections_stalled", p.stalledConnections());
                 pm.put("replies_received", p.repliesReceived());
                 pm.put("send_failures", p.sendFailures());
                 pm.put("refused_while_decoding", p.decodeDrops());
@@ -335,8 +337,7 @@ public final class SessionFuzz {
                     problems.add(f.name + ": only " + f.frames + " frames sent before the deadline");
                 }
                 if (f.catchUpTimeouts > 0) {
-                    problems.add(f.name + ": " + f.catchUpTimeouts + " times the engine had not read this port's input"
-                            + " within 10 s");
+                    problems.add(f.name + ": the engine had not accounted for this port's input 10 s after it was sent");
                 }
                 if (f.sendFailures > 0) {
                     problems.add(f.name + ": " + f.sendFailures + " messages could not be sent within 10 s (port stalled)");
@@ -480,6 +481,9 @@ public final class SessionFuzz {
     private PortReport report(PortFuzzer f, Map<String, Long> delta, Honest honest) {
         String port = f.port.name();
         long decode = delta.getOrDefault("drop|MALFORMED|" + port + "|decode", 0L);
+        // a decoded datablock that claims the identity of a user logged in from another host is dropped
+        // before the session sees it (never here: every client of the run is on 127.0.0.1)
+        long impostors = delta.getOrDefault("drop|IDENTITY_MISMATCH|" + port + "|decode", 0L);
         Map<String, Long> bySession = new TreeMap<>();
         delta.forEach((k, v) -> {
             String[] parts = k.split("\\|");
@@ -501,7 +505,7 @@ public final class SessionFuzz {
                 expected = f.messages - f.oversized;
             }
             case DATA -> { // refused while decoding, or a Node/Commit handed to the session (honest pushes too)
-                accounted = decode + datablocks;
+                accounted = decode + impostors + datablocks;
                 expected = f.messages + honest.pushes();
             }
             case HEARTBEAT -> { // anything but [INIT] or [PONG] is counted as malformed
@@ -509,13 +513,13 @@ public final class SessionFuzz {
                 expected = f.messages - f.wellFormedHeartbeats - f.oversized;
             }
             default -> { // 0.1 P+2: refused while assembling, or a complete datablock handed to the session
-                accounted = decode + datablocks;
+                accounted = decode + impostors + datablocks;
                 expected = f.assembly.refused + f.assembly.completed + honest.pushes();
             }
         }
         return new PortReport(f.name, f.port.description, f.messages, f.frames, f.bytes, f.random, f.mutated,
-                f.hostile, f.largestFrame, f.socketCount, f.reconnects, f.oversized, f.replies, f.sendFailures, decode, bySession,
-                accounted, expected);
+                f.hostile, f.largestFrame, f.socketCount, f.reconnects, f.oversized, f.stalledConnections, f.replies,
+                f.sendFailures, decode, bySession, accounted, expected);
     }
 
     private void problem(String what) {
@@ -657,6 +661,8 @@ public final class SessionFuzz {
      */
     private static final class PortFuzzer implements Runnable {
 
+        private static final java.util.concurrent.atomic.AtomicLong MONITORS = new java.util.concurrent.atomic.AtomicLong();
+
         final String name;
         final Port port;
         private final ZContext context;
@@ -688,8 +694,10 @@ public final class SessionFuzz {
         /** 0.1 P+2: what the engine's assembler must make of this fuzzer's messages. */
         final AssemblyCount assembly = new AssemblyCount();
         long oversized;
-        /** Times the engine had not read everything within 10 s when a socket was to be closed. */
+        /** 1 once the engine had not accounted for this port's input within 10 s (then the fuzzer stops waiting). */
         long catchUpTimeouts;
+        /** Fresh connections whose handshake did not complete within 2 s (replaced before use). */
+        long stalledConnections;
 
         PortFuzzer(ZContext context, int base, int offset, Port port, List<byte[]> pool, FuzzFrames frames,
                 int target, long deadline, long seed) {
@@ -784,32 +792,57 @@ public final class SessionFuzz {
             reconnects++;
         }
 
+        /**
+         * Waits (at most 10 s) until the engine has accounted for everything sent so far. Once that
+         * failed, the port's counts are off for good (reported as a problem): later calls do not wait.
+         */
         private void awaitCaughtUp() throws InterruptedException {
-            long t0 = System.nanoTime();
-            long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
+            if (catchUpTimeouts > 0) {
+                return;
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!caughtUp.getAsBoolean()) {
                 if (System.nanoTime() > deadline) {
-                    break;
+                    catchUpTimeouts++;
+                    return;
                 }
                 drain();
                 Thread.sleep(1);
             }
-            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            if (waited > 10_000) {
-                catchUpTimeouts++;
-                System.out.printf("SLOW-CATCHUP %s waited %d ms, caught up: %s, messages %d, reconnects %d%n", name,
-                        waited, caughtUp.getAsBoolean(), messages, reconnects);
-            }
         }
 
+        /**
+         * A connected socket: its ZMTP handshake confirmed (socket monitor) before anything is sent. JeroMQ
+         * 0.6.0 clients stall about 30 s (the handshake interval) on some 2 % of fresh connections when
+         * sockets are opened and closed in a row, against this server and against a libzmq ROUTER alike
+         * (libzmq clients, like the add-on's, do not); a connection not confirmed within 2 s is closed
+         * unused and replaced, and counted.
+         */
         private ZMQ.Socket socket(byte[] identity) {
-            ZMQ.Socket s = context.createSocket(port == Port.DATA_IN ? SocketType.PUSH : SocketType.DEALER);
-            if (identity != null) {
-                s.setIdentity(identity);
+            for (int attempt = 1;; attempt++) {
+                ZMQ.Socket s = context.createSocket(port == Port.DATA_IN ? SocketType.PUSH : SocketType.DEALER);
+                if (identity != null) {
+                    s.setIdentity(identity);
+                }
+                s.setSendTimeOut(10_000);
+                String monitorAddress = "inproc://fuzz-monitor-" + MONITORS.incrementAndGet();
+                s.monitor(monitorAddress, ZMQ.EVENT_HANDSHAKE_PROTOCOL);
+                ZMQ.Socket monitor = context.createSocket(SocketType.PAIR);
+                monitor.setReceiveTimeOut(2000);
+                monitor.connect(monitorAddress);
+                s.connect(endpoint);
+                ZMQ.Event handshake = ZMQ.Event.recv(monitor);
+                s.monitor(null, 0);
+                context.destroySocket(monitor);
+                if (handshake != null) {
+                    return s;
+                }
+                stalledConnections++;
+                context.destroySocket(s); // nothing was sent on it
+                if (attempt == 10) {
+                    throw new IllegalStateException("no connection to " + endpoint + " completed its handshake in 10 tries");
+                }
             }
-            s.setSendTimeOut(10_000);
-            s.connect(endpoint);
-            return s;
         }
 
         /** A fresh identity of 1 to 32 bytes, or none (the ROUTER makes one up); never one already in use. */
