@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -11,6 +12,7 @@ import io.multiuser.server.logging.ThrottledLog;
 import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DataMessage;
+import io.multiuser.server.session.LoginGuard;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.wire.MalformedMessageException;
@@ -31,12 +33,15 @@ final class InboundHandler {
     private final SessionListener listener;
     private final LongSupplier clock;
     private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
+    private final Supplier<LoginGuard> audit;
 
-    InboundHandler(EngineDialect dialect, Session session, SessionListener listener, LongSupplier clock) {
+    InboundHandler(EngineDialect dialect, Session session, SessionListener listener, LongSupplier clock,
+            Supplier<LoginGuard> audit) {
         this.dialect = dialect;
         this.session = session;
         this.listener = listener;
         this.clock = clock;
+        this.audit = audit;
     }
 
     void handle(Port port, InboundMessage message) {
@@ -84,7 +89,7 @@ final class InboundHandler {
                     + e.getMessage());
             return;
         }
-        if (data != null && !impostor(data.sender(), m, port.name(), "a datablock")) {
+        if (data != null && !impostor(data.sender(), m, "port " + port.description, "a datablock")) {
             session.onData(data);
         }
     }
@@ -104,7 +109,7 @@ final class InboundHandler {
             badInput.warn("heartbeat", "Heartbeat port: unexpected message of " + m.frameCount()
                     + " frame(s) from " + describe(from, m));
         }
-        if (!impostor(from, m, "heartbeat", "a heartbeat")) {
+        if (!impostor(from, m, "the heartbeat port", "a heartbeat")) {
             session.onHeartbeat(from, init);
         }
     }
@@ -119,8 +124,12 @@ final class InboundHandler {
             return false;
         }
         listener.dropped(SessionListener.Drop.IDENTITY_MISMATCH, 1);
-        badInput.warn("identity " + category, "Dropped " + what + " from " + m.peerAddress() + " that claims to be "
-                + session.describe(claimed) + ", who logged in from " + realHost);
+        String user = session.describe(claimed);
+        if (badInput.warn("identity " + category, "Dropped " + what + " from " + m.peerAddress() + " that claims to be "
+                + user + ", who logged in from " + realHost)) {
+            audit.get().refusedTraffic("identity-refused", m.peerAddress(), what + " as " + user + " on "
+                    + category + ", who logged in from " + realHost);
+        }
         return true;
     }
 

@@ -18,6 +18,7 @@ import org.zeromq.ZMQException;
 import io.multiuser.server.logging.ThrottledLog;
 import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.security.CidrRange;
+import io.multiuser.server.session.LoginGuard;
 import io.multiuser.server.session.SessionListener;
 
 /**
@@ -59,6 +60,7 @@ final class ZapHandler {
     private final ZMQ.Socket socket;
     private final Supplier<AddressPolicy> policy;
     private final SessionListener listener;
+    private final Supplier<LoginGuard> audit;
     /** At most 20 refusal lines a minute over all addresses: a scan from many addresses cannot flood the log. */
     private final ThrottledLog warnings = new ThrottledLog(LOG, 20, 60_000);
     private final Map<String, Quiet> recentlyLogged = new LinkedHashMap<>(64, 0.75f, true) {
@@ -78,14 +80,17 @@ final class ZapHandler {
         }
     }
 
-    private ZapHandler(ZMQ.Socket socket, Supplier<AddressPolicy> policy, SessionListener listener) {
+    private ZapHandler(ZMQ.Socket socket, Supplier<AddressPolicy> policy, SessionListener listener,
+            Supplier<LoginGuard> audit) {
         this.socket = socket;
         this.policy = policy;
         this.listener = listener;
+        this.audit = audit;
     }
 
     /** Binds the handler in {@code context}; before any session socket, or early connections go unchecked. */
-    static ZapHandler bind(ZContext context, Supplier<AddressPolicy> policy, SessionListener listener) {
+    static ZapHandler bind(ZContext context, Supplier<AddressPolicy> policy, SessionListener listener,
+            Supplier<LoginGuard> audit) {
         ZMQ.Socket socket = context.createSocket(SocketType.REP);
         socket.setLinger(0);
         try {
@@ -94,7 +99,7 @@ final class ZapHandler {
             context.destroySocket(socket);
             throw new EngineStartException("Cannot start the network access check (ZAP handler): " + e.getMessage(), e);
         }
-        return new ZapHandler(socket, policy, listener);
+        return new ZapHandler(socket, policy, listener, audit);
     }
 
     /** The ZAP domain of the session socket bound on {@code port}: the handler reads the port back for its log lines. */
@@ -211,9 +216,12 @@ final class ZapHandler {
         }
         recentlyLogged.put(address, new Quiet(now));
         int suppressed = quiet == null ? 0 : quiet.suppressed;
-        warnings.warn("refused connection", "Refused connection from " + address + " on port " + port
-                + " (address not allowed: " + reason + ")"
-                + (suppressed == 0 ? "" : "; " + suppressed + " more refused from this address since its last line"));
+        String more = suppressed == 0 ? "" : "; " + suppressed + " more refused from this address since its last line";
+        if (warnings.warn("refused connection", "Refused connection from " + address + " on port " + port
+                + " (address not allowed: " + reason + ")" + more)) {
+            // the audit trail gets what the log gets, so a scan cannot flood it either (the metric counts all)
+            audit.get().refusedTraffic("connection-refused", address, "port " + port + ": " + reason + more);
+        }
     }
 
     /** JeroMQ's address frame is the peer's {@link InetAddress#getHostAddress()}; a zone index is dropped. */

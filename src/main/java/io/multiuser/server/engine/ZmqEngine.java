@@ -319,7 +319,7 @@ public final class ZmqEngine implements AutoCloseable {
                 // first: JeroMQ checks a connection only when it finds the handler bound (see ZapHandler)
                 zapContext = context;
                 if (!addressPolicy.get().allowsAll()) {
-                    zap = ZapHandler.bind(context, addressPolicy::get, listener);
+                    zap = ZapHandler.bind(context, addressPolicy::get, listener, () -> loginGuard);
                 }
                 sockets = new SocketBinder(settings, dialect).bind(context);
             } catch (EngineStartException e) {
@@ -334,7 +334,7 @@ public final class ZmqEngine implements AutoCloseable {
             session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal, deltaMerger());
             session.guard(loginGuard);
             session.restore(restoredScene);
-            inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis);
+            inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis, () -> loginGuard);
 
             try (Selector selector = Selector.open()) {
                 this.selector = selector;
@@ -476,7 +476,7 @@ public final class ZmqEngine implements AutoCloseable {
         boolean wanted = !addressPolicy.get().allowsAll();
         try {
             if (wanted && zap == null) {
-                zap = ZapHandler.bind(zapContext, addressPolicy::get, listener);
+                zap = ZapHandler.bind(zapContext, addressPolicy::get, listener, () -> loginGuard);
                 zap.socket().getFD().register(selector, SelectionKey.OP_READ);
             } else if (!wanted && zap != null) {
                 ZapHandler closing = zap;

@@ -23,8 +23,8 @@ public final class ThrottledLog {
         this.windowMillis = windowMillis;
     }
 
-    /** Logs {@code message} at WARN unless this category already used its lines in this window. */
-    public void warn(String category, String message) {
+    /** Logs {@code message} at WARN unless this category already used its lines in this window; true if logged. */
+    public boolean warn(String category, String message) {
         long now = System.currentTimeMillis();
         Window w = windows.computeIfAbsent(category, c -> new Window(now));
         if (now - w.start >= windowMillis) {
@@ -38,9 +38,10 @@ public final class ThrottledLog {
         }
         if (++w.count <= limit) {
             log.warn(message);
-        } else {
-            w.suppressed++;
+            return true;
         }
+        w.suppressed++;
+        return false;
     }
 
     private static final class Window {

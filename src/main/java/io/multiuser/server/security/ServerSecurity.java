@@ -123,6 +123,11 @@ public class ServerSecurity {
             }
 
             @Override
+            public void refusedTraffic(String kind, String from, String detail) {
+                audit.record(kind, session, "", PeerHost.of(from), detail);
+            }
+
+            @Override
             public void accepted(String name, boolean admin, String address) {
                 if (admin) {
                     throttle.succeeded(PeerHost.of(address)); // the right password: the address starts afresh

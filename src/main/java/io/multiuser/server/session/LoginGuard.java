@@ -5,7 +5,8 @@ import io.multiuser.server.session.SessionListener.LoginRefusal;
 /**
  * What the session asks the server's security before and after a login: bans and throttled
  * addresses are refused before any password is checked, and every outcome is reported, so a run
- * of wrong passwords from one address slows down that address and no other. Called on the engine
+ * of wrong passwords from one address slows down that address and no other. Refused traffic outside
+ * the logins is reported here too, for the audit trail. Called on the engine
  * thread: implementations must be quick and must not block.
  */
 public interface LoginGuard {
@@ -24,6 +25,13 @@ public interface LoginGuard {
 
     /** A login was accepted. */
     default void accepted(String name, boolean admin, String address) {
+    }
+
+    /**
+     * Traffic refused outside a login, for the audit trail: a connection the address lists refused, or a
+     * message that declared another user's identity. The caller throttles; {@code from} is an address.
+     */
+    default void refusedTraffic(String kind, String from, String detail) {
     }
 
     /** A refusal the guard decided: its reason for the metrics and its text for the client. */

@@ -12,6 +12,9 @@ import io.multiuser.server.protocol.UserView;
  */
 public final class CommandFields {
 
+    /** Where a user's metadata sits in the clients-state broadcast: {@code {name: {'metadata': here}}}. */
+    static final int BROADCAST_METADATA_LEVEL = 2;
+
     private CommandFields() {
     }
 
@@ -37,6 +40,11 @@ public final class CommandFields {
     /** A presence update: str keys; values stay as decoded (tuple, set, None, nested), to be written back as such. */
     public static ClientCommand.UpdateUserMetadata metadata(Object value, String what) throws MalformedMessageException {
         Map<Object, Object> data = PyValues.dict(value, what);
+        if (PyValues.nestingDepth(data) + BROADCAST_METADATA_LEVEL > PyValues.MAX_DEPTH) {
+            // Accepted here, it would reach the others nested deeper than any reader of ours allows.
+            throw new MalformedMessageException(what + ": nested deeper than "
+                    + (PyValues.MAX_DEPTH - BROADCAST_METADATA_LEVEL) + " levels, too deep to broadcast");
+        }
         Map<String, Object> metadata = new LinkedHashMap<>();
         for (Map.Entry<Object, Object> e : data.entrySet()) {
             metadata.put(PyValues.str(e.getKey(), what + " key"), e.getValue());

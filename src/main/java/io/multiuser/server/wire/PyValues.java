@@ -153,6 +153,32 @@ public final class PyValues {
         return "unexpected value of type " + value.getClass().getSimpleName();
     }
 
+    /**
+     * The deepest level below {@code value} (a scalar is 0, {@code [1]} is 1), counted as
+     * {@link #checkModel} counts; only for values that passed it, so the recursion is bounded.
+     */
+    static int nestingDepth(Object value) {
+        Collection<?> children;
+        if (value instanceof Object[] tuple) {
+            children = Arrays.asList(tuple);
+        } else if (value instanceof Collection<?> items) {
+            children = items;
+        } else if (value instanceof Map<?, ?> map) {
+            int deepest = 0;
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                deepest = Math.max(deepest, Math.max(nestingDepth(e.getKey()), nestingDepth(e.getValue())));
+            }
+            return deepest + 1;
+        } else {
+            return 0;
+        }
+        int deepest = 0;
+        for (Object item : children) {
+            deepest = Math.max(deepest, nestingDepth(item));
+        }
+        return deepest + 1;
+    }
+
     private static String itemsProblem(Collection<?> items, int depth, boolean asKey, boolean sets) {
         for (Object item : items) {
             String p = modelProblem(item, depth + 1, asKey, sets);

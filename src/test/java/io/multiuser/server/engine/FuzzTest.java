@@ -2,15 +2,17 @@ package io.multiuser.server.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.multiuser.server.protocol.Generation;
+import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.testclient.TestClient;
 
@@ -48,32 +50,56 @@ class FuzzTest {
     }
 
     /**
-     * What the fuzz found at this limit (and FuzzFrames now steps around): the server accepts presence
-     * metadata nested up to its reader's limit (PyValues.MAX_DEPTH, 32 levels), then broadcasts it inside
-     * the clients state ({name: {..., 'metadata': {...}}}), two levels deeper, where its own reader, and so
-     * both test clients, refuse the whole RepUpdateClientsState. CPython has no such limit, so the real
-     * add-on reads it; either the accepted depth should leave room for the broadcast, or the test clients
-     * should read like CPython. Enable once one of them is decided.
+     * What the fuzz found at the reader's limit (PyValues.MAX_DEPTH, 32 levels): metadata accepted there
+     * was broadcast inside the clients state ({name: {'metadata': ...}}), two levels deeper, where every
+     * reader of ours refused the whole RepUpdateClientsState. Metadata now gets two levels less than the
+     * limit; what is accepted stays readable for everybody.
      */
     @Test
-    @Disabled("finding of the fuzz test: accepted metadata is broadcast deeper than the server's own reader accepts")
-    void metadataNestedJustUnderTheLimitIsBroadcastBeyondIt() {
+    void metadataIsOnlyAcceptedAsDeepAsItCanBeBroadcast() {
+        AtomicInteger malformed = new AtomicInteger();
+        SessionListener counting = new SessionListener() {
+            @Override
+            public void dropped(Drop reason, int messages) {
+                if (reason == Drop.MALFORMED) {
+                    malformed.addAndGet(messages);
+                }
+            }
+        };
         ZmqEngine engine = new ZmqEngine(EngineSettings.builder().basePort(0).build(),
-                SessionSettings.builder().adminPassword("pw").build());
+                SessionSettings.builder().adminPassword("pw").presenceIntervalMillis(50).build(), counting);
         engine.start();
         try (TestClient alice = new TestClient(engine.basePort(), "alice");
                 TestClient mallory = new TestClient(engine.basePort(), "mallory")) {
             assertThat(alice.loginAsAdmin("pw")).isEqualTo("LOBBY");
             assertThat(mallory.loginAsClient()).isEqualTo("LOBBY");
-            Object deep = 1;
-            for (int i = 0; i < 31; i++) {
-                deep = List.of(deep);
-            }
-            mallory.send("mallory", "RepUpdateUserMetadata", Map.of("deep", deep)); // 32 levels: accepted
-            alice.drain(1500); // the next clients-state broadcasts carry it 2 levels deeper: 34
+
+            mallory.send("mallory", "RepUpdateUserMetadata", Map.of("deep", nested(31))); // 32 levels
+            mallory.send("mallory", "RepUpdateUserMetadata", Map.of("ok", nested(29)));   // 30 levels
+
+            // alice reads every broadcast (an unreadable one fails the client); the 30 levels reach her
+            TestClient.Received state = alice.await("RepUpdateClientsState",
+                    r -> metadataOf(r, "mallory").containsKey("ok"), Duration.ofSeconds(10));
+            assertThat(metadataOf(state, "mallory")).doesNotContainKey("deep");
+            assertThat(malformed.get()).as("the 32 levels, refused as malformed").isEqualTo(1);
         } finally {
             engine.close();
         }
+    }
+
+    private static Object nested(int lists) {
+        Object deep = 1;
+        for (int i = 0; i < lists; i++) {
+            deep = List.of(deep);
+        }
+        return deep;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> metadataOf(TestClient.Received state, String user) {
+        Map<String, Object> users = (Map<String, Object>) state.data();
+        Map<String, Object> entry = (Map<String, Object>) users.get(user);
+        return entry == null ? Map.of() : (Map<String, Object>) entry.get("metadata");
     }
 
     /** The run, its summary printed, and what holds for both generations. */

@@ -18,6 +18,7 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.security.AddressPolicy;
+import io.multiuser.server.session.LoginGuard;
 import io.multiuser.server.session.SessionListener;
 
 /**
@@ -29,6 +30,7 @@ class ZapHandlerTest {
     private final AtomicInteger refused = new AtomicInteger();
     private final AtomicReference<AddressPolicy> policy = new AtomicReference<>(AddressPolicy.ALLOW_ALL);
     private final List<String> warnings = new ArrayList<>();
+    private final List<String> audited = new ArrayList<>();
     private final Handler capture = new Handler() {
         @Override
         public void publish(LogRecord record) {
@@ -58,6 +60,13 @@ class ZapHandlerTest {
             @Override
             public void connectionRefused() {
                 refused.incrementAndGet();
+            }
+        }, () -> new LoginGuard() {
+            @Override
+            public void refusedTraffic(String kind, String from, String detail) {
+                synchronized (audited) {
+                    audited.add(kind + " " + from + " " + detail);
+                }
             }
         });
         requester = context.createSocket(SocketType.REQ);
@@ -143,6 +152,12 @@ class ZapHandlerTest {
                 "WARN Refused connection from 10.9.1.1 on port 5556 (address not allowed: in the deny list (10.9.0.0/16))",
                 "WARN Refused connection from 10.9.1.2 on port ? (ZAP domain 'someone else's') (address not allowed:"
                         + " in the deny list (10.9.0.0/16))");
+        synchronized (audited) {
+            assertThat(audited).containsExactly(
+                    "connection-refused 10.9.9.9 port 5555: in the deny list (10.9.0.0/16)",
+                    "connection-refused 10.9.1.1 port 5556: in the deny list (10.9.0.0/16)",
+                    "connection-refused 10.9.1.2 port ? (ZAP domain 'someone else's'): in the deny list (10.9.0.0/16)");
+        }
     }
 
     @Test
@@ -153,5 +168,9 @@ class ZapHandlerTest {
         }
         assertThat(refused.get()).isEqualTo(100);
         assertThat(warnings()).hasSize(20);
+        synchronized (audited) {
+            assertThat(audited).as("the audit trail is throttled like the log").hasSize(20)
+                    .allMatch(a -> a.startsWith("connection-refused 10.0.0."));
+        }
     }
 }

@@ -110,6 +110,9 @@ class HostileClientsTest {
                 await().atMost(Duration.ofMillis(TIMEOUT * 3)).until(() ->
                         engine.call(s -> s.user("alice")).get().equals(Optional.empty()));
                 assertThat(impostor.pingsReceived()).isPositive(); // it did get her pings, and answered them
+                assertThat(security.audit().recent(100)).as("the audit trail names the refused identity")
+                        .anyMatch(e -> e.kind().equals("identity-refused") && e.session().equals("test")
+                                && e.target().equals("0:0:0:0:0:0:0:1") && e.detail().contains("as 'alice'"));
             }
             assertThat(engine.call(s -> s.user("bob").isPresent()).get()).isTrue(); // the honest one is untouched
         }
