@@ -674,6 +674,9 @@ final class Bench09 {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (!Files.isDirectory(dir)) {
+            return; // ServerProcess.close() removed it already
+        }
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

@@ -937,6 +937,9 @@ final class SessionsBench {
                 .startsWith("server-store")) {
             return;
         }
+        if (!Files.isDirectory(dir)) {
+            return; // ServerProcess.close() removed it already
+        }
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The packaged server as its own process (failsafe passes the jar as {@code server.jar}), on a
@@ -26,11 +28,15 @@ public final class ServerProcess implements AutoCloseable {
     private final Process process;
     private final Path output;
     private final OutputStream stdin;
+    /** Whether {@link #storeDirectory} is the temporary one made here, removed at {@link #close()}. */
+    private final boolean ownsStore;
 
-    private ServerProcess(int basePort, int httpPort, Path storeDirectory, Process process, Path output) {
+    private ServerProcess(int basePort, int httpPort, Path storeDirectory, boolean ownsStore, Process process,
+            Path output) {
         this.basePort = basePort;
         this.httpPort = httpPort;
         this.storeDirectory = storeDirectory;
+        this.ownsStore = ownsStore;
         this.process = process;
         this.output = output;
         this.stdin = process.getOutputStream();
@@ -58,7 +64,8 @@ public final class ServerProcess implements AutoCloseable {
         String storeOption = "-Dmultiuser.store.directory=";
         Path store = command.stream().filter(o -> o.startsWith(storeOption)).findFirst()
                 .map(o -> Path.of(o.substring(storeOption.length()))).orElse(null);
-        if (store == null) {
+        boolean ownsStore = store == null;
+        if (ownsStore) {
             store = Files.createTempDirectory("server-store");
             command.add(storeOption + store);
         }
@@ -69,7 +76,7 @@ public final class ServerProcess implements AutoCloseable {
         pb.environment().keySet().removeIf(k -> k.startsWith("MULTIUSER_") || List.of("port", "password", "timeout")
                 .contains(k));
         pb.environment().putAll(env);
-        return new ServerProcess(basePort, http, store, pb.start(), output);
+        return new ServerProcess(basePort, http, store, ownsStore, pb.start(), output);
     }
 
     private static int freeHttpPort(int base) throws IOException {
@@ -161,7 +168,21 @@ public final class ServerProcess implements AutoCloseable {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
             }
+        }
+        if (ownsStore && !process.isAlive()) {
+            deleteTree(storeDirectory);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.err.println("could not delete the test server's store " + dir + ": " + e);
         }
     }
 }
