@@ -68,7 +68,8 @@ public final class TunnelTlsConfigSource implements ConfigSourceFactory {
 
     private static boolean isTrue(ConfigValue value) {
         String v = value(value);
-        return v != null && (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes") || v.equals("1") || v.equalsIgnoreCase("on"));
+        return v != null && (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes") || v.equals("1")
+                || v.equalsIgnoreCase("on"));
     }
 
     private static String value(ConfigValue value) {
