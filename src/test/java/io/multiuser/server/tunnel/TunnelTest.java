@@ -2,17 +2,25 @@ package io.multiuser.server.tunnel;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
@@ -208,7 +216,8 @@ class TunnelTest {
         String fingerprint = token("default", "probe", null).getString("fingerprint");
         // unknown token
         assertExit(connector(sslPort(), "default", "mut_not-a-token", fingerprint, FreePorts.base(), new Output().stream),
-                Connector.EXIT_UNKNOWN_TOKEN, "connect: the server does not know this token (401). Ask your admin for a new one.");
+                Connector.EXIT_UNKNOWN_TOKEN,
+                "connect: the server does not know this token (401). Ask your admin for a new one.");
         // revoked
         JsonPath revoked = token("default", "carol", null);
         admin().delete("/admin/api/sessions/default/tokens/" + revoked.getString("info.id")).then().statusCode(200)
@@ -245,6 +254,15 @@ class TunnelTest {
         given().relaxedHTTPSValidation().baseUri("https://127.0.0.1").port(sslPort()).header("Authorization", "Bearer " + valid)
                 .get("/tunnel/default/info").then().statusCode(200).body("protocol", equalTo("0.1")).body("ports", equalTo(4));
 
+        // TLS 1.3 only: a TLS 1.2 client does not get through the handshake
+        SSLContext tls12 = SSLContext.getInstance("TLSv1.2");
+        tls12.init(null, new TrustManager[] {new TrustAll()}, null);
+        try (SSLSocket socket = (SSLSocket) tls12.getSocketFactory().createSocket("127.0.0.1", sslPort())) {
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+            socket.setSoTimeout(5_000);
+            assertThatThrownBy(socket::startHandshake).isInstanceOf(IOException.class);
+        }
+
         // every refusal is audited, never with the token
         String audit = admin().get("/admin/api/audit?limit=200").asString();
         assertThat(audit).contains("tunnel-refused").contains("token revoked").contains("token expired")
@@ -274,6 +292,22 @@ class TunnelTest {
                 assertThat(after.loginAsClient()).isIn("RUNNING", "LOBBY");
                 assertThat(users("default")).contains("after-drop");
             }
+        }
+    }
+
+    /** Trusts anything: only for the TLS 1.2 probe, which must fail before the certificate matters. */
+    private static final class TrustAll implements X509TrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
         }
     }
 
