@@ -34,7 +34,7 @@ public final class TunnelTlsConfigSource implements ConfigSourceFactory {
         }
         Map<String, String> properties = new TreeMap<>();
         properties.put("quarkus.tls.protocols", "TLSv1.3");
-        if (!tlsConfigured(context.iterateNames())) {
+        if (!tlsConfigured(context)) {
             Path directory = certificateDirectory(context);
             TunnelCertificate.ensure(directory);
             properties.put(CERT_KEY, directory.resolve(TunnelCertificate.CERT).toAbsolutePath().toString());
@@ -54,12 +54,20 @@ public final class TunnelTlsConfigSource implements ConfigSourceFactory {
         return Path.of(data == null ? "data" : data).resolve("tunnel-tls");
     }
 
-    /** Whether the admin gave HTTPS a certificate of their own (files, a Secret's files, a keystore). */
-    static boolean tlsConfigured(Iterator<String> names) {
-        while (names.hasNext()) {
-            String name = names.next().replaceFirst("^%[^.]+\\.", ""); // a profile's key counts too
-            if (name.startsWith("quarkus.http.ssl.certificate.") || name.startsWith("quarkus.http.tls-configuration-name")
-                    || (name.startsWith("quarkus.tls.") && name.contains(".key-store."))) {
+    /**
+     * Whether the admin gave HTTPS a certificate of their own: files, a Secret's files or a key
+     * store for the default TLS configuration (or a named one HTTP uses). Only keys with a value
+     * count: a packaged application lists every default key, set or not.
+     */
+    static boolean tlsConfigured(ConfigSourceContext context) {
+        for (Iterator<String> names = context.iterateNames(); names.hasNext();) {
+            String name = names.next();
+            String plain = name.replaceFirst("^%[^.]+\\.", ""); // a profile's key counts too
+            boolean certificate = plain.equals("quarkus.http.ssl.certificate.files")
+                    || plain.equals("quarkus.http.ssl.certificate.key-store-file")
+                    || plain.equals("quarkus.http.tls-configuration-name")
+                    || (plain.startsWith("quarkus.tls.key-store.") && (plain.endsWith(".cert") || plain.endsWith(".path")));
+            if (certificate && value(context.getValue(name)) != null) {
                 return true;
             }
         }
