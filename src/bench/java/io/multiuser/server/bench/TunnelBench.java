@@ -1,7 +1,6 @@
 package io.multiuser.server.bench;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.multiuser.server.connector.Connector;
-import io.multiuser.server.connector.ConnectorOptions;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.testclient.FreePorts;
 import io.multiuser.server.testclient.Nodes;
@@ -31,14 +28,14 @@ import io.multiuser.server.testclient.TestClient;
 
 /**
  * The tunnel against direct access, in one run on loopback (-Dbench.focus=tunnel): the same
- * packaged server with the tunnel on (its self-signed certificate, TLS 1.3), the connector in this
- * JVM as an artist would run it, and the same clients once on the session ports and once on the
- * connector's. Cases, alternating direct and tunnel so that the machine's other load falls on both:
+ * packaged server with the tunnel on (its self-signed certificate, TLS 1.3), the connector started
+ * from the same jar as an artist runs it ({@code connect}, its own process), and the same clients
+ * once on the session ports and once on the connector's. Cases, alternating direct and tunnel so that the machine's other load falls on both:
  * <ol>
  * <li>fan-out, 1 sender → 8 receivers, 1 KiB at 50/s: p50 and p99 of send → receive;
  * <li>a join of 1,000 × 64 KiB (catalog → last block);
- * <li>the server's CPU per delivered byte in both (the connector's CPU is the harness's: it is
- * the artist's machine's).
+ * <li>the server's CPU per delivered byte in both (the connector's CPU is not counted: it is the
+ * artist's machine's; on this box it competes for the same cores).
  * </ol>
  * Targets: tunnel p99 ≤ direct p99 + 1 ms; tunnel join ≤ 1.25 × direct.
  */
@@ -70,11 +67,17 @@ final class TunnelBench {
         return json;
     }
 
-    /** A packaged server with the tunnel on and a connector to its default session; both closed together. */
-    private record Tunnelled(ServerProcess server, Connector connector, int localPort) implements AutoCloseable {
+    /**
+     * A packaged server with the tunnel on, and the connector as its own process from the same jar,
+     * as an artist runs it (its own JVM, the normal CPU policy, not the harness's); closed together.
+     */
+    private record Tunnelled(ServerProcess server, Process connector, int localPort) implements AutoCloseable {
         @Override
         public void close() throws Exception {
-            connector.close();
+            connector.destroy();
+            if (!connector.waitFor(10, TimeUnit.SECONDS)) {
+                connector.destroyForcibly();
+            }
             server.close();
         }
     }
@@ -89,16 +92,23 @@ final class TunnelBench {
                 "-Dmultiuser.tunnel.certificate-directory=" + tls);
         JsonNode token = JSON.readTree(send(server, "POST", "/admin/api/sessions/default/tokens", "{\"label\":\"bench\"}"));
         int local = FreePorts.base();
-        ConnectorOptions options = ConnectorOptions.parse(new String[] {"wss://127.0.0.1:" + sslPort + "/tunnel/default",
-            "--token", token.get("token").asText(), "--fingerprint", token.get("fingerprint").asText(), "--local-port",
-            String.valueOf(local)}, null);
-        Connector connector = new Connector(options, new PrintStream(System.out, true, StandardCharsets.UTF_8));
-        connector.start();
-        if (!connector.awaitReady(Duration.ofSeconds(30))) {
-            connector.close();
-            server.close();
-            throw new IllegalStateException("the connector did not get ready");
+        Path log = Files.createTempFile("connector", ".log");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar"), "connect",
+                "wss://127.0.0.1:" + sslPort + "/tunnel/default", "--fingerprint", token.get("fingerprint").asText(),
+                "--local-port", String.valueOf(local)).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("MULTIUSER_TOKEN", token.get("token").asText()); // not on the command line
+        Process connector = pb.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.readString(log).contains("Connected to session")) {
+            if (!connector.isAlive() || System.nanoTime() > deadline) {
+                connector.destroyForcibly();
+                server.close();
+                throw new IllegalStateException("the connector did not get ready:\n" + Files.readString(log));
+            }
+            Thread.sleep(20);
         }
+        System.out.print(Files.readString(log));
         return new Tunnelled(server, connector, local);
     }
 

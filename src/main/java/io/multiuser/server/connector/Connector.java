@@ -1,26 +1,16 @@
 package io.multiuser.server.connector;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
-import java.net.http.WebSocketHandshakeException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -36,13 +26,26 @@ import javax.net.ssl.SSLParameters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.JdkSSLEngineOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.TrustOptions;
+
 /**
  * The artist's side of the tunnel: opens the session's three or four ports on 127.0.0.1 and carries
  * each TCP connection Blender makes to them as its own WebSocket to the server, byte for byte.
  * While the server cannot be reached it refuses local connections at once (the add-on's ZeroMQ
  * retries by itself) and probes the server with capped exponential back-off. A refused token, an
  * unknown session or a wrong certificate end it with one clear line and an exit code.
- * Plain Java: no server, no HTTP port, no store, no Quarkus.
+ * Plain Java and Vert.x core, no Quarkus: no server, no HTTP port, no store.
  */
 public final class Connector implements AutoCloseable {
 
@@ -58,7 +61,6 @@ public final class Connector implements AutoCloseable {
     public static final int EXIT_LOCAL_PORT = 7;
     public static final int EXIT_REFUSED = 8;
 
-    static final int CHUNK = 64 * 1024; // the server's largest WebSocket frame
     static final long FIRST_BACKOFF_MILLIS = 500;
     static final long MAX_BACKOFF_MILLIS = 30_000;
 
@@ -67,8 +69,11 @@ public final class Connector implements AutoCloseable {
     private final ServerCertificates certificates;
     private final HttpClient http;
     private final ExecutorService threads;
+    /** One event loop carries every stream: no thread hop between Blender's socket and the server's. */
+    private final Vertx vertx;
+    private final WebSocketClient streams;
     private final ObjectMapper json = new ObjectMapper();
-    private final List<ServerSocket> listeners = new ArrayList<>();
+    private final List<NetServer> listeners = new ArrayList<>();
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch ended = new CountDownLatch(1);
     private final AtomicReference<Exit> exit = new AtomicReference<>();
@@ -97,6 +102,18 @@ public final class Connector implements AutoCloseable {
         }
         SSLParameters parameters = new SSLParameters();
         parameters.setProtocols(new String[] {"TLSv1.3"});
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1).setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
+                        .setClassPathResolvingEnabled(false)));
+        WebSocketClientOptions streamOptions = new WebSocketClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000)
+                .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20)
+                .setSslEngineOptions(new JdkSSLEngineOptions().setPooledHeapBuffers(true));
+        if (options.server().getScheme().equalsIgnoreCase("wss")) {
+            // pinned: exactly that certificate, whatever its names; else the JDK's trust and the host name
+            streamOptions.setSsl(true).setTrustOptions(TrustOptions.wrap(certificates))
+                    .setVerifyHost(options.fingerprint().isEmpty()).setEnabledSecureTransportProtocols(Set.of("TLSv1.3"));
+        }
+        this.streams = vertx.createWebSocketClient(streamOptions);
         this.http = HttpClient.newBuilder().sslContext(tls).sslParameters(parameters).executor(threads)
                 .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     }
@@ -300,35 +317,39 @@ public final class Connector implements AutoCloseable {
             link.notifyAll();
         }
         synchronized (listeners) {
-            for (ServerSocket s : listeners) {
-                try {
-                    s.close();
-                } catch (IOException e) {
-                    // closing anyway
-                }
-            }
+            listeners.forEach(NetServer::close);
         }
+        vertx.close();
         threads.shutdownNow();
         ended.countDown();
     }
 
     // ---------------------------------------------------------------- local ports
 
-    private boolean listen() {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
+    /** Opens the session's ports on 127.0.0.1, one Vert.x server each; false when one is taken (and then it ended). */
+    private boolean listen() throws InterruptedException {
         for (int i = 0; i < ports; i++) {
             int port = options.localPort() + i;
-            try {
-                ServerSocket s = new ServerSocket();
-                s.setReuseAddress(true);
-                s.bind(new InetSocketAddress(loopback, port), 50);
-                synchronized (listeners) {
-                    listeners.add(s);
+            int offset = i;
+            NetServer server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(port)
+                    .setTcpNoDelay(true).setReuseAddress(true));
+            server.connectHandler(local -> stream(local, offset));
+            CompletableFuture<Void> bound = new CompletableFuture<>();
+            server.listen().onComplete(r -> {
+                if (r.succeeded()) {
+                    bound.complete(null);
+                } else {
+                    bound.completeExceptionally(r.cause());
                 }
-                int offset = i;
-                threads.execute(() -> accept(s, offset));
-            } catch (IOException e) {
-                end(new Exit(EXIT_LOCAL_PORT, "connect: port " + port + " on 127.0.0.1 is in use (" + e.getMessage()
+            });
+            synchronized (listeners) {
+                listeners.add(server);
+            }
+            try {
+                bound.get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                end(new Exit(EXIT_LOCAL_PORT, "connect: port " + port + " on 127.0.0.1 is in use (" + cause.getMessage()
                         + "); choose other ports with --local-port."));
                 return false;
             }
@@ -336,140 +357,51 @@ public final class Connector implements AutoCloseable {
         return true;
     }
 
-    private void accept(ServerSocket listener, int offset) {
-        while (exit.get() == null) {
-            Socket local;
-            try {
-                local = listener.accept();
-            } catch (IOException e) {
-                return; // closed: the connector ends
-            }
-            if (isDown()) {
-                quietly(local); // the add-on retries by itself; the supervisor tells when the server is back
-                continue;
-            }
-            try {
-                local.setTcpNoDelay(true);
-            } catch (IOException e) {
-                quietly(local);
-                continue;
-            }
-            threads.execute(() -> stream(local, offset));
-        }
-    }
-
     // ---------------------------------------------------------------- one stream
 
-    private void stream(Socket local, int offset) {
-        OutputStream toLocal;
-        InputStream fromLocal;
-        try {
-            toLocal = local.getOutputStream();
-            fromLocal = local.getInputStream();
-        } catch (IOException e) {
-            quietly(local);
+    /**
+     * One TCP connection from Blender: its own WebSocket to the session's port P+offset, piped both
+     * ways on one event loop (Vert.x pipes: the reader pauses while the writer's queue is full).
+     */
+    private void stream(NetSocket local, int offset) {
+        if (isDown() || exit.get() != null) {
+            local.close(); // the add-on retries by itself; the supervisor tells when the server is back
             return;
         }
-        WebSocket ws;
-        try {
-            ws = http.newWebSocketBuilder().header("Authorization", "Bearer " + options.token())
-                    .connectTimeout(Duration.ofSeconds(10)).buildAsync(options.stream(offset), new Inbound(local, toLocal))
-                    .get(20, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            quietly(local);
-            if (e.getCause() instanceof WebSocketHandshakeException refused) {
-                HttpResponse<?> response = refused.getResponse();
-                Object body = response.body();
-                refused(response.statusCode(), body instanceof String s ? message(s) : "");
-                if (exit.get() == null) {
+        local.pause(); // nothing is read before the server's side is there to take it
+        WebSocketConnectOptions connect = new WebSocketConnectOptions().setAbsoluteURI(options.stream(offset).toString())
+                .addHeader("Authorization", "Bearer " + options.token()).setTimeout(20_000);
+        streams.connect(connect).onSuccess(ws -> {
+            open.incrementAndGet();
+            boolean[] localGone = {false};
+            ws.pipeTo(local);
+            local.pipeTo(ws);
+            local.closeHandler(v -> {
+                localGone[0] = true;
+                if (!ws.isClosed()) {
+                    ws.close();
+                }
+            });
+            ws.closeHandler(v -> {
+                open.decrementAndGet();
+                local.close();
+                // no close frame from the server and Blender still there: the network dropped
+                if (ws.closeStatusCode() == null && !localGone[0]) {
                     serverLost();
                 }
+            });
+            ws.exceptionHandler(e -> local.close());
+        }).onFailure(e -> {
+            local.close();
+            if (e instanceof UpgradeRejectedException refused) {
+                refused(refused.getStatus(), refused.getBody() == null ? "" : message(refused.getBody().toString()));
             } else {
-                networkFailure(e.getCause());
+                networkFailure(e);
+            }
+            if (exit.get() == null) {
                 serverLost();
             }
-            return;
-        } catch (TimeoutException e) {
-            quietly(local);
-            serverLost();
-            return;
-        } catch (InterruptedException e) {
-            quietly(local);
-            Thread.currentThread().interrupt();
-            return;
-        }
-        open.incrementAndGet();
-        byte[] buffer = new byte[CHUNK];
-        try {
-            while (true) {
-                int n = fromLocal.read(buffer);
-                if (n < 0) {
-                    break;
-                }
-                // one message at a time: waiting for each send is the back-pressure towards Blender
-                ws.sendBinary(ByteBuffer.wrap(buffer, 0, n), true).get(60, TimeUnit.SECONDS);
-            }
-            ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(5, TimeUnit.SECONDS);
-        } catch (IOException | ExecutionException | TimeoutException | CompletionException e) {
-            ws.abort();
-        } catch (InterruptedException e) {
-            ws.abort();
-            Thread.currentThread().interrupt();
-        } finally {
-            open.decrementAndGet();
-            quietly(local);
-        }
-    }
-
-    /** Server to Blender: each message written out before the next is asked for. */
-    private final class Inbound implements WebSocket.Listener {
-        private final Socket local;
-        private final OutputStream toLocal;
-
-        Inbound(Socket local, OutputStream toLocal) {
-            this.local = local;
-            this.toLocal = toLocal;
-        }
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-            try {
-                if (data.hasArray()) {
-                    toLocal.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
-                } else {
-                    byte[] copy = new byte[data.remaining()];
-                    data.get(copy);
-                    toLocal.write(copy);
-                }
-                ws.request(1);
-            } catch (IOException e) {
-                ws.abort(); // Blender's side is gone
-                quietly(local);
-            }
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-            quietly(local);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            quietly(local);
-            if (error instanceof IOException) {
-                serverLost(); // the network dropped: the supervisor finds out when it is back
-            }
-        }
-    }
-
-    private static void quietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException e) {
-            // already closed
-        }
+        });
     }
 
     /** The command line: {@code connect ...}; returns the exit status. */
