@@ -30,7 +30,8 @@ import io.multiuser.server.testclient.TestClient;
  * The tunnel against direct access, in one run on loopback (-Dbench.focus=tunnel): the same
  * packaged server with the tunnel on (its self-signed certificate, TLS 1.3), the connector started
  * from the same jar as an artist runs it ({@code connect}, its own process), and the same clients
- * once on the session ports and once on the connector's. Cases, alternating direct and tunnel so that the machine's other load falls on both:
+ * once on the session ports and once on the connector's. Cases, alternating direct and tunnel so
+ * that the machine's other load falls on both:
  * <ol>
  * <li>fan-out, 1 sender → 8 receivers, 1 KiB at 50/s: p50 and p99 of send → receive;
  * <li>a join of 1,000 × 64 KiB (catalog → last block);
@@ -143,8 +144,8 @@ final class TunnelBench {
                     FanOut.Result r = FanOut.viaServer(paced, tunnel ? t.localPort() : t.server().basePort,
                             t.server().pid(), scene, run++, name -> kick(t.server(), name));
                     results.add(relabel(r, tunnel ? "tunnel" : "direct"));
-                    System.out.printf("  %s p50 %.2f p99 %.2f ms, lost %d, server %.1f µs/delivery%n", tunnel ? "tunnel" : "direct",
-                            r.p50Ms(), r.p99Ms(), r.lost(), r.serverMicrosPerDelivery());
+                    System.out.printf("  %s p50 %.2f p99 %.2f ms, lost %d, server %.1f µs/delivery%n",
+                            tunnel ? "tunnel" : "direct", r.p50Ms(), r.p99Ms(), r.lost(), r.serverMicrosPerDelivery());
                 }
             }
         }
