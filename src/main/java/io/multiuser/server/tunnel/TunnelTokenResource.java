@@ -13,11 +13,15 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import io.multiuser.server.admin.AdminApiDefinition;
 import io.multiuser.server.admin.AdminException;
 import io.multiuser.server.admin.AdminSecured;
 import io.multiuser.server.admin.ApiError;
@@ -28,6 +32,12 @@ import io.vertx.core.http.HttpServerRequest;
 @Produces(MediaType.APPLICATION_JSON)
 @AdminSecured
 @Tag(name = "tunnel", description = "Invite tokens for the encrypted tunnel (connect command)")
+@SecurityRequirement(name = AdminApiDefinition.BASIC)
+@SecurityRequirement(name = AdminApiDefinition.BEARER)
+@APIResponse(responseCode = "401", description = "No credentials",
+        content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
+@APIResponse(responseCode = "403", description = "Wrong credentials",
+        content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApiError.class)))
 public class TunnelTokenResource {
 
     private final TunnelInvites invites;
