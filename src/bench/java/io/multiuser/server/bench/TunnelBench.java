@@ -91,6 +91,15 @@ final class TunnelBench {
         Path tls = Files.createTempDirectory("bench-tunnel-tls");
         ServerProcess server = starter.start("-Dmultiuser.tunnel.enabled=true", "-Dquarkus.http.ssl-port=" + sslPort,
                 "-Dmultiuser.tunnel.certificate-directory=" + tls);
+        try {
+            return connect(server, sslPort);
+        } catch (Exception | AssertionError e) {
+            server.close(); // a failed start leaves no server behind
+            throw e;
+        }
+    }
+
+    private Tunnelled connect(ServerProcess server, int sslPort) throws Exception {
         JsonNode token = JSON.readTree(send(server, "POST", "/admin/api/sessions/default/tokens", "{\"label\":\"bench\"}"));
         int local = FreePorts.base();
         Path log = Files.createTempFile("connector", ".log");
@@ -110,7 +119,6 @@ final class TunnelBench {
         while (!Files.readString(log).contains("Connected to session")) {
             if (!connector.isAlive() || System.nanoTime() > deadline) {
                 connector.destroyForcibly();
-                server.close();
                 throw new IllegalStateException("the connector did not get ready:\n" + Files.readString(log));
             }
             Thread.sleep(20);
