@@ -1,5 +1,6 @@
 package io.multiuser.server;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -9,6 +10,7 @@ import org.jboss.logging.Logger;
 
 import io.multiuser.server.config.LegacyArguments;
 import io.multiuser.server.config.StartupFailure;
+import io.multiuser.server.connector.Connector;
 import io.quarkus.runtime.Application;
 import io.quarkus.runtime.ApplicationLifecycleManager;
 import io.quarkus.runtime.Quarkus;
@@ -16,13 +18,19 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
  * Accepts the original servers' flags ({@code -p -pwd -apwd -spwd -t}, {@link LegacyArguments}),
- * then runs Quarkus until it is stopped. A start that fails because of a setting prints one line
+ * then runs Quarkus until it is stopped; {@code connect ...} runs the artist's tunnel connector
+ * ({@link Connector}) instead. A start that fails because of a setting prints one line
  * naming it ({@link StartupFailure}) and exits with status 1.
  */
 @QuarkusMain
 public class Main {
 
     public static void main(String... args) {
+        if (args.length > 0 && args[0].equals("connect")) {
+            // the artist's connector: plain Java, so no server, HTTP port or store ever starts
+            System.exit(Connector.main(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+            return;
+        }
         Map<String, String> properties;
         try {
             properties = LegacyArguments.parse(args);

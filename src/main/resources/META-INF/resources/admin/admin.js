@@ -190,6 +190,7 @@ function select(name) {
     $('session-title').textContent = 'Session ' + name;
     startLive(name);
     refreshScene();
+    refreshTokens();
   }
 }
 
@@ -420,3 +421,53 @@ if (state.secret) {
 } else {
   showLogin();
 }
+
+// ------------------------------------------------------------------ tunnel tokens
+
+async function refreshTokens() {
+  const name = state.selected;
+  $('token-created').hidden = true;
+  if (name === null) return;
+  try {
+    const tokens = await (await api(`/sessions/${encodeURIComponent(name)}/tokens`)).json();
+    $('no-tokens').hidden = tokens.length > 0;
+    $('tokens').tBodies[0].replaceChildren(...tokens.map((t) => el('tr', { 'data-token': t.id },
+      el('td', {}, t.id), el('td', {}, t.label), el('td', { class: t.state === 'valid' ? 'up' : 'down' }, t.state),
+      el('td', {}, time(t.created)), el('td', {}, t.expires ? time(t.expires) : 'never'),
+      el('td', {}, t.state === 'revoked' ? '' : el('button', { type: 'button', class: 'danger',
+        onclick: () => revokeToken(t) }, 'Revoke')))));
+  } catch (e) {
+    handleError(e, 'Tokens');
+  }
+}
+
+async function revokeToken(token) {
+  if (!(await confirmAction(`Revoke ${token.label}'s token ${token.id}? New tunnel connections with it are refused.`,
+    'Revoke'))) return;
+  try {
+    await api(`/sessions/${encodeURIComponent(state.selected)}/tokens/${encodeURIComponent(token.id)}`, { method: 'DELETE' });
+    status(`Revoked token ${token.id}.`);
+    refreshTokens();
+  } catch (e) {
+    handleError(e, 'Revoke');
+  }
+}
+
+$('token-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const hours = $('token-hours').value;
+  const body = { label: $('token-label').value };
+  if (hours !== '') body.expiresInSeconds = Number(hours) * 3600;
+  try {
+    const created = await (await api(`/sessions/${encodeURIComponent(state.selected)}/tokens`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    })).json();
+    await refreshTokens();
+    $('token-command').textContent = created.connect;
+    $('token-created').hidden = false;
+    $('token-label').value = '';
+    status(`Token ${created.info.id} created for ${created.info.label}.`);
+  } catch (e) {
+    handleError(e, 'Create token');
+  }
+});

@@ -60,6 +60,8 @@ public final class Bench {
     private final boolean v09Only = focus.equals("v09");
     private final boolean sessionsOnly = focus.equals("sessions");
     private final boolean fuzzOnly = focus.equals("fuzz");
+    /** "tunnel": only the tunnel against direct access ({@link TunnelBench}); not part of the whole suite yet. */
+    private final boolean tunnelOnly = focus.equals("tunnel");
     private final boolean targetsOnly = focus.startsWith("targets");
     private final boolean pacedOnly = focus.equals("targets-paced");
     private final List<Double> startupSeconds = new ArrayList<>();
@@ -98,8 +100,12 @@ public final class Bench {
     private void run() throws Exception {
         long t0 = System.nanoTime();
         json.put("machine", machine(harnessPolicy));
-        if (fuzzOnly || v09Only || sessionsOnly) { // one family of cases, with its targets
-            if (fuzzOnly) {
+        if (fuzzOnly || v09Only || sessionsOnly || tunnelOnly) { // one family of cases, with its targets
+            if (tunnelOnly) {
+                TunnelBench tunnel = new TunnelBench(quick, this::start, this::target);
+                json.put("tunnel", tunnel.run());
+                md.append(tunnel.markdown());
+            } else if (fuzzOnly) {
                 fuzz();
             } else if (v09Only) {
                 v09(List.of());
@@ -563,9 +569,9 @@ public final class Bench {
 
     private static String focus() {
         String value = System.getProperty("bench.focus", "").trim();
-        if (!List.of("", "targets", "targets-paced", "v09", "sessions", "fuzz").contains(value)) {
-            throw new IllegalArgumentException(
-                    "-Dbench.focus=" + value + ": use targets, targets-paced, v09, sessions or fuzz (or nothing)");
+        if (!List.of("", "targets", "targets-paced", "v09", "sessions", "fuzz", "tunnel").contains(value)) {
+            throw new IllegalArgumentException("-Dbench.focus=" + value
+                    + ": use targets, targets-paced, v09, sessions, fuzz or tunnel (or nothing)");
         }
         return value;
     }

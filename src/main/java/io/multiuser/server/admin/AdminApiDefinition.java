@@ -45,8 +45,8 @@ import org.eclipse.microprofile.openapi.annotations.security.SecuritySchemes;
 })
 public class AdminApiDefinition extends Application {
 
-    static final String BASIC = "basic";
-    static final String BEARER = "bearer";
+    public static final String BASIC = "basic";
+    public static final String BEARER = "bearer";
     static final String ENGINE_UNAVAILABLE = "EngineUnavailable";
     static final String USERS_CONNECTED = "UsersConnected";
     static final String NO_SESSION = "NoSession";

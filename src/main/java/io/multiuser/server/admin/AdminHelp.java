@@ -13,6 +13,8 @@ public final class AdminHelp {
                                       ban on every session (and kick); kept across restarts
               bans                    the bans in force, with their ids
               unban <id>              lift a ban
+              token create <session> [hours] <label> | token list [session] | token revoke <session> <id>
+                                      invite tokens of the encrypted tunnel (README: one HTTPS port)
               exit                    stop the server gracefully (same as Ctrl+C)
             Without a session name, users and kick act on the session named default.
             The same and more over HTTP: GET /admin/api/help on the HTTP port (default 8080).""";

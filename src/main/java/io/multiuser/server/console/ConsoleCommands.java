@@ -15,6 +15,7 @@ import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.security.Ban;
 import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.tunnel.TunnelConsole;
 
 /**
  * The original server's four console commands, one line in, the text to print out. {@code help}
@@ -28,9 +29,11 @@ public class ConsoleCommands {
     }
 
     private final AdminService admin;
+    private final TunnelConsole tunnel;
 
-    public ConsoleCommands(AdminService admin) {
+    public ConsoleCommands(AdminService admin, TunnelConsole tunnel) {
         this.admin = admin;
+        this.tunnel = tunnel;
     }
 
     public Reply run(String line) {
@@ -48,6 +51,7 @@ public class ConsoleCommands {
                 case "ban" -> new Reply(ban(argument), false);
                 case "unban" -> new Reply(unban(argument), false);
                 case "bans" -> new Reply(bans(admin.bans()), false);
+                case "token" -> new Reply(tunnel.run(argument), false);
                 case "exit" -> {
                     admin.stop("console");
                     yield new Reply("Stopping the server.", true);

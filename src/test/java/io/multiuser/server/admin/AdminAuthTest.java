@@ -84,7 +84,8 @@ class AdminAuthTest {
                 BASE + "/sessions/{session}/nodes", BASE + "/sessions/{session}/export",
                 BASE + "/sessions/{session}/import", BASE + "/sessions/{session}/reset",
                 BASE + "/sessions/{session}/activity", BASE + "/sessions/{session}/scene", BASE + "/sessions/{session}/live",
-                BASE + "/bans", BASE + "/bans/{id}", BASE + "/audit", BASE + "/sessions/{session}/network");
+                BASE + "/bans", BASE + "/bans/{id}", BASE + "/audit", BASE + "/sessions/{session}/network",
+                BASE + "/sessions/{session}/tokens", BASE + "/sessions/{session}/tokens/{id}");
         assertThat(paths.get(BASE + "/sessions").keySet()).containsExactlyInAnyOrder("get", "post");
         assertThat(paths.get(BASE + "/sessions/{session}").keySet()).containsExactlyInAnyOrder("get", "delete");
         paths.forEach((path, operations) -> operations.forEach((method, operation) -> {

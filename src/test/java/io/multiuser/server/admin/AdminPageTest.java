@@ -187,6 +187,22 @@ class AdminPageTest {
             awaitTrue("the scene summary", () -> browser.findElements(By.cssSelector("#types tbody tr")).stream()
                     .anyMatch(tr -> tr.getText().contains("600")));
 
+            // A tunnel token for an artist: the connect command is shown once, then revoked from the list.
+            await(By.id("token-label")).sendKeys("ui-artist");
+            browser.findElement(By.id("token-hours")).sendKeys("2");
+            browser.findElement(By.id("token-create")).click();
+            awaitTrue("the connect command", () -> browser.findElement(By.id("token-command")).getText()
+                    .matches("java -jar quarkus-run\\.jar connect wss://\\S+/tunnel/" + SESSION + " --token mut_\\S+"));
+            awaitTrue("the token's row", () -> browser.findElements(By.cssSelector("#tokens tbody tr")).stream()
+                    .anyMatch(tr -> tr.getText().contains("ui-artist") && tr.getText().contains("valid")));
+            shot("5c-token");
+            browser.findElement(By.cssSelector("#tokens tbody tr button")).click();
+            await(By.id("confirm-ok")).click();
+            awaitTrue("the revoked token", () -> browser.findElements(By.cssSelector("#tokens tbody tr")).stream()
+                    .anyMatch(tr -> tr.getText().contains("ui-artist") && tr.getText().contains("revoked")));
+            assertThat(admin().get(BASE + "/sessions/{s}/tokens", SESSION).then().extract().jsonPath()
+                    .getList("state", String.class)).containsExactly("revoked");
+
             browser.findElement(By.id("logout")).click();
             await(By.id("login-view"));
             assertThat(browser.findElement(By.id("login-error")).getText()).isEqualTo("Logged out.");

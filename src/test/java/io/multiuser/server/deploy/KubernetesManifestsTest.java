@@ -467,6 +467,40 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void theTunnelOverlayExposesOnlyHttpsAndKeepsTheSessionPortsOnTheLoopback() throws Exception {
+        requireKubectl();
+        List<HasMetadata> objects = render("kubernetes/overlays/tunnel");
+        Map<String, String> config = one(objects, ConfigMap.class, CONFIG).getData();
+        assertThat(config).containsEntry("MULTIUSER_TUNNEL_ENABLED", "true").containsEntry("MULTIUSER_BIND_ADDRESS", "127.0.0.1")
+                .containsEntry("MULTIUSER_TUNNEL_ALLOW_PLAIN_HTTP", "true");
+        // every tunnel key is a real property of the tunnel's configuration
+        Set<String> tunnelKeys = ConfigMappings.getProperties(ConfigMappings.ConfigClass.configClass(
+                io.multiuser.server.tunnel.TunnelConfig.class, "multiuser.tunnel")).keySet().stream()
+                .map(KubernetesManifestsTest::envName).collect(Collectors.toSet());
+        assertThat(config.keySet().stream().filter(k -> k.startsWith("MULTIUSER_TUNNEL_"))).isNotEmpty()
+                .allSatisfy(k -> assertThat(tunnelKeys).contains(k));
+        // nothing public but the Ingress: the session Service is internal, the HTTP one too
+        assertThat(all(objects, Service.class)).allSatisfy(s -> assertThat(s.getSpec().getType()).as(s.getMetadata().getName())
+                .isEqualTo("ClusterIP"));
+        io.fabric8.kubernetes.api.model.networking.v1.Ingress ingress = one(objects,
+                io.fabric8.kubernetes.api.model.networking.v1.Ingress.class, "multi-user-server-tunnel");
+        assertThat(ingress.getSpec().getTls()).singleElement().satisfies(tls -> {
+            assertThat(tls.getSecretName()).isEqualTo("multi-user-server-tunnel-tls");
+            assertThat(tls.getHosts()).containsExactly(ingress.getSpec().getRules().get(0).getHost());
+        });
+        var path = ingress.getSpec().getRules().get(0).getHttp().getPaths();
+        assertThat(path).singleElement().satisfies(p -> {
+            assertThat(p.getPath()).isEqualTo("/tunnel/");
+            assertThat(p.getBackend().getService().getName()).isEqualTo("multi-user-server-http");
+            assertThat(p.getBackend().getService().getPort().getName()).isEqualTo("http");
+        });
+        assertThat(ingress.getMetadata().getAnnotations()).containsEntry("nginx.ingress.kubernetes.io/proxy-read-timeout",
+                "3600");
+        // the public address the connect commands name is the Ingress host
+        assertThat(config.get("MULTIUSER_TUNNEL_PUBLIC_ADDRESS")).startsWith(ingress.getSpec().getRules().get(0).getHost());
+    }
+
+    @Test
     void theNodePortVariantMapsTheWholeBlockOntoConsecutiveNodePortsInOrder() throws Exception {
         requireKubectl();
         List<HasMetadata> objects = render("kubernetes/overlays/nodeport");

@@ -1,0 +1,52 @@
+package io.multiuser.server.tunnel;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.startsWith;
+
+import java.util.Map;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+import io.multiuser.server.security.ServerSecurity;
+import io.quarkus.arc.Arc;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.specification.RequestSpecification;
+
+/** Guessing tokens is throttled per address like guessing passwords: 429 before the token is even looked at. */
+@QuarkusTest
+@TestProfile(TunnelThrottleTest.Strict.class)
+class TunnelThrottleTest {
+
+    public static class Strict implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("multiuser.tunnel.enabled", "true",
+                    "multiuser.tunnel.certificate-directory", "target/tunnel-test-tls",
+                    "quarkus.http.test-ssl-port", "0",
+                    "multiuser.security.login-failures-per-minute", "3");
+        }
+    }
+
+    private static RequestSpecification https() {
+        return given().relaxedHTTPSValidation().baseUri("https://127.0.0.1")
+                .port(ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
+    }
+
+    @Test
+    void wrongTokensAreThrottledAndAudited() {
+        for (int i = 0; i < 3; i++) {
+            https().header("Authorization", "Bearer mut_guess" + i).get("/tunnel/default/info").then().statusCode(401);
+        }
+        // the third failure in the minute blocked the address: even a request without a token waits now
+        https().header("Authorization", "Bearer mut_guess3").get("/tunnel/default/info").then().statusCode(429)
+                .header("Retry-After", "1").body("message", startsWith("too many refused tunnel requests"));
+        // one throttle for the whole server: the admin API from this address waits too
+        given().auth().preemptive().basic("admin", "quarkus-test-password").get("/admin/api/audit").then().statusCode(429);
+        String audit = Arc.container().instance(ServerSecurity.class).get().audit().recent(50).toString();
+        assertThat(audit).contains("tunnel-refused").contains("address blocked for 1 s").doesNotContain("mut_guess");
+    }
+}
