@@ -86,6 +86,23 @@ final class ProcessClientsBench {
                 + " are for the phase; RSS is the maximum sampled every 100 ms.\n\n");
         md.append("| case | via | phase | delivered/expected | lost | dup | p50 ms | p99 ms | max ms | server CPU s"
                 + " | of it JIT s | max RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        // tuning rounds: -Dbench.processes.case=big runs only that case (small, big, medium or memory)
+        String only = System.getProperty("bench.processes.case", "").trim();
+        if (!only.isEmpty()) {
+            Case c = switch (only) {
+                case "small" -> small;
+                case "big" -> big;
+                case "medium" -> medium;
+                default -> null;
+            };
+            if (c == null) {
+                memory();
+            } else {
+                relay(c);
+                server(c, c == small ? 3 : 1);
+            }
+            return json;
+        }
         // relay first for one case, second for the next: neither side always gets the cooler machine
         List<Phase> smallServer = server(small, 3);
         Phase smallRelay = relay(small);
@@ -201,6 +218,7 @@ final class ProcessClientsBench {
     private Phase phase(Case c, String via, String what, List<Python> clients, int phase, long pid) throws Exception {
         System.out.printf("processes: %s via %s %s%n", c.label(), via, what);
         long[] cpu0 = cpu(pid);
+        Map<String, Long> threads0 = threadTicks(pid);
         RssSampler rss = new RssSampler(pid);
         for (Python p : clients) {
             p.send("GO " + phase + " " + c.count() + " " + c.rate() + " " + c.size() + " " + c.senders());
@@ -210,6 +228,9 @@ final class ProcessClientsBench {
         }
         double maxRss = rss.stop();
         long[] cpu1 = cpu(pid);
+        Map<String, Long> threads = threadTicks(pid);
+        threads0.forEach((k, v) -> threads.merge(k, -v, Long::sum));
+        threads.values().removeIf(v -> v <= 0);
         List<Long> latencies = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
         long duplicated = 0;
@@ -230,8 +251,10 @@ final class ProcessClientsBench {
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         Phase p = new Phase(what, expected, seen.size(), Math.max(0, expected - seen.size()), duplicated,
                 pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6,
-                (cpu1[0] - cpu0[0]) / 100.0, (cpu1[1] - cpu0[1]) / 100.0, maxRss);
+                (cpu1[0] - cpu0[0]) / 100.0, jitTicks(threads) / 100.0, maxRss);
         System.out.println("  " + p);
+        System.out.println("  CPU ticks by thread: " + threads.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8).toList());
         md.append(String.format("| %s | %s | %s | %d/%d | %d | %d | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f |%n",
                 c.label(), via, what.isEmpty() ? "–" : what, p.delivered(), p.expected(), p.lost(), p.duplicated(),
                 p.p50(), p.p99(), p.max(), p.serverCpu(), p.jitCpu(), p.maxRssMib()));
@@ -241,6 +264,7 @@ final class ProcessClientsBench {
         row.put("case", c.label());
         row.put("via", via);
         row.put("phase", p);
+        row.put("cpu_ticks_by_thread", threads);
         rows.add(row);
         return p;
     }
@@ -273,6 +297,31 @@ final class ProcessClientsBench {
             // the process is gone: zeros
         }
         return new long[] {total, jit};
+    }
+
+    /** The JIT compiler threads' ticks in a phase (the JVM starts and ends them as it needs). */
+    private static long jitTicks(Map<String, Long> threads) {
+        return threads.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
+                .mapToLong(Map.Entry::getValue).sum();
+    }
+
+    /** CPU ticks of every thread of a process, by thread name (threads of the same name added up). */
+    private static Map<String, Long> threadTicks(long pid) {
+        Map<String, Long> ticks = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim();
+                    long[] t = ProcStat.fields(task.resolve("stat"), 14, 15);
+                    ticks.merge(name, t[0] + t[1], Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process is gone
+        }
+        return ticks;
     }
 
     private static void quit(List<Python> clients) {
