@@ -391,13 +391,22 @@ final class ProcessClientsBench {
         String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
         run(jcmd, String.valueOf(server.pid()), "GC.run");
         String info = run(jcmd, String.valueOf(server.pid()), "GC.heap_info");
-        // Shenandoah: " 1024M max, 1024M soft max, 1024M committed, 40963K used"; G1: "... used 40963K [..."
-        java.util.regex.Matcher used = java.util.regex.Pattern.compile("(\\d+)K used|used (\\d+)K").matcher(info);
+        // Shenandoah: " 6028M max, 6028M soft max, 386M committed, 51158K used" (also "135M used");
+        // G1: " garbage-first heap   total 262144K, used 40963K [...". Not "Metaspace used ...K".
+        java.util.regex.Matcher used = java.util.regex.Pattern.compile(
+                "committed, (\\d+)([KMG]) used|garbage-first heap\\s+total \\d+K, used (\\d+)K").matcher(info);
         if (!used.find()) {
             throw new IllegalStateException("no heap figure in: " + info);
         }
-        String kib = used.group(1) != null ? used.group(1) : used.group(2);
-        return Long.parseLong(kib) / 1024.0;
+        if (used.group(3) != null) {
+            return Long.parseLong(used.group(3)) / 1024.0;
+        }
+        long value = Long.parseLong(used.group(1));
+        return switch (used.group(2)) {
+            case "G" -> value * 1024.0;
+            case "M" -> value;
+            default -> value / 1024.0;
+        };
     }
 
     private static String run(String... command) throws Exception {
