@@ -54,7 +54,8 @@ public final class Bench {
      * -Dbench.focus for tuning rounds: "targets" runs only the fan-out target cases (warm-up
      * included), "targets-paced" only the paced latency one, "v09" only the protocol 0.9 cases
      * ({@link Bench09}), "sessions" only the many-sessions cases ({@link SessionsBench}), "fuzz" only
-     * the fuzz runs ({@link FuzzBench}); empty runs the whole suite.
+     * the fuzz runs ({@link FuzzBench}), "processes" only the python-process clients of issue #19
+     * ({@link ProcessClientsBench}); empty runs the whole suite.
      */
     private final String focus = focus();
     private final boolean v09Only = focus.equals("v09");
@@ -62,6 +63,7 @@ public final class Bench {
     private final boolean fuzzOnly = focus.equals("fuzz");
     /** "tunnel": only the tunnel against direct access ({@link TunnelBench}); not part of the whole suite yet. */
     private final boolean tunnelOnly = focus.equals("tunnel");
+    private final boolean processesOnly = focus.equals("processes");
     private final boolean targetsOnly = focus.startsWith("targets");
     private final boolean pacedOnly = focus.equals("targets-paced");
     private final List<Double> startupSeconds = new ArrayList<>();
@@ -100,11 +102,13 @@ public final class Bench {
     private void run() throws Exception {
         long t0 = System.nanoTime();
         json.put("machine", machine(harnessPolicy));
-        if (fuzzOnly || v09Only || sessionsOnly || tunnelOnly) { // one family of cases, with its targets
+        if (fuzzOnly || v09Only || sessionsOnly || tunnelOnly || processesOnly) { // one family, with its targets
             if (tunnelOnly) {
                 TunnelBench tunnel = new TunnelBench(quick, this::start, this::target);
                 json.put("tunnel", tunnel.run());
                 md.append(tunnel.markdown());
+            } else if (processesOnly) {
+                processes();
             } else if (fuzzOnly) {
                 fuzz();
             } else if (v09Only) {
@@ -132,6 +136,7 @@ public final class Bench {
         v09(joins);
         sessions();
         fuzz();
+        processes();
         Map<String, Object> startup = stats(startupSeconds);
         json.put("startup_seconds", startup);
         md.append("\n## Start-up (process start → /q/health/ready 200)\n\n");
@@ -467,6 +472,13 @@ public final class Bench {
         md.append(many.markdown());
     }
 
+    /** Issue #19: every client its own python3 process on libzmq, against a raw relay of the same hops. */
+    private void processes() throws Exception {
+        ProcessClientsBench processes = new ProcessClientsBench(this::start, quick, this::target);
+        json.put("processes", processes.run());
+        md.append(processes.markdown());
+    }
+
     // ---------------------------------------------------------------- 4: memory
 
     private Map<String, Object> memory() throws Exception {
@@ -569,9 +581,9 @@ public final class Bench {
 
     private static String focus() {
         String value = System.getProperty("bench.focus", "").trim();
-        if (!List.of("", "targets", "targets-paced", "v09", "sessions", "fuzz", "tunnel").contains(value)) {
+        if (!List.of("", "targets", "targets-paced", "v09", "sessions", "fuzz", "tunnel", "processes").contains(value)) {
             throw new IllegalArgumentException("-Dbench.focus=" + value
-                    + ": use targets, targets-paced, v09, sessions, fuzz or tunnel (or nothing)");
+                    + ": use targets, targets-paced, v09, sessions, fuzz, tunnel or processes (or nothing)");
         }
         return value;
     }

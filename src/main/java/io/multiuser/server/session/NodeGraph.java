@@ -23,7 +23,11 @@ import io.multiuser.server.protocol.Node;
  */
 public final class NodeGraph {
 
+    /** Owners and types seen so far, one instance each; bounded, since clients choose them. */
+    private static final int SHARED_STRINGS_MAX = 4096;
+
     private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private final Map<String, String> sharedStrings = new HashMap<>();
     private final Map<String, DeltaChain> chains = new HashMap<>();
     private final Set<String> tombstones = new LinkedHashSet<>();
     private final int tombstoneCapacity;
@@ -47,6 +51,7 @@ public final class NodeGraph {
 
     /** Stores a node (replacing any with the same uuid, and its delta chain) and returns the previous one. */
     public Node put(Node node) {
+        node = canonical(node, nodes.get(node.uuid()));
         Node previous = nodes.put(node.uuid(), node);
         if (previous != null && previous.payload() != node.payload()) {
             dropChain(node.uuid()); // a full payload supersedes every delta before it
@@ -64,6 +69,47 @@ public final class NodeGraph {
             journal.put(node);
         }
         return previous;
+    }
+
+    /**
+     * The node with its strings shared (issue #19: heap per node): its uuid with the node it replaces,
+     * owner and type with every other node (a few distinct values; the cache is bounded), each
+     * dependency with the uuid of the node it names. Every received node brings its own copies of
+     * these strings, about 0.2 KiB per node; the payload array is kept as it is.
+     */
+    private Node canonical(Node node, Node previous) {
+        String uuid = previous != null ? previous.uuid() : node.uuid();
+        String owner = shared(node.owner());
+        String type = shared(node.type());
+        List<String> dependencies = node.dependencies();
+        boolean depsChanged = false;
+        if (!dependencies.isEmpty()) {
+            String[] deps = new String[dependencies.size()];
+            for (int i = 0; i < deps.length; i++) {
+                String dep = dependencies.get(i);
+                Node named = nodes.get(dep);
+                deps[i] = named != null ? named.uuid() : dep;
+                depsChanged |= deps[i] != dep;
+            }
+            if (depsChanged) {
+                dependencies = List.of(deps);
+            }
+        }
+        if (uuid == node.uuid() && owner == node.owner() && type == node.type() && !depsChanged) {
+            return node;
+        }
+        return new Node(uuid, owner, type, dependencies, node.payload());
+    }
+
+    private String shared(String value) {
+        String known = sharedStrings.get(value);
+        if (known != null) {
+            return known;
+        }
+        if (sharedStrings.size() < SHARED_STRINGS_MAX) {
+            sharedStrings.put(value, value);
+        }
+        return value;
     }
 
     private static boolean samePayload(Node before, Node after) {
@@ -185,6 +231,7 @@ public final class NodeGraph {
             throw new IllegalStateException("restore into a graph that has nodes");
         }
         for (Node node : restored) {
+            node = canonical(node, nodes.get(node.uuid()));
             Node previous = nodes.put(node.uuid(), node);
             totalBytes += node.payload().length - (previous == null ? 0 : previous.payload().length);
         }

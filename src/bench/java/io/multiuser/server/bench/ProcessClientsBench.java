@@ -1,0 +1,514 @@
+package io.multiuser.server.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.FreePorts;
+import io.multiuser.server.testclient.Nodes;
+import io.multiuser.server.testclient.ProcStat;
+import io.multiuser.server.testclient.ServerProcess;
+import io.multiuser.server.testclient.TestClient;
+
+/**
+ * Issue #19: the server as real artists feel it. Every client is its own python3 process on libzmq
+ * ({@code src/bench/python/process_client.py}: the add-on's four sockets, one message per socket and
+ * loop turn), the server is fresh for every case, and each case also runs through a bare relay of
+ * the same hops ({@code raw_relay.py}, libzmq, no session logic) with the same processes. Also the
+ * memory targets of the issue: idle RSS, RSS while a 1,000 × 64 KiB scene is uploaded and joined, and
+ * the live heap per 1 KiB node (100,000 nodes, after a full GC requested with jcmd).
+ * {@code -Dbench.focus=processes}; every wait is bounded and everything listens on 127.0.0.1.
+ */
+final class ProcessClientsBench {
+
+    /** Starts a packaged server with extra JVM options and waits until it is ready. */
+    interface Starter {
+        ServerProcess start(String... jvmOptions) throws Exception;
+    }
+
+    /** One case: {@code senders} of the {@code clients} push {@code count} datablocks each. */
+    record Case(String label, int clients, int senders, int size, int rate, int count) {
+    }
+
+    /** One phase of one run: latencies in ms, lost and duplicated deliveries, server CPU and RSS. */
+    record Phase(String what, long expected, long delivered, long lost, long duplicated, double p50, double p99,
+            double max, double serverCpu, double jitCpu, double maxRssMib) {
+    }
+
+    /** The system's python3, where .ci/setup installs python3-zmq (the interop tests use it too). */
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final Path PYTHON_DIR = Path.of("src/bench/python");
+    private static final long LINE_TIMEOUT_SECONDS = 60;
+    private static final String PASSWORD = "bench";
+
+    private final Starter starter;
+    private final boolean quick;
+    private final Bench09.Targets targets;
+    private final StringBuilder md = new StringBuilder();
+    private final Map<String, Object> json = new LinkedHashMap<>();
+    private final Path work;
+
+    ProcessClientsBench(Starter starter, boolean quick, Bench09.Targets targets) throws IOException {
+        this.starter = starter;
+        this.quick = quick;
+        this.targets = targets;
+        this.work = Files.createTempDirectory("process-clients");
+    }
+
+    Map<String, Object> run() throws Exception {
+        int seconds = quick ? 3 : 10;
+        Case small = new Case("1 sender → 8 receivers, 1 KiB, 200/s", 9, 1, 1024, 200, 200 * seconds);
+        Case big = new Case("8 clients, all send, 1 MiB, 1/s", 8, 8, 1 << 20, 1, quick ? 5 : 20);
+        Case medium = new Case("1 sender → 16 receivers, 64 KiB, 200/s", 17, 1, 64 << 10, 200, 200 * seconds);
+        md.append("\n## Real clients as processes (issue #19)\n\n");
+        md.append("Each client is its own python3 process on libzmq with the add-on's four sockets, reading one"
+                + " message per socket and loop turn; a fresh server per case; \"raw relay\" is the same processes"
+                + " through a bare libzmq relay of the same hops. Latency: payload's send time → the receiving"
+                + " process's read (CLOCK_MONOTONIC in both). Server CPU and JIT CPU (its C1/C2 compiler threads)"
+                + " are for the phase; RSS is the maximum sampled every 100 ms.\n\n");
+        md.append("| case | via | phase | delivered/expected | lost | dup | p50 ms | p99 ms | max ms | server CPU s"
+                + " | of it JIT s | max RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        // tuning rounds: -Dbench.processes.case=big runs only that case (small, big, medium or memory)
+        String only = System.getProperty("bench.processes.case", "").trim();
+        if (!only.isEmpty()) {
+            Case c = switch (only) {
+                case "small" -> small;
+                case "big" -> big;
+                case "medium" -> medium;
+                default -> null;
+            };
+            if (c == null) {
+                memory();
+            } else {
+                relay(c);
+                server(c, c == small ? 3 : 1);
+            }
+            return json;
+        }
+        // relay first for one case, second for the next: neither side always gets the cooler machine
+        List<Phase> smallServer = server(small, 3);
+        Phase smallRelay = relay(small);
+        Phase bigRelay = relay(big);
+        Phase bigServer = server(big, 1).get(0);
+        List<Phase> mediumServer = server(medium, 1);
+        Phase mediumRelay = relay(medium);
+        Phase cold = smallServer.get(0);
+        Phase warm = smallServer.get(2);
+        boolean noLoss = true;
+        for (Phase p : List.of(cold, smallServer.get(1), warm, bigServer, mediumServer.get(0))) {
+            noLoss &= p.lost() == 0 && p.duplicated() == 0 && p.delivered() == p.expected();
+        }
+        targets.target("processes: 8 clients each pushing 1 MiB at 1/s: p50 ≤ 1.5 × the raw relay's p50",
+                String.format("%.1f ms vs %.1f ms (%.2f ×); p99 %.1f vs %.1f ms", bigServer.p50(), bigRelay.p50(),
+                        bigServer.p50() / bigRelay.p50(), bigServer.p99(), bigRelay.p99()),
+                bigServer.p50() <= 1.5 * bigRelay.p50());
+        targets.target("processes: 1 → 8 × 1 KiB at 200/s, fresh server (first " + seconds
+                + " s): p99 ≤ 1.5 × the raw relay's p99", String.format("%.1f ms vs %.1f ms (%.2f ×); p50 %.2f vs %.2f"
+                        + " ms", cold.p99(), smallRelay.p99(), cold.p99() / smallRelay.p99(), cold.p50(),
+                        smallRelay.p50()), cold.p99() <= 1.5 * smallRelay.p99());
+        targets.target("processes: 1 → 8 × 1 KiB at 200/s: first-" + seconds + "-s p99 ≤ 1.5 × the warm p99",
+                String.format("%.1f ms vs %.1f ms (%.2f ×); server CPU %.1f s (JIT %.1f s) vs %.1f s (JIT %.1f s)",
+                        cold.p99(), warm.p99(), cold.p99() / warm.p99(), cold.serverCpu(), cold.jitCpu(),
+                        warm.serverCpu(), warm.jitCpu()), cold.p99() <= 1.5 * warm.p99());
+        targets.target("processes: zero loss, zero duplicates through the server", noLoss ? "lost 0, dup 0"
+                : "see the table", noLoss);
+        md.append(String.format("%n1 → 16 × 64 KiB at 200/s: p50 %.1f ms vs raw relay %.1f ms (%.2f ×), p99 %.1f vs"
+                + " %.1f ms.%n", mediumServer.get(0).p50(), mediumRelay.p50(), mediumServer.get(0).p50()
+                / mediumRelay.p50(), mediumServer.get(0).p99(), mediumRelay.p99()));
+        memory();
+        return json;
+    }
+
+    /** A fresh server; a free base port taken meanwhile (a relay's, say) is retried on another. */
+    private ServerProcess fresh() throws Exception {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return starter.start();
+            } catch (IllegalStateException e) {
+                if (attempt >= 3 || !String.valueOf(e.getMessage()).contains("already in use")) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    String markdown() {
+        return md.toString();
+    }
+
+    // ---------------------------------------------------------------- runs
+
+    /** A fresh server hosting an empty scene; {@code phases} runs of the case one after the other. */
+    private List<Phase> server(Case c, int phases) throws Exception {
+        List<Python> clients = spawn(c, "server");
+        List<Phase> out = new ArrayList<>();
+        try (ServerProcess server = fresh()) {
+            connect(clients.subList(0, 1), server.basePort); // client 0 hosts the (empty) scene
+            connect(clients.subList(1, clients.size()), server.basePort);
+            for (int phase = 1; phase <= phases; phase++) {
+                String what = phases == 1 ? "fresh server" : phase == 1 ? "fresh server, first 10 s"
+                        : phase == phases ? "same server, warm" : "same server, next 10 s";
+                out.add(phase(c, "server", what, clients, phase, server.pid()));
+            }
+        } finally {
+            quit(clients);
+        }
+        return out;
+    }
+
+    private Phase relay(Case c) throws Exception {
+        List<Python> clients = spawn(c, "relay");
+        int port = FreePorts.base();
+        Python relay = new Python(List.of(PYTHON, PYTHON_DIR.resolve("raw_relay.py").toString(), "--port",
+                String.valueOf(port)), null);
+        try {
+            relay.await("READY");
+            connect(clients, port);
+            return phase(c, "raw relay", "", clients, 1, relay.process.pid());
+        } finally {
+            quit(clients);
+            relay.close();
+        }
+    }
+
+    private List<Python> spawn(Case c, String mode) throws Exception {
+        List<Python> clients = new ArrayList<>();
+        for (int i = 0; i < c.clients(); i++) {
+            Path out = work.resolve(mode + "-" + System.nanoTime() + "-" + i + ".txt");
+            List<String> command = new ArrayList<>(List.of(PYTHON, PYTHON_DIR.resolve("process_client.py").toString(),
+                    "--mode", mode, "--index", String.valueOf(i), "--name", "pc" + i, "--out", out.toString()));
+            if (i == 0) {
+                command.addAll(List.of("--password", PASSWORD));
+            }
+            clients.add(new Python(command, out));
+        }
+        for (Python p : clients) {
+            p.await("STARTED");
+        }
+        return clients;
+    }
+
+    private static void connect(List<Python> clients, int port) throws Exception {
+        for (Python p : clients) {
+            p.send("CONNECT " + port);
+        }
+        for (Python p : clients) {
+            p.await("READY");
+        }
+    }
+
+    private Phase phase(Case c, String via, String what, List<Python> clients, int phase, long pid) throws Exception {
+        System.out.printf("processes: %s via %s %s%n", c.label(), via, what);
+        long[] cpu0 = cpu(pid);
+        Map<String, Long> threads0 = threadTicks(pid);
+        RssSampler rss = new RssSampler(pid);
+        for (Python p : clients) {
+            p.send("GO " + phase + " " + c.count() + " " + c.rate() + " " + c.size() + " " + c.senders());
+        }
+        for (Python p : clients) {
+            p.await("PHASE " + phase);
+        }
+        double maxRss = rss.stop();
+        long[] cpu1 = cpu(pid);
+        Map<String, Long> threads = threadTicks(pid);
+        threads0.forEach((k, v) -> threads.merge(k, -v, Long::sum));
+        threads.values().removeIf(v -> v <= 0);
+        List<Long> latencies = new ArrayList<>();
+        Set<Long> seen = new HashSet<>();
+        long duplicated = 0;
+        for (int i = 0; i < clients.size(); i++) {
+            for (String line : Files.readAllLines(clients.get(i).out)) {
+                String[] f = line.split(" ");
+                if (Integer.parseInt(f[0]) != phase) {
+                    continue;
+                }
+                long key = ((long) i << 40) | (Long.parseLong(f[1]) << 24) | Long.parseLong(f[2]);
+                if (!seen.add(key)) {
+                    duplicated++;
+                }
+                latencies.add(Long.parseLong(f[4]) - Long.parseLong(f[3]));
+            }
+        }
+        long expected = (long) c.count() * c.senders() * (c.clients() - 1); // senders never get their own
+        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        Phase p = new Phase(what, expected, seen.size(), Math.max(0, expected - seen.size()), duplicated,
+                pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6,
+                (cpu1[0] - cpu0[0]) / 100.0, jitTicks(threads) / 100.0, maxRss);
+        System.out.println("  " + p);
+        System.out.println("  CPU ticks by thread: " + threads.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8).toList());
+        md.append(String.format("| %s | %s | %s | %d/%d | %d | %d | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f |%n",
+                c.label(), via, what.isEmpty() ? "–" : what, p.delivered(), p.expected(), p.lost(), p.duplicated(),
+                p.p50(), p.p99(), p.max(), p.serverCpu(), p.jitCpu(), p.maxRssMib()));
+        @SuppressWarnings("unchecked")
+        List<Object> rows = (List<Object>) json.computeIfAbsent("runs", k -> new ArrayList<>());
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("case", c.label());
+        row.put("via", via);
+        row.put("phase", p);
+        row.put("cpu_ticks_by_thread", threads);
+        rows.add(row);
+        return p;
+    }
+
+    private static double pct(long[] sorted, double q) {
+        return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) (q * sorted.length))] / 1e6;
+    }
+
+    /** CPU ticks of the whole process, and of its JIT compiler threads. */
+    private static long[] cpu(long pid) {
+        long total = 0;
+        long jit = 0;
+        try {
+            long[] f = ProcStat.fields(Path.of("/proc/" + pid + "/stat"), 14, 15);
+            total = f[0] + f[1];
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path task : tasks.toList()) {
+                    try {
+                        String name = Files.readString(task.resolve("comm")).trim();
+                        if (name.contains("CompilerThre")) {
+                            long[] t = ProcStat.fields(task.resolve("stat"), 14, 15);
+                            jit += t[0] + t[1];
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        // the thread ended meanwhile
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process is gone: zeros
+        }
+        return new long[] {total, jit};
+    }
+
+    /** The JIT compiler threads' ticks in a phase (the JVM starts and ends them as it needs). */
+    private static long jitTicks(Map<String, Long> threads) {
+        return threads.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
+                .mapToLong(Map.Entry::getValue).sum();
+    }
+
+    /** CPU ticks of every thread of a process, by thread name (threads of the same name added up). */
+    private static Map<String, Long> threadTicks(long pid) {
+        Map<String, Long> ticks = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim();
+                    long[] t = ProcStat.fields(task.resolve("stat"), 14, 15);
+                    ticks.merge(name, t[0] + t[1], Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process is gone
+        }
+        return ticks;
+    }
+
+    private static void quit(List<Python> clients) {
+        for (Python p : clients) {
+            p.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    private void memory() throws Exception {
+        Map<String, Object> m = new LinkedHashMap<>();
+        int count = quick ? 100 : 1_000;
+        try (ServerProcess server = fresh()) {
+            Thread.sleep(5000);
+            double idle = Bench.rssMib(server.pid());
+            m.put("rss_idle_mib", idle);
+            RssSampler rss = new RssSampler(server.pid());
+            List<Node> scene = Nodes.scene(count, 64 << 10, 5);
+            try (TestClient admin = new TestClient(server.basePort, "admin");
+                    TestClient joiner = new TestClient(server.basePort, "joiner")) {
+                admin.loginAsAdmin(PASSWORD);
+                admin.upload(scene);
+                admin.await("RepUpdateClientsState", r -> true, Duration.ofSeconds(5));
+                joiner.loginAsClient();
+                joiner.join();
+            }
+            double peak = rss.stop();
+            double payload = count * 64.0 / 1024;
+            m.put("rss_scene_peak_mib", peak);
+            m.put("scene_payload_mib", payload);
+            targets.target("processes: idle RSS ≤ 120 MiB (5 s after ready)", String.format("%.0f MiB", idle),
+                    idle <= 120);
+            targets.target(String.format("processes: peak RSS, %,d × 64 KiB uploaded and joined ≤ 1.3 × payload +"
+                    + " 100 MiB (%.0f MiB)", count, 1.3 * payload + 100), String.format("%.0f MiB", peak),
+                    peak <= 1.3 * payload + 100);
+        }
+        int nodes = quick ? 10_000 : 100_000;
+        try (ServerProcess server = fresh()) {
+            double before = liveHeapMib(server);
+            try (TestClient admin = new TestClient(server.basePort, "admin")) {
+                admin.loginAsAdmin(PASSWORD);
+                admin.upload(Nodes.scene(nodes, 1024, 3));
+                double after = liveHeapMib(server);
+                double perNode = (after - before) * 1024 / nodes;
+                m.put("heap_live_idle_mib", before);
+                m.put("heap_live_scene_mib", after);
+                m.put("heap_per_node_kib", perNode);
+                m.put("rss_scene_mib", Bench.rssMib(server.pid()));
+                targets.target(String.format("processes: heap per 1 KiB node ≤ 1.5 KiB (%,d nodes ≤ %.0f MiB live"
+                        + " heap)", nodes, 1.5 * nodes / 1024), String.format("%.2f KiB per node; %.0f MiB live heap"
+                        + " (%.0f MiB before the upload)", perNode, after, before), perNode <= 1.5
+                        && after <= 1.5 * nodes / 1024);
+            }
+        }
+        System.out.println("  memory " + m);
+        json.put("memory", m);
+        md.append(String.format("%nMemory: idle RSS %.0f MiB; peak RSS while %,d × 64 KiB (%.1f MiB) were uploaded"
+                + " and joined %.0f MiB; live heap %.0f MiB before and %.0f MiB after %,d × 1 KiB nodes (%.2f KiB per"
+                + " node, RSS %.0f MiB).%n", m.get("rss_idle_mib"), count, m.get("scene_payload_mib"),
+                m.get("rss_scene_peak_mib"), m.get("heap_live_idle_mib"), m.get("heap_live_scene_mib"), nodes,
+                m.get("heap_per_node_kib"), m.get("rss_scene_mib")));
+    }
+
+    /** The server's heap in use right after a full GC (jcmd GC.run, then GC.heap_info). */
+    private static double liveHeapMib(ServerProcess server) throws Exception {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        run(jcmd, String.valueOf(server.pid()), "GC.run");
+        String info = run(jcmd, String.valueOf(server.pid()), "GC.heap_info");
+        // Shenandoah: " 6028M max, 6028M soft max, 386M committed, 51158K used" (also "135M used");
+        // G1: " garbage-first heap   total 262144K, used 40963K [...". Not "Metaspace used ...K".
+        java.util.regex.Matcher used = java.util.regex.Pattern.compile(
+                "committed, (\\d+)([KMG]) used|garbage-first heap\\s+total \\d+K, used (\\d+)K").matcher(info);
+        if (!used.find()) {
+            throw new IllegalStateException("no heap figure in: " + info);
+        }
+        if (used.group(3) != null) {
+            return Long.parseLong(used.group(3)) / 1024.0;
+        }
+        long value = Long.parseLong(used.group(1));
+        return switch (used.group(2)) {
+            case "G" -> value * 1024.0;
+            case "M" -> value;
+            default -> value / 1024.0;
+        };
+    }
+
+    private static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException(Arrays.toString(command) + ": " + out);
+        }
+        return out;
+    }
+
+    /** Samples a process's RSS every 100 ms until stopped; the maximum. */
+    private static final class RssSampler {
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final AtomicLong maxKib = new AtomicLong();
+        private final Thread thread;
+
+        RssSampler(long pid) {
+            thread = new Thread(() -> {
+                while (running.get()) {
+                    try {
+                        maxKib.accumulateAndGet((long) (Bench.rssMib(pid) * 1024), Math::max);
+                        Thread.sleep(100);
+                    } catch (IOException | RuntimeException e) {
+                        return;
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "rss-sampler");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        double stop() throws InterruptedException {
+            running.set(false);
+            thread.join(1000);
+            return maxKib.get() / 1024.0;
+        }
+    }
+
+    /** A python3 process driven over its stdin and stdout, lines only. */
+    private static final class Python {
+        final Process process;
+        final Path out;
+        private final OutputStream stdin;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+        Python(List<String> command, Path out) throws IOException {
+            this.process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            this.out = out;
+            this.stdin = process.getOutputStream();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    // the process ended
+                }
+            }, "python-out");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        void send(String line) throws IOException {
+            stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.flush();
+        }
+
+        void await(String prefix) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LINE_TIMEOUT_SECONDS);
+            while (System.nanoTime() < deadline) {
+                String line = lines.poll(100, TimeUnit.MILLISECONDS);
+                if (line != null && line.startsWith(prefix)) {
+                    return;
+                }
+                if (line == null && !process.isAlive() && lines.isEmpty()) {
+                    throw new IllegalStateException("python client exited (" + process.exitValue() + ") before '"
+                            + prefix + "'");
+                }
+            }
+            throw new IllegalStateException("no '" + prefix + "' within " + LINE_TIMEOUT_SECONDS + " s");
+        }
+
+        void close() {
+            try {
+                send("QUIT");
+                stdin.close();
+            } catch (IOException e) {
+                // already gone
+            }
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+}
