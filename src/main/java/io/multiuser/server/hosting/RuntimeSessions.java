@@ -2,14 +2,12 @@ package io.multiuser.server.hosting;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +15,7 @@ import java.util.Properties;
 
 import org.jboss.logging.Logger;
 
+import io.multiuser.server.persistence.PrivateFiles;
 import io.multiuser.server.protocol.Generation;
 
 /**
@@ -81,18 +80,9 @@ public final class RuntimeSessions {
         p.setProperty("allow", spec.allow());
         p.setProperty("deny", spec.deny());
         try {
-            Files.createDirectories(dir);
-            Path temp = dir.resolve(SPEC_FILE + ".tmp");
-            Files.deleteIfExists(temp);
-            try {
-                Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(temp); // not a POSIX file system
-            }
-            try (Writer out = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
-                p.store(out, "multi-user-server: session created at run time by an admin (admin API)");
-            }
-            Files.move(temp, dir.resolve(SPEC_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            StringWriter out = new StringWriter();
+            p.store(out, "multi-user-server: session created at run time by an admin (admin API)");
+            PrivateFiles.writeAtomically(dir.resolve(SPEC_FILE), out.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remember session '" + spec.name() + "' in " + dir + ": " + e, e);
         }

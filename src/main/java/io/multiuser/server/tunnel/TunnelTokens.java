@@ -5,8 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -24,6 +22,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import io.multiuser.server.persistence.PrivateFiles;
 
 /**
  * The tunnel's invite tokens, one per artist and session, kept in {@code DATA/tunnel-tokens.json}
@@ -142,16 +142,7 @@ public final class TunnelTokens {
             return;
         }
         try {
-            Files.createDirectories(file.getParent());
-            Path temp = file.resolveSibling(FILE + ".tmp");
-            Files.deleteIfExists(temp);
-            try {
-                Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(temp); // not a POSIX file system
-            }
-            Files.write(temp, json.writeValueAsBytes(new ArrayList<>(tokens.values())));
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            PrivateFiles.writeAtomically(file, json.writeValueAsBytes(new ArrayList<>(tokens.values())));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the tunnel tokens to " + file + ": " + e.getMessage(), e);
         }
