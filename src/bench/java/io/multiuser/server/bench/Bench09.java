@@ -661,28 +661,12 @@ final class Bench09 {
         }
     }
 
-    /** Removes the temporary store directory ServerProcess made for this server (its log can be a GiB here). */
+    /** Stops the server, which removes the temporary store ServerProcess made for it (its log can be a GiB here). */
     private static void deleteStore(ServerProcess server) {
-        Path dir = server.storeDirectory;
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
-        if (dir == null || !dir.toAbsolutePath().startsWith(tmp) || !dir.getFileName().toString()
-                .startsWith("server-store")) {
-            return; // not one ServerProcess created: leave it
-        }
         try {
-            server.close(); // the process holds the log open
+            server.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        if (!Files.isDirectory(dir)) {
-            return; // ServerProcess.close() removed it already
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            System.err.println("could not delete " + dir + ": " + e);
         }
     }
 

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -165,7 +164,7 @@ final class SessionsBench {
                     List.of(new Run(1, runSeconds)));
             return castList(r.get("runs")).get(0);
         } finally {
-            closeAndDelete(server);
+            server.close(); // and its temporary store with it
         }
     }
 
@@ -207,7 +206,7 @@ final class SessionsBench {
                 r.put("start_failures", failures);
                 return r;
             } finally {
-                closeAndDelete(server);
+                server.close(); // and its temporary store with it
             }
         }
         throw new IllegalStateException("the " + sessions + "-session server did not serve every session: " + failures);
@@ -650,7 +649,7 @@ final class SessionsBench {
             r.put("per_added_session", per);
             System.out.println("  per added session: " + per);
         } finally {
-            closeAndDelete(server);
+            server.close(); // and its temporary store with it
         }
         return r;
     }
@@ -925,27 +924,6 @@ final class SessionsBench {
             System.err.println("kick " + session + "/" + user + ": " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Stops the server and removes the store directory ServerProcess made for it (not any other). */
-    private static void closeAndDelete(ServerProcess server) throws InterruptedException {
-        server.close();
-        Path dir = server.storeDirectory;
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
-        if (dir == null || !dir.toAbsolutePath().startsWith(tmp) || !dir.getFileName().toString()
-                .startsWith("server-store")) {
-            return;
-        }
-        if (!Files.isDirectory(dir)) {
-            return; // ServerProcess.close() removed it already
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            System.err.println("could not delete " + dir + ": " + e);
         }
     }
 
