@@ -171,7 +171,7 @@ public final class ServerProcess implements AutoCloseable {
                 process.waitFor(10, TimeUnit.SECONDS);
             }
         }
-        if (ownsStore && !process.isAlive()) {
+        if (ownsStore && !process.isAlive() && Files.isDirectory(storeDirectory)) { // close() may be called twice
             deleteTree(storeDirectory);
         }
     }
