@@ -14,6 +14,7 @@ import io.multiuser.server.admin.AdminException;
 import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.hosting.HostedSession;
 import io.multiuser.server.logging.ThrottledLog;
+import io.multiuser.server.security.Secrets;
 import io.multiuser.server.security.ServerSecurity;
 
 /**
@@ -157,14 +158,7 @@ public class TunnelAccess {
 
     /** The token of {@code Bearer TOKEN}, or null. */
     static String bearer(String authorization) {
-        if (authorization == null) {
-            return null;
-        }
-        String a = authorization.strip();
-        if (a.length() < 8 || !a.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        String token = a.substring(7).strip();
-        return token.isEmpty() || token.length() > 200 ? null : token;
+        String token = Secrets.credential(authorization, "Bearer");
+        return token == null || token.length() > 200 ? null : token;
     }
 }
