@@ -95,6 +95,7 @@ final class Bench09 {
         md.append("\n## Protocol 0.9 (three ports, replication 0.9.x; 0.9 test client, loopback)\n");
         double load0 = loadAverage();
         chainReplay();
+        serverInfo();
         joins(fourPortJoins);
         chainMemory();
         double load1 = loadAverage();
@@ -169,6 +170,48 @@ final class Bench09 {
                         + " %s/%d deltas applied", ok ? "equal" : "NOT equal", JOINS,
                         secs(r.get("login_to_complete_seconds")), all(r.get("login_to_complete_seconds_all")),
                         secs(r.get("login_to_done_seconds")), r.get("applied"), deltas), ok);
+    }
+
+    // ---------------------------------------------------------------- 1b: the server list's info request
+
+    /**
+     * The add-on's server list asks each server for its info from a fresh DEALER and gives up after
+     * 500 ms (PROTOCOL-0.9 section 10): the round trip, connection included, with a user online.
+     */
+    private void serverInfo() throws Exception {
+        int requests = 100;
+        System.out.printf("v09: %d server-info requests from fresh connections%n", requests);
+        long[] millis = new long[requests];
+        int answered = 0;
+        try (ServerProcess server = starter.start(PROTOCOL);
+                TestClient09 host = new TestClient09(server.basePort, "host")) {
+            try {
+                login(host);
+                for (int i = 0; i < requests; i++) {
+                    TestClient09.ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", server.basePort, 5000);
+                    millis[i] = info == null ? 5000 : info.millis();
+                    answered += info == null ? 0 : 1;
+                }
+            } finally {
+                deleteStore(server);
+            }
+        }
+        java.util.Arrays.sort(millis);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("requests", requests);
+        r.put("answered", answered);
+        r.put("p50_ms", millis[requests / 2]);
+        r.put("p99_ms", millis[requests * 99 / 100 - 1]);
+        r.put("max_ms", millis[requests - 1]);
+        System.out.println("  " + r);
+        json.put("server_info", r);
+        md.append(String.format("%n### Server-info requests (the add-on's server list)%n%n%d requests, each from a"
+                + " fresh DEALER, a user online: answered %d, p50 %d ms, p99 %d ms, max %d ms (the add-on waits"
+                + " 500 ms).%n", requests, answered, r.get("p50_ms"), r.get("p99_ms"), r.get("max_ms")));
+        boolean ok = answered == requests && millis[requests - 1] <= 500;
+        targets.target("0.9: every server-info request answered within the add-on's 500 ms",
+                String.format("%d/%d answered, max %d ms (p50 %d ms)", answered, requests, r.get("max_ms"),
+                        r.get("p50_ms")), ok);
     }
 
     // ---------------------------------------------------------------- 2: join of 1,000 × 64 KiB

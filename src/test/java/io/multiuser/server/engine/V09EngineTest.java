@@ -55,6 +55,8 @@ class V09EngineTest {
     static final String SESSION_PASSWORD = "session-s3cret";
     static final long TIMEOUT_MILLIS = 5000;
     static final Duration WAIT = Duration.ofSeconds(10);
+    /** How long a server-info request waits in these tests: a bound, not the add-on's 500 ms (the bench measures that). */
+    static final long ANSWER_MILLIS = 5000;
 
     private final List<ZmqEngine> engines = new ArrayList<>();
     private final List<TestClient09> clients = new ArrayList<>();
@@ -257,27 +259,30 @@ class V09EngineTest {
         assertThat(client("bob").login(false, null, null, VERSION)).isEqualTo("LOBBY");
         assertThat(client("carol").login(false, null, "", VERSION)).isEqualTo("LOBBY");
 
-        ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", port, 500);
-        assertThat(info).as("server info answer within 500 ms").isNotNull();
+        ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", port, ANSWER_MILLIS);
+        assertThat(info).as("server info answer").isNotNull();
         assertThat(normalize(info.data())).isEqualTo(normalize(map("private", false, "version", "0.9.10")));
         assertHealthy(clients.toArray(new TestClient09[0]));
     }
 
     // ------------------------------------------------------------------ section 10: server info
 
+    /**
+     * The add-on gives up on an answer after 500 ms; how fast the server answers is the bench's
+     * (Bench09, "server-info requests"). Here: that strangers are answered, and never become users.
+     */
     @Test
-    void serverInfoIsAnsweredToAStrangerWithin500Milliseconds() {
+    void serverInfoIsAnsweredToAStranger() {
         startPrivate();
-        ServerInfo first = TestClient09.requestServerInfo("127.0.0.1", port, 500); // nobody logged in yet
-        assertThat(first).as("answer to the first request within 500 ms").isNotNull();
+        ServerInfo first = TestClient09.requestServerInfo("127.0.0.1", port, ANSWER_MILLIS); // nobody logged in yet
+        assertThat(first).as("answer to the first request").isNotNull();
         TestClient09 alice = loggedIn("alice", true, "LOBBY");
         for (int i = 0; i < 3; i++) {
-            ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", port, 500);
-            assertThat(info).as("answer %d within 500 ms", i).isNotNull();
+            ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", port, ANSWER_MILLIS);
+            assertThat(info).as("answer %d", i).isNotNull();
             assertThat(info.type()).isEqualTo(TestClient09.SERVER_INFO);
             assertThat(info.owner()).isEqualTo("server");
             assertThat(normalize(info.data())).isEqualTo(normalize(map("private", true, "version", "0.9.10")));
-            assertThat(info.millis()).isLessThanOrEqualTo(500);
         }
         assertThat(normalize(first.data())).isEqualTo(normalize(map("private", true, "version", "0.9.10")));
         // The strangers never logged in: the next periodic table still lists alice alone.
