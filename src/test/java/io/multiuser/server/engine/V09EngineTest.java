@@ -55,8 +55,8 @@ class V09EngineTest {
     static final String SESSION_PASSWORD = "session-s3cret";
     static final long TIMEOUT_MILLIS = 5000;
     static final Duration WAIT = Duration.ofSeconds(10);
-    /** How long a server-info request waits in these tests: a bound, not the add-on's 500 ms (the bench measures that). */
-    static final long ANSWER_MILLIS = 5000;
+    /** How long one server-info request waits in these tests: a bound, not the add-on's 500 ms (the bench's). */
+    static final long ANSWER_MILLIS = 3000;
 
     private final List<ZmqEngine> engines = new ArrayList<>();
     private final List<TestClient09> clients = new ArrayList<>();
@@ -259,7 +259,7 @@ class V09EngineTest {
         assertThat(client("bob").login(false, null, null, VERSION)).isEqualTo("LOBBY");
         assertThat(client("carol").login(false, null, "", VERSION)).isEqualTo("LOBBY");
 
-        ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", port, ANSWER_MILLIS);
+        ServerInfo info = serverInfo();
         assertThat(info).as("server info answer").isNotNull();
         assertThat(normalize(info.data())).isEqualTo(normalize(map("private", false, "version", "0.9.10")));
         assertHealthy(clients.toArray(new TestClient09[0]));
@@ -268,17 +268,33 @@ class V09EngineTest {
     // ------------------------------------------------------------------ section 10: server info
 
     /**
+     * A server-info answer to a stranger's fresh connection, or null. A JeroMQ 0.6 client's new
+     * connection sometimes waits about 30 s for its handshake, against any ROUTER (docs/performance.md,
+     * "Fuzz"); the add-on's libzmq does not. Such a stalled connection is replaced by a fresh one, as
+     * the fuzz harness does, so that this test measures the server, not the test client.
+     */
+    private ServerInfo serverInfo() {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", port, ANSWER_MILLIS);
+            if (info != null) {
+                return info;
+            }
+        }
+        return null;
+    }
+
+    /**
      * The add-on gives up on an answer after 500 ms; how fast the server answers is the bench's
      * (Bench09, "server-info requests"). Here: that strangers are answered, and never become users.
      */
     @Test
     void serverInfoIsAnsweredToAStranger() {
         startPrivate();
-        ServerInfo first = TestClient09.requestServerInfo("127.0.0.1", port, ANSWER_MILLIS); // nobody logged in yet
+        ServerInfo first = serverInfo(); // nobody logged in yet
         assertThat(first).as("answer to the first request").isNotNull();
         TestClient09 alice = loggedIn("alice", true, "LOBBY");
         for (int i = 0; i < 3; i++) {
-            ServerInfo info = TestClient09.requestServerInfo("127.0.0.1", port, ANSWER_MILLIS);
+            ServerInfo info = serverInfo();
             assertThat(info).as("answer %d", i).isNotNull();
             assertThat(info.type()).isEqualTo(TestClient09.SERVER_INFO);
             assertThat(info.owner()).isEqualTo("server");
