@@ -35,6 +35,8 @@ import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.security.CidrRange;
 import io.multiuser.server.security.ServerSecurity;
 import io.multiuser.server.session.User;
+import io.multiuser.server.tunnel.TunnelConfig;
+import io.multiuser.server.tunnel.TunnelStreams;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
@@ -56,20 +58,26 @@ public class SessionServer {
     private static final Logger LOG = Logger.getLogger(SessionServer.class);
     /** How long a deleted session's sockets may deliver the kicks before they close. */
     private static final int DELETE_LINGER_MILLIS = 1000;
+    private static final List<CidrRange> LOOPBACK = List.of(CidrRange.parse("127.0.0.0/8"), CidrRange.parse("::1/128"));
 
     private final ServerConfig config;
     private final SessionObserver observer;
     private final ServerSecurity security;
+    private final TunnelConfig tunnel;
+    private final TunnelStreams tunnelStreams;
     /** Guarded by {@code this}; {@code default} first, then in creation order. */
     private final Map<String, HostedSession> sessions = new LinkedHashMap<>();
     private volatile List<HostedSession> snapshot = List.of();
     private volatile ServerSettings settings;
 
     /** {@code observer} is the observability layer, known here only by its role. */
-    public SessionServer(ServerConfig config, SessionObserver observer, ServerSecurity security) {
+    public SessionServer(ServerConfig config, SessionObserver observer, ServerSecurity security, TunnelConfig tunnel,
+            TunnelStreams tunnelStreams) {
         this.config = config;
         this.observer = observer;
         this.security = security;
+        this.tunnel = tunnel;
+        this.tunnelStreams = tunnelStreams;
     }
 
     synchronized void onStart(@Observes StartupEvent event) {
@@ -142,6 +150,7 @@ public class SessionServer {
                 observer.sessionListener(spec.name()), observer.storeListener(spec.name()),
                 security.guardFor(spec.name()));
         hosted.addressPolicy(policyOf(spec));
+        hosted.peers(tunnelStreams);
         return hosted;
     }
 
@@ -149,12 +158,19 @@ public class SessionServer {
     private AddressPolicy policyOf(SessionSpec spec) {
         AddressPolicy own = spec.addressPolicy();
         List<CidrRange> banned = security.bans().bannedRanges();
-        if (banned.isEmpty()) {
+        List<CidrRange> allow = own.allow();
+        if (tunnel.enabled() && !allow.isEmpty()) {
+            // tunnel streams arrive from loopback; the tunnel checks the artist's own address against
+            // these same lists before it opens one (TunnelAccess)
+            allow = new ArrayList<>(allow);
+            allow.addAll(LOOPBACK);
+        }
+        if (banned.isEmpty() && allow == own.allow()) {
             return own;
         }
         List<CidrRange> deny = new ArrayList<>(own.deny());
         deny.addAll(banned);
-        return new AddressPolicy(own.allow(), deny);
+        return new AddressPolicy(allow, deny);
     }
 
     /** After a ban or an unban: every session's handshake policy takes the banned ranges as they are now. */

@@ -26,6 +26,7 @@ import javax.net.ssl.SSLParameters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.multiuser.server.tunnel.TunnelAccess;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
@@ -254,7 +255,10 @@ public final class Connector implements AutoCloseable {
                 case "token expired" -> "connect: this token has expired (403). Ask your admin for a new one.";
                 case "token is for another session" -> "connect: this token is for another session than '"
                         + options.session() + "' (403). Check the address your admin gave you.";
-                default -> "connect: the server refused the tunnel (403): " + reason;
+                default -> reason.startsWith(TunnelAccess.ADDRESS_REFUSED)
+                        ? "connect: the server does not accept connections from your address (403): "
+                                + reason.substring(TunnelAccess.ADDRESS_REFUSED.length()) + ". Ask your admin."
+                        : "connect: the server refused the tunnel (403): " + reason;
             }));
             case 404 -> end(new Exit(EXIT_UNKNOWN_SESSION, "connect: the server has no session named '" + options.session()
                     + "' (404). Check the address your admin gave you."));

@@ -13,6 +13,7 @@ import io.multiuser.server.protocol.ClientCommand;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DataMessage;
 import io.multiuser.server.session.LoginGuard;
+import io.multiuser.server.session.PeerAddresses;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.wire.MalformedMessageException;
@@ -34,14 +35,21 @@ final class InboundHandler {
     private final LongSupplier clock;
     private final ThrottledLog badInput = new ThrottledLog(LOG, 20, 10_000);
     private final Supplier<LoginGuard> audit;
+    private final PeerAddresses peers;
 
     InboundHandler(EngineDialect dialect, Session session, SessionListener listener, LongSupplier clock,
-            Supplier<LoginGuard> audit) {
+            Supplier<LoginGuard> audit, PeerAddresses peers) {
         this.dialect = dialect;
         this.session = session;
         this.listener = listener;
         this.clock = clock;
         this.audit = audit;
+        this.peers = peers;
+    }
+
+    /** The sender's address: the artist's own one for a tunnel stream, not the tunnel's loopback end. */
+    private String from(InboundMessage m) {
+        return peers.resolve(m.peerAddress());
     }
 
     void handle(Port port, InboundMessage message) {
@@ -74,7 +82,7 @@ final class InboundHandler {
         if (!(decoded.command() instanceof ClientCommand.Auth) && impostor(from, m, "port P", "a command")) {
             return;
         }
-        session.onCommand(from, decoded.ownerFrame(), decoded.command(), m.peerAddress());
+        session.onCommand(from, decoded.ownerFrame(), decoded.command(), from(m));
     }
 
     private void onDataMessage(Port port, InboundMessage m) {
@@ -84,7 +92,7 @@ final class InboundHandler {
         } catch (MalformedMessageException e) {
             listener.dropped(SessionListener.Drop.MALFORMED, 1);
             String sender = port == Port.DATA || m.frameCount() == 6 ? describe(ClientId.of(m.frames().get(0)), m)
-                    : m.peerAddress();
+                    : from(m);
             badInput.warn(port.name(), "Port " + port.description + ": dropped input from " + sender + ": "
                     + e.getMessage());
             return;
@@ -119,21 +127,22 @@ final class InboundHandler {
      * host: one client cannot push, command or keep alive for another.
      */
     private boolean impostor(ClientId claimed, InboundMessage m, String category, String what) {
-        String realHost = session.foreignHost(claimed, m.peerAddress());
+        String address = from(m);
+        String realHost = session.foreignHost(claimed, address);
         if (realHost == null) {
             return false;
         }
         listener.dropped(SessionListener.Drop.IDENTITY_MISMATCH, 1);
         String user = session.describe(claimed);
-        if (badInput.warn("identity " + category, "Dropped " + what + " from " + m.peerAddress() + " that claims to be "
+        if (badInput.warn("identity " + category, "Dropped " + what + " from " + address + " that claims to be "
                 + user + ", who logged in from " + realHost)) {
-            audit.get().refusedTraffic("identity-refused", m.peerAddress(), what + " as " + user + " on "
+            audit.get().refusedTraffic("identity-refused", address, what + " as " + user + " on "
                     + category + ", who logged in from " + realHost);
         }
         return true;
     }
 
     private String describe(ClientId id, InboundMessage m) {
-        return session.describe(id) + " (" + m.peerAddress() + ")";
+        return session.describe(id) + " (" + from(m) + ")";
     }
 }

@@ -27,6 +27,7 @@ import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.session.DownloadProgress;
 import io.multiuser.server.session.LoginGuard;
+import io.multiuser.server.session.PeerAddresses;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.Session;
 import io.multiuser.server.session.SessionJournal;
@@ -75,6 +76,7 @@ public final class ZmqEngine implements AutoCloseable {
     /** How long the sockets may keep sending queued messages once the loop ends; 0 drops them (a plain stop). */
     private volatile int closeLingerMillis;
     private volatile LoginGuard loginGuard = LoginGuard.OPEN;
+    private volatile PeerAddresses peers = PeerAddresses.DIRECT;
     /** Which peer addresses may connect; read by the ZAP handler for every new connection, set from any thread. */
     private final AtomicReference<AddressPolicy> addressPolicy;
     /** The session the constructing thread's log lines named: a policy change set from elsewhere names it too. */
@@ -132,6 +134,11 @@ public final class ZmqEngine implements AutoCloseable {
     /** Bans and login throttling for the session's logins; set before {@link #start()}. */
     public void guard(LoginGuard guard) {
         this.loginGuard = guard;
+    }
+
+    /** Who is really behind a peer address (the tunnel's loopback streams); set before {@link #start()}. */
+    public void peers(PeerAddresses peers) {
+        this.peers = Objects.requireNonNull(peers);
     }
 
     /** Binds the four ports and starts the loop; returns once bound, or throws naming the port. */
@@ -334,7 +341,7 @@ public final class ZmqEngine implements AutoCloseable {
             session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal, deltaMerger());
             session.guard(loginGuard);
             session.restore(restoredScene);
-            inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis, () -> loginGuard);
+            inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis, () -> loginGuard, peers);
 
             try (Selector selector = Selector.open()) {
                 this.selector = selector;

@@ -13,6 +13,7 @@ import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.persistence.StoreException;
 import io.multiuser.server.persistence.StoreSettings;
 import io.multiuser.server.session.LoginGuard;
+import io.multiuser.server.session.PeerAddresses;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
@@ -35,6 +36,7 @@ public final class HostedSession {
     private volatile SessionSpec spec;
     /** Whose connections the engine lets in: the spec's lists plus the server's banned ranges. */
     private volatile AddressPolicy addressPolicy = AddressPolicy.ALLOW_ALL;
+    private volatile PeerAddresses peers = PeerAddresses.DIRECT;
     private final EngineSettings engineSettings;
     private final SessionSettings sessionSettings;
     private final Optional<StoreSettings> storeSettings;
@@ -95,6 +97,7 @@ public final class HostedSession {
                     opened == null ? SessionJournal.NONE : opened, restored);
             started.guard(guard);
             started.addressPolicy(addressPolicy);
+            started.peers(peers);
             try {
                 started.start();
             } catch (EngineStartException e) {
@@ -137,6 +140,16 @@ public final class HostedSession {
         if (current != null) {
             current.addressPolicy(policy);
         }
+    }
+
+    /** Who is really behind the engine's peer addresses (the tunnel); applies from the next start. */
+    public void peers(PeerAddresses resolver) {
+        peers = resolver;
+    }
+
+    /** Who may connect now: the session's lists and the server's bans. */
+    public AddressPolicy addressPolicy() {
+        return addressPolicy;
     }
 
     /** The session with other address lists, and the policy they make (with the server's bans). */

@@ -12,7 +12,6 @@ import io.multiuser.server.config.ServerConfig;
 import io.multiuser.server.session.LoginGuard;
 import io.multiuser.server.session.PeerHost;
 import io.multiuser.server.session.SessionListener.LoginRefusal;
-import io.multiuser.server.tunnel.TunnelConfig;
 import io.quarkus.runtime.ShutdownEvent;
 
 /**
@@ -31,34 +30,21 @@ public class ServerSecurity {
     private final LoginThrottle throttle;
     private final Bans bans;
     private final AuditLog audit;
-    /**
-     * With the tunnel on, a loopback peer is a tunnel stream: every artist arrives from 127.0.0.1, each
-     * let in by a token of their own (itself throttled per real address). Throttling protocol logins
-     * by that one address would let one artist's typos lock every other artist out.
-     */
-    private final boolean loopbackIsTunnel;
 
     @Inject
-    public ServerSecurity(ServerConfig config, TunnelConfig tunnel, AuditCounter counter) {
+    public ServerSecurity(ServerConfig config, AuditCounter counter) {
         Path directory = dataDirectory(config).orElse(null);
         this.throttle = new LoginThrottle(number(config.security().loginFailuresPerMinute(), FREE_FAILURES),
                 number(config.security().maxBlockSeconds(), MAX_BLOCK_MILLIS / 1000) * 1000);
         this.bans = new Bans(directory);
         this.audit = new AuditLog(directory, counter::count);
-        this.loopbackIsTunnel = tunnel.enabled();
     }
 
     /** For tests: the default throttle; {@code directory} null keeps everything in memory. */
     ServerSecurity(Path directory) {
-        this(directory, false);
-    }
-
-    /** For tests: as {@link #ServerSecurity(Path)}, with the tunnel on or off. */
-    ServerSecurity(Path directory, boolean loopbackIsTunnel) {
         this.throttle = new LoginThrottle(FREE_FAILURES, MAX_BLOCK_MILLIS);
         this.bans = new Bans(directory);
         this.audit = new AuditLog(directory, kind -> { });
-        this.loopbackIsTunnel = loopbackIsTunnel;
     }
 
     /** Counts audit entries by kind (observability implements it). */
@@ -110,7 +96,7 @@ public class ServerSecurity {
                 if (ban.isPresent()) {
                     return new Refused(LoginRefusal.BANNED, ban.get().refusalText());
                 }
-                long wait = throttled(host) ? throttle.blockedFor(host, System.currentTimeMillis()) : 0;
+                long wait = throttle.blockedFor(host, System.currentTimeMillis());
                 if (wait > 0) {
                     return new Refused(LoginRefusal.THROTTLED, "too many wrong passwords from this address; try again in "
                             + ((wait + 999) / 1000) + " s");
@@ -123,7 +109,7 @@ public class ServerSecurity {
                 String host = PeerHost.of(address);
                 switch (reason) {
                     case WRONG_PASSWORD, WRONG_SESSION_PASSWORD -> {
-                        long blocked = throttled(host) ? throttle.failed(host, System.currentTimeMillis()) : 0;
+                        long blocked = throttle.failed(host, System.currentTimeMillis());
                         audit.record("login-refused", session, "", name + " from " + host,
                                 reason.name().toLowerCase(java.util.Locale.ROOT)
                                         + (blocked > 0 ? "; address blocked for " + blocked / 1000 + " s" : ""));
@@ -148,15 +134,6 @@ public class ServerSecurity {
                 }
             }
         };
-    }
-
-    /** Whether protocol logins from {@code host} are throttled: all but the tunnel's loopback streams. */
-    private boolean throttled(String host) {
-        if (!loopbackIsTunnel) {
-            return true;
-        }
-        InetAddress address = parse(host);
-        return address == null || !address.isLoopbackAddress();
     }
 
     /** An IP address as the engine reports its hosts, or null when it is none ("unknown address"); never a DNS lookup. */

@@ -1,5 +1,6 @@
 package io.multiuser.server.tunnel;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -44,6 +45,9 @@ public class TunnelAccess {
     private final TunnelTokens tokens;
     private final SessionServer sessions;
     private final ServerSecurity security;
+    /** How a 403 for the artist's address starts (the connector tells it apart from a token refusal). */
+    public static final String ADDRESS_REFUSED = "address not allowed: ";
+
     private final ThrottledLog refusals = new ThrottledLog(LOG, 20, 60_000);
 
     public TunnelAccess(ServerConfig config, SessionServer sessions, ServerSecurity security) {
@@ -103,7 +107,9 @@ public class TunnelAccess {
     /**
      * Checks one tunnel request: 429 while its address is throttled, 401 without a token or with an
      * unknown one, 403 for a revoked or expired token or one of another session, 404 for a session
-     * the server does not host, 503 for one that does not serve.
+     * the server does not host, 503 for one that does not serve. An address the session's lists or the
+     * server's bans refuse gets 403 whatever its token: the session port only ever sees the tunnel's
+     * loopback end, so this is where those lists apply to tunnelled artists.
      */
     public Decision authorize(String session, String authorization, String host) {
         long now = System.currentTimeMillis();
@@ -111,6 +117,10 @@ public class TunnelAccess {
         if (blocked > 0) {
             return refuse(session, host, new Decision(429, "too many refused tunnel requests from this address; try again in "
                     + (blocked + 999) / 1000 + " s", null, null), false);
+        }
+        Optional<String> notAllowed = sessions.session(session).flatMap(h -> addressRefusal(h, host));
+        if (notAllowed.isPresent()) {
+            return refuse(session, host, new Decision(403, ADDRESS_REFUSED + notAllowed.get(), null, null), true);
         }
         String secret = bearer(authorization);
         if (secret == null) {
@@ -138,6 +148,11 @@ public class TunnelAccess {
         return refuse(session, host, decision, failure);
     }
 
+    private static Optional<String> addressRefusal(HostedSession session, String host) {
+        InetAddress address = ServerSecurity.parse(host);
+        return address == null ? Optional.of("unreadable address") : session.addressPolicy().refusal(address);
+    }
+
     private Decision refuse(String session, String host, Decision decision, boolean failure) {
         String detail = decision.reason();
         if (failure) {
@@ -146,12 +161,14 @@ public class TunnelAccess {
                 detail += "; address blocked for " + nowBlocked / 1000 + " s";
             }
         }
-        if (decision.status() != 503) {
-            security.audit().record("tunnel-refused", session, "", decision.who() + " from " + host, detail);
-        }
+        boolean logged;
         synchronized (refusals) {
-            refusals.warn("refused-" + decision.status(), "Tunnel: refused " + decision.who() + " from " + host
+            logged = refusals.warn("refused-" + decision.status(), "Tunnel: refused " + decision.who() + " from " + host
                     + " for session '" + session + "': " + detail + " (" + decision.status() + ")");
+        }
+        // audited as often as logged, so a flood of requests cannot fill the trail (the throttle counts them all)
+        if (logged && decision.status() != 503) {
+            security.audit().record("tunnel-refused", session, "", decision.who() + " from " + host, detail);
         }
         return decision;
     }

@@ -38,11 +38,13 @@ public class TunnelRoutes {
 
     private final TunnelConfig config;
     private final TunnelAccess access;
+    private final TunnelStreams streams;
     private final NetClient net;
 
-    public TunnelRoutes(TunnelConfig config, TunnelAccess access, Vertx vertx) {
+    public TunnelRoutes(TunnelConfig config, TunnelAccess access, TunnelStreams streams, Vertx vertx) {
         this.config = config;
         this.access = access;
+        this.streams = streams;
         this.net = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(5_000));
     }
 
@@ -109,6 +111,7 @@ public class TunnelRoutes {
         }
         int target = session.basePort() + offset;
         String from = peer(rc.request());
+        String remote = remoteAddress(rc.request());
         String who = "'" + decision.token().label() + "' (token " + decision.token().id() + ") from " + from;
         String what = "session '" + session.name() + "' port P+" + offset;
         rc.request().toWebSocket().onSuccess(ws -> {
@@ -117,7 +120,10 @@ public class TunnelRoutes {
             long opened = System.nanoTime();
             net.connect(target, "127.0.0.1").onSuccess(socket -> {
                 LOG.infof("Tunnel: stream %d opened: %s to %s", id, who, what);
-                pipe(ws, socket, id, opened);
+                // before the first byte: the session knows this connection by the artist's address
+                int local = socket.localAddress().port();
+                streams.opened(local, remote);
+                pipe(ws, socket, id, opened, () -> streams.closed(local, remote));
             }).onFailure(e -> {
                 LOG.warnf("Tunnel: stream %d for %s to %s failed: the session's port %d refused (%s)", id, who, what,
                         target, e.getMessage());
@@ -126,7 +132,7 @@ public class TunnelRoutes {
         }).onFailure(e -> LOG.debugf("Tunnel: upgrade for %s to %s failed: %s", who, what, e));
     }
 
-    private static void pipe(ServerWebSocket ws, NetSocket socket, long id, long openedNanos) {
+    private static void pipe(ServerWebSocket ws, NetSocket socket, long id, long openedNanos, Runnable onClosed) {
         ws.pipeTo(socket);
         socket.pipeTo(ws);
         ws.resume();
@@ -138,6 +144,7 @@ public class TunnelRoutes {
             public void run() {
                 if (!logged) {
                     logged = true;
+                    onClosed.run();
                     LOG.infof("Tunnel: stream %d closed after %d s", id,
                             Duration.ofNanos(System.nanoTime() - openedNanos).toSeconds());
                 }
@@ -153,6 +160,15 @@ public class TunnelRoutes {
 
     private static String peer(HttpServerRequest request) {
         return request.remoteAddress() == null ? "unknown address" : request.remoteAddress().hostAddress();
+    }
+
+    /** The artist's address in the engine's form ({@code ip:port}, IPv6 in brackets) for {@link TunnelStreams}. */
+    private static String remoteAddress(HttpServerRequest request) {
+        if (request.remoteAddress() == null) {
+            return "unknown address";
+        }
+        String host = request.remoteAddress().hostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + request.remoteAddress().port();
     }
 
     private static void reply(RoutingContext rc, int status, String reason) {

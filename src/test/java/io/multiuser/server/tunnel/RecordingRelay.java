@@ -19,13 +19,21 @@ import java.util.List;
 final class RecordingRelay implements AutoCloseable {
 
     private final int target;
+    /** The address the relay connects to the server from: another "machine" on the loopback network. */
+    private final InetAddress source;
     private final ByteArrayOutputStream recorded = new ByteArrayOutputStream();
     private final List<Socket> sockets = new ArrayList<>();
     private volatile ServerSocket listener;
     private int port;
 
     RecordingRelay(int target) throws IOException {
+        this(target, InetAddress.getLoopbackAddress());
+    }
+
+    /** A relay whose connections reach the server from {@code source} (any 127.x.y.z works on Linux). */
+    RecordingRelay(int target, InetAddress source) throws IOException {
         this.target = target;
+        this.source = source;
         restore();
     }
 
@@ -72,7 +80,7 @@ final class RecordingRelay implements AutoCloseable {
         while (!s.isClosed()) {
             try {
                 Socket in = s.accept();
-                Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
+                Socket out = new Socket(InetAddress.getLoopbackAddress(), target, source, 0);
                 in.setTcpNoDelay(true);
                 out.setTcpNoDelay(true);
                 synchronized (sockets) {

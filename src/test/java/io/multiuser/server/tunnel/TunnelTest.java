@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.startsWith;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -53,12 +54,15 @@ class TunnelTest {
 
     static final String PASSWORD = "quarkus-test-password";
     static final Duration WAIT = Duration.ofSeconds(15);
+    /** The tests' own throttle (the test configuration allows 1,000 for everything else). */
+    static final int FAILURES_PER_MINUTE = 30;
 
     public static class Tunnel implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
                     "multiuser.tunnel.enabled", "true",
+                    "multiuser.security.login-failures-per-minute", String.valueOf(FAILURES_PER_MINUTE),
                     "multiuser.tunnel.certificate-directory", "target/tunnel-test-tls",
                     "quarkus.http.test-ssl-port", "0",
                     "multiuser.sessions.v09.port", "0",
@@ -209,6 +213,63 @@ class TunnelTest {
                 }
             }
         }
+    }
+
+    /**
+     * Two artists on two machines (two loopback addresses, through relays that connect from them): the
+     * session knows each by their own address, one's wrong passwords block that address only, and a
+     * banned address is refused before its tunnel opens, though every stream reaches the session from
+     * the tunnel's loopback end.
+     */
+    @Test
+    void tunnelledArtistsAreKnownByTheirOwnAddresses() throws Exception {
+        JsonPath created = token("default", "carol", null);
+        String token = created.getString("token");
+        String fingerprint = created.getString("fingerprint");
+        try (RecordingRelay fromA = new RecordingRelay(sslPort(), InetAddress.getByName("127.0.0.2"));
+                RecordingRelay fromB = new RecordingRelay(sslPort(), InetAddress.getByName("127.0.0.3"))) {
+            int localA = FreePorts.base();
+            Output outA = new Output();
+            try (Connector a = connector(fromA.port(), "default", token, fingerprint, localA, outA.stream)) {
+                assertThat(a.awaitReady(WAIT)).as(outA.text()).isTrue();
+                int localB = FreePorts.base();
+                Output outB = new Output();
+                try (Connector b = connector(fromB.port(), "default", token, fingerprint, localB, outB.stream);
+                        TestClient guesser = new TestClient(localA, "addr-guesser")) {
+                    assertThat(b.awaitReady(WAIT)).as(outB.text()).isTrue();
+                    try (TestClient alice = new TestClient(localB, "addr-alice")) {
+                        assertThat(alice.loginAsClient()).isIn("LOBBY", "RUNNING");
+                        assertThat(address("addr-alice")).as("the admin sees the artist's address").startsWith("127.0.0.3:");
+                    }
+                    for (int i = 1; i <= FAILURES_PER_MINUTE; i++) {
+                        assertThat(guesser.loginAsAdmin("guess-" + i)).as("attempt %d", i).isEqualTo("FAILED: wrong password");
+                    }
+                    assertThat(guesser.loginAsAdmin("guess-more"))
+                            .startsWith("FAILED: too many wrong passwords from this address");
+                    assertThat(guesser.loginAsAdmin(PASSWORD)).as("even the right one, while blocked")
+                            .startsWith("FAILED: too many wrong passwords");
+                    try (TestClient other = new TestClient(localB, "addr-bob")) {
+                        assertThat(other.loginAsAdmin(PASSWORD)).as("another artist's address is not blocked")
+                                .isIn("LOBBY", "RUNNING");
+                    }
+                }
+            }
+        }
+        String ban = admin().contentType(ContentType.JSON).body(Map.of("address", "127.0.0.4", "reason", "tunnel test"))
+                .post("/admin/api/bans").then().statusCode(201).extract().path("ban.id");
+        try (RecordingRelay fromBanned = new RecordingRelay(sslPort(), InetAddress.getByName("127.0.0.4"));
+                Connector banned = connector(fromBanned.port(), "default", token, fingerprint, FreePorts.base(),
+                        new Output().stream)) {
+            assertExit(banned, Connector.EXIT_TOKEN_REFUSED, "connect: the server does not accept connections from"
+                    + " your address (403)");
+        } finally {
+            admin().delete("/admin/api/bans/{id}", ban).then().statusCode(200);
+        }
+    }
+
+    private static String address(String user) {
+        return admin().get("/admin/api/sessions/default/users").then().statusCode(200).extract().jsonPath()
+                .getString("find { it.name == '" + user + "' }.address");
     }
 
     @Test
