@@ -65,13 +65,22 @@ class BatchSchedulingTest {
                 SessionSettings.builder().adminPassword("pw").acceptedVersions(List.of()).build());
         engine.start(); // returns once the four sockets are bound, so the I/O thread is running
         try {
+            // a thread that has just started may not carry its name yet: look again for a moment
             Map<String, Integer> engineThreads = new HashMap<>();
-            threads().forEach((key, policy) -> {
-                String name = key.substring(key.indexOf(':') + 1);
-                if (!before.containsKey(key) && (name.equals("zmq-engine") || name.startsWith("iothread"))) {
-                    engineThreads.put(key, policy);
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            do {
+                engineThreads.clear();
+                threads().forEach((key, policy) -> {
+                    String name = key.substring(key.indexOf(':') + 1);
+                    if (!before.containsKey(key) && (name.equals("zmq-engine") || name.startsWith("iothread"))) {
+                        engineThreads.put(key, policy);
+                    }
+                });
+                if (engineThreads.keySet().stream().anyMatch(k -> k.contains(":iothread"))) {
+                    break;
                 }
-            });
+                Thread.sleep(20);
+            } while (System.nanoTime() < deadline);
             assertThat(engineThreads.keySet()).anyMatch(k -> k.endsWith(":zmq-engine"))
                     .anyMatch(k -> k.contains(":iothread"));
             try (TestClient client = new TestClient(port, "policy")) {
