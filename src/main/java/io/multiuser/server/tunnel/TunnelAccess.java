@@ -118,7 +118,8 @@ public class TunnelAccess {
             return refuse(session, host, new Decision(429, "too many refused tunnel requests from this address; try again in "
                     + (blocked + 999) / 1000 + " s", null, null), false);
         }
-        Optional<String> notAllowed = sessions.session(session).flatMap(h -> addressRefusal(h, host));
+        Optional<HostedSession> hosted = sessions.session(session);
+        Optional<String> notAllowed = hosted.flatMap(h -> addressRefusal(h, host));
         if (notAllowed.isPresent()) {
             return refuse(session, host, new Decision(403, ADDRESS_REFUSED + notAllowed.get(), null, null), true);
         }
@@ -127,8 +128,7 @@ public class TunnelAccess {
             return refuse(session, host, new Decision(401, "a tunnel token is required (Authorization: Bearer TOKEN)",
                     null, null), false);
         }
-        TunnelTokens.Check check = tokens.check(session, secret, Instant.now());
-        Optional<HostedSession> hosted = sessions.session(session);
+        TunnelTokens.Check check = tokens.check(session, secret, Instant.ofEpochMilli(now));
         Decision decision = switch (check.verdict()) {
             case UNKNOWN -> new Decision(401, "unknown token", null, null);
             case REVOKED -> new Decision(403, "token revoked", check.token(), null);
