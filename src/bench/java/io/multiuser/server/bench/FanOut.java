@@ -21,6 +21,7 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.ClientSockets;
 import io.multiuser.server.testclient.ProcStat;
 import io.multiuser.server.testclient.TestClient;
 
@@ -368,7 +369,7 @@ final class FanOut {
             for (int s = 0; s < senders; s++) {
                 int index = s;
                 int client = c.allSend() ? s : total - 1;
-                ZMQ.Socket push = ctx.createSocket(SocketType.PUSH);
+                ZMQ.Socket push = ClientSockets.create(ctx, SocketType.PUSH);
                 push.setLinger(0);
                 push.connect(pull.getLastEndpoint());
                 byte[] id = ids.get(client);
@@ -446,7 +447,7 @@ final class FanOut {
     /** A bare client: a DEALER that says hello, then records every header + chunk pair on its own thread. */
     private static void rawReceiver(ZContext ctx, String endpoint, byte[] id, Tally t, long expected,
             CountDownLatch connected, AtomicLong sendersDone, int senders, long start) {
-        ZMQ.Socket dealer = ctx.createSocket(SocketType.DEALER);
+        ZMQ.Socket dealer = ClientSockets.create(ctx, SocketType.DEALER);
         dealer.setIdentity(id);
         dealer.setLinger(0);
         dealer.setReceiveTimeOut(100);

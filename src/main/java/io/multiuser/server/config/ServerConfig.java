@@ -117,7 +117,11 @@ public interface ServerConfig {
         @WithDefault("10")
         String loginFailuresPerMinute();
 
-        /** The longest an address is blocked at a time, in seconds (the block doubles from 1 s up to this). */
+        /** The first block of an address that goes on guessing, in seconds; each further one doubles it. */
+        @WithDefault("1")
+        String firstBlockSeconds();
+
+        /** The longest an address is blocked at a time, in seconds (the block doubles up to this). */
         @WithDefault("300")
         String maxBlockSeconds();
     }

@@ -171,6 +171,12 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         if (maxBlock != null && (maxBlock < 1 || maxBlock > 86_400)) {
             problems.add("multiuser.security.max-block-seconds=" + maxBlock + " must be between 1 and 86400");
         }
+        Long firstBlock = problems.number("multiuser.security.first-block-seconds",
+                config.security().firstBlockSeconds(), "first block of an address in seconds");
+        if (firstBlock != null && (firstBlock < 1 || maxBlock != null && firstBlock > maxBlock)) {
+            problems.add("multiuser.security.first-block-seconds=" + firstBlock
+                    + " must be between 1 and multiuser.security.max-block-seconds (" + maxBlock + ")");
+        }
         Optional<StoreSettings> store = store(config.store(), problems);
         List<SessionSpec> named = named(config, generation, timeout, problems);
         problems.throwIfAny();

@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * Slows down password guessing, per address: {@code freeFailures} wrong passwords a minute go
  * unnoticed (people mistype); from the last of them on, each one blocks that address for twice as
- * long as the one before, from one second up to {@code maxBlockMillis}, so the next attempt is
+ * long as the one before, from {@code firstBlockMillis} up to {@code maxBlockMillis}, so the next attempt is
  * refused unread. A correct login resets the address.
  * Only the guessing address is blocked: every other address logs in as usual. Thread-safe
  * (protocol logins come from every session's engine thread, REST calls from HTTP threads).
@@ -17,16 +17,17 @@ import java.util.Map;
 public final class LoginThrottle {
 
     static final long WINDOW_MILLIS = 60_000;
-    static final long FIRST_BLOCK_MILLIS = 1_000;
     /** Addresses remembered at most; beyond, the quietest are forgotten (a flood of addresses must not fill the heap). */
     static final int MAX_ADDRESSES = 100_000;
 
     private final int freeFailures;
+    private final long firstBlockMillis;
     private final long maxBlockMillis;
     private final Map<String, Tracker> addresses = new HashMap<>();
 
-    public LoginThrottle(int freeFailures, long maxBlockMillis) {
+    public LoginThrottle(int freeFailures, long firstBlockMillis, long maxBlockMillis) {
         this.freeFailures = freeFailures;
+        this.firstBlockMillis = Math.min(firstBlockMillis, maxBlockMillis);
         this.maxBlockMillis = maxBlockMillis;
     }
 
@@ -52,7 +53,7 @@ public final class LoginThrottle {
         }
         if (t.failures.size() >= freeFailures) { // the next attempt in the window would be one too many
             t.strikes++;
-            long block = Math.min(maxBlockMillis, FIRST_BLOCK_MILLIS << Math.min(30, t.strikes - 1));
+            long block = Math.min(maxBlockMillis, firstBlockMillis << Math.min(30, t.strikes - 1));
             t.blockedUntil = nowMillis + block;
             return block;
         }

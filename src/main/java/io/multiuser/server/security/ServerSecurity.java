@@ -24,6 +24,8 @@ public class ServerSecurity {
 
     /** Wrong passwords a minute an address may make before it is slowed down (multiuser.security.*). */
     public static final int FREE_FAILURES = 10;
+    /** The first block of an address that went on guessing. */
+    public static final long FIRST_BLOCK_MILLIS = 1_000;
     /** The longest an address is blocked at a time. */
     public static final long MAX_BLOCK_MILLIS = 5 * 60_000;
 
@@ -35,14 +37,15 @@ public class ServerSecurity {
     public ServerSecurity(ServerConfig config, AuditCounter counter) {
         Path directory = dataDirectory(config).orElse(null);
         this.throttle = new LoginThrottle(number(config.security().loginFailuresPerMinute(), FREE_FAILURES),
-                number(config.security().maxBlockSeconds(), MAX_BLOCK_MILLIS / 1000) * 1000);
+                number(config.security().firstBlockSeconds(), FIRST_BLOCK_MILLIS / 1000) * 1000L,
+                number(config.security().maxBlockSeconds(), MAX_BLOCK_MILLIS / 1000) * 1000L);
         this.bans = new Bans(directory);
         this.audit = new AuditLog(directory, counter::count);
     }
 
     /** For tests: the default throttle; {@code directory} null keeps everything in memory. */
     ServerSecurity(Path directory) {
-        this.throttle = new LoginThrottle(FREE_FAILURES, MAX_BLOCK_MILLIS);
+        this.throttle = new LoginThrottle(FREE_FAILURES, FIRST_BLOCK_MILLIS, MAX_BLOCK_MILLIS);
         this.bans = new Bans(directory);
         this.audit = new AuditLog(directory, kind -> { });
     }

@@ -32,7 +32,12 @@ public class TunnelAccess {
     static final int MAX_LABEL = 100;
 
     /** The answer to a tunnel request: 200 with the token and session, or a status and its reason. */
-    public record Decision(int status, String reason, TunnelTokens.Token token, HostedSession session) {
+    public record Decision(int status, String reason, TunnelTokens.Token token, HostedSession session,
+            long retryAfterSeconds) {
+        Decision(int status, String reason, TunnelTokens.Token token, HostedSession session) {
+            this(status, reason, token, session, 0);
+        }
+
         public boolean allowed() {
             return status == 200;
         }
@@ -115,8 +120,9 @@ public class TunnelAccess {
         long now = System.currentTimeMillis();
         long blocked = security.throttle().blockedFor(host, now);
         if (blocked > 0) {
+            long seconds = (blocked + 999) / 1000;
             return refuse(session, host, new Decision(429, "too many refused tunnel requests from this address; try again in "
-                    + (blocked + 999) / 1000 + " s", null, null), false);
+                    + seconds + " s", null, null, seconds), false);
         }
         Optional<HostedSession> hosted = sessions.session(session);
         Optional<String> notAllowed = hosted.flatMap(h -> addressRefusal(h, host));

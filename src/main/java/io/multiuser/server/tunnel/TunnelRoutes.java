@@ -68,7 +68,7 @@ public class TunnelRoutes {
                 peer(request));
         if (!decision.allowed()) {
             if (decision.status() == 429) {
-                rc.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+                rc.response().putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(decision.retryAfterSeconds()));
             }
             reply(rc, decision.status(), decision.reason());
             return null;

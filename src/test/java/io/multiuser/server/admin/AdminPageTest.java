@@ -95,8 +95,15 @@ class AdminPageTest {
         }, java.util.Objects::nonNull);
     }
 
-    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) {
-        Awaitility.await(what).atMost(WAIT).ignoreExceptions().until(condition::getAsBoolean);
+    /** On a timeout, the page is kept as {@code failed.png} and its status line goes into the message. */
+    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws IOException {
+        try {
+            Awaitility.await(what).atMost(WAIT).ignoreExceptions().until(condition::getAsBoolean);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            shot("failed");
+            throw new AssertionError("waiting for " + what + "; the page's status line: '"
+                    + browser.findElement(By.id("status")).getText() + "' (screenshot failed.png)", e);
+        }
     }
 
     private static int progressValue() {
@@ -190,6 +197,9 @@ class AdminPageTest {
             // A tunnel token for an artist: the connect command is shown once, then revoked from the list.
             await(By.id("token-label")).sendKeys("ui-artist");
             browser.findElement(By.id("token-hours")).sendKeys("2");
+            // the name is required: a click before the keys land is refused by the form, not sent
+            awaitTrue("the artist's name in the form", () ->
+                    "ui-artist".equals(browser.findElement(By.id("token-label")).getDomProperty("value")));
             browser.findElement(By.id("token-create")).click();
             awaitTrue("the connect command", () -> browser.findElement(By.id("token-command")).getText()
                     .matches("java -jar quarkus-run\\.jar connect wss://\\S+/tunnel/" + SESSION + " --token mut_\\S+"));

@@ -158,6 +158,19 @@ class ServerSettingsTest {
     }
 
     @Test
+    void theThrottlesFirstBlockLiesBetweenOneSecondAndTheLongestBlock() {
+        settings("multiuser.security.first-block-seconds", "300"); // accepted: equal to the default longest
+        assertThatThrownBy(() -> settings("multiuser.security.first-block-seconds", "0"))
+                .hasMessageContaining("multiuser.security.first-block-seconds=0 must be between 1 and");
+        assertThatThrownBy(() -> settings("multiuser.security.first-block-seconds", "60",
+                "multiuser.security.max-block-seconds", "30"))
+                .hasMessageContaining("multiuser.security.first-block-seconds=60 must be between 1 and "
+                        + "multiuser.security.max-block-seconds (30)");
+        assertThatThrownBy(() -> settings("multiuser.security.first-block-seconds", "1s"))
+                .hasMessageContaining("multiuser.security.first-block-seconds=1s is not a number");
+    }
+
+    @Test
     void theChainWarningSizeIsAPositiveNumberOfBytes() {
         assertThat(settings("multiuser.chain-warning-size", "1048576").session().chainWarningBytes())
                 .isEqualTo(1048576);

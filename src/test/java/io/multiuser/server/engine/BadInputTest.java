@@ -16,6 +16,7 @@ import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.testclient.ClientPickler;
+import io.multiuser.server.testclient.ClientSockets;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.TestClient;
 
@@ -110,7 +111,7 @@ class BadInputTest extends EngineTestBase {
     }
 
     private ZMQ.Socket socket(ZContext ctx, SocketType type, int offset, byte[] identity) {
-        ZMQ.Socket s = ctx.createSocket(type);
+        ZMQ.Socket s = ClientSockets.create(ctx, type);
         if (identity != null) {
             s.setIdentity(identity);
         }

@@ -9,6 +9,7 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.testclient.ClientPickler;
+import io.multiuser.server.testclient.ClientSockets;
 import io.multiuser.server.testclient.TestClient;
 
 /**
@@ -35,7 +36,7 @@ final class GhostClient implements AutoCloseable {
 
     void loginThenCloseCommandSocket() {
         heartbeat = new Thread(() -> {
-            ZMQ.Socket hb = context.createSocket(SocketType.DEALER);
+            ZMQ.Socket hb = ClientSockets.create(context, SocketType.DEALER);
             hb.setIdentity(identity);
             hb.connect("tcp://127.0.0.1:" + (port + 3));
             hb.send("INIT");
@@ -50,7 +51,7 @@ final class GhostClient implements AutoCloseable {
             hb.close();
         }, "ghost-heartbeat");
         heartbeat.start();
-        ZMQ.Socket commands = context.createSocket(SocketType.DEALER);
+        ZMQ.Socket commands = ClientSockets.create(context, SocketType.DEALER);
         commands.setIdentity(identity);
         commands.setLinger(1000);
         commands.connect("tcp://127.0.0.1:" + port);

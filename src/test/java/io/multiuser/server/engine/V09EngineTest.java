@@ -36,6 +36,7 @@ import org.zeromq.ZMQ;
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.testclient.ClientPickler;
+import io.multiuser.server.testclient.ClientSockets;
 import io.multiuser.server.testclient.FreePorts;
 import io.multiuser.server.testclient.TestClient09;
 import io.multiuser.server.testclient.TestClient09.NodeData;
@@ -766,7 +767,7 @@ class V09EngineTest {
         alice.sendHeartbeatRaw(utf8("PONG"), utf8("extra"), utf8("frames"));
         alice.sendHeartbeatRaw(new byte[0]);
         try (ZContext ctx = new ZContext(1)) {
-            ZMQ.Socket stranger = ctx.createSocket(SocketType.DEALER);
+            ZMQ.Socket stranger = ClientSockets.create(ctx, SocketType.DEALER);
             stranger.setIdentity(TestClient09.randomIdentity());
             stranger.setLinger(1000);
             stranger.connect("tcp://127.0.0.1:" + (port + 2));

@@ -18,6 +18,7 @@ import org.zeromq.ZMQ;
 import io.multiuser.server.FreshSession;
 import io.multiuser.server.SessionServer;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.testclient.ClientSockets;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.TestClient;
 import io.quarkus.test.junit.QuarkusTest;
@@ -114,7 +115,7 @@ class MetricsTest {
     void droppedMessagesAreCountedByReason() {
         Scrape before = Scrape.now();
         try (ZContext ctx = new ZContext(1); TestClient stranger = new TestClient(port, "d-stranger")) {
-            ZMQ.Socket raw = ctx.createSocket(SocketType.DEALER);
+            ZMQ.Socket raw = ClientSockets.create(ctx, SocketType.DEALER);
             raw.connect("tcp://127.0.0.1:" + port);
             raw.send("just one frame");
             raw.sendMore("x");

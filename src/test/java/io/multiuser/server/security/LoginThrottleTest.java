@@ -9,7 +9,7 @@ import io.multiuser.server.session.PeerHost;
 /** Password guessing slows down per address: ten a minute go unnoticed, then the blocks double. */
 class LoginThrottleTest {
 
-    private final LoginThrottle throttle = new LoginThrottle(10, 300_000);
+    private final LoginThrottle throttle = new LoginThrottle(10, 1_000, 300_000);
 
     @Test
     void theEleventhAttemptAfterTenFailuresInAMinuteWaitsAndNoOtherAddressDoes() {
@@ -36,6 +36,17 @@ class LoginThrottleTest {
         throttle.succeeded("::1");
         assertThat(throttle.blockedFor("::1", now)).isZero();
         assertThat(throttle.failed("::1", now)).isZero();
+    }
+
+    @Test
+    void aLongerFirstBlockDoublesFromItsOwnLength() {
+        LoginThrottle strict = new LoginThrottle(3, 10_000, 60_000);
+        assertThat(strict.failed("10.0.0.5", 0)).isZero();
+        assertThat(strict.failed("10.0.0.5", 1)).isZero();
+        assertThat(strict.failed("10.0.0.5", 2)).isEqualTo(10_000);
+        assertThat(strict.failed("10.0.0.5", 3)).isEqualTo(20_000);
+        assertThat(strict.failed("10.0.0.5", 4)).isEqualTo(40_000);
+        assertThat(strict.failed("10.0.0.5", 5)).as("capped").isEqualTo(60_000);
     }
 
     @Test

@@ -104,7 +104,7 @@ public final class TestClient implements AutoCloseable {
         this.identity = declared != null ? declared : java.nio.ByteBuffer.allocate(16)
                 .putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits()).array();
         commands = dealer(host, basePort);
-        push = context.createSocket(SocketType.PUSH);
+        push = ClientSockets.create(context, SocketType.PUSH);
         push.setIPv6(host.startsWith("[")); // [::1]: an IPv6 client, another host than 127.0.0.1 for the server
         push.setLinger(0);
         push.connect("tcp://" + host + ":" + (basePort + 2));
@@ -121,7 +121,7 @@ public final class TestClient implements AutoCloseable {
     }
 
     private ZMQ.Socket dealer(String host, int port) {
-        ZMQ.Socket s = context.createSocket(SocketType.DEALER);
+        ZMQ.Socket s = ClientSockets.create(context, SocketType.DEALER);
         s.setIPv6(host.startsWith("["));
         s.setIdentity(identity);
         s.setLinger(0);

@@ -205,7 +205,7 @@ public final class TestClient09 implements AutoCloseable {
     }
 
     private ZMQ.Socket dealer(int port) {
-        ZMQ.Socket s = context.createSocket(SocketType.DEALER);
+        ZMQ.Socket s = ClientSockets.create(context, SocketType.DEALER);
         s.setIdentity(identity);
         s.setLinger(0);
         s.connect("tcp://" + host + ":" + port);
@@ -922,7 +922,7 @@ public final class TestClient09 implements AutoCloseable {
      */
     public static ServerInfo requestServerInfo(String host, int basePort, long timeoutMillis) {
         try (ZContext ctx = new ZContext(1)) {
-            ZMQ.Socket s = ctx.createSocket(SocketType.DEALER);
+            ZMQ.Socket s = ClientSockets.create(ctx, SocketType.DEALER);
             s.setIdentity(randomIdentity());
             s.setLinger(0);
             s.connect("tcp://" + host + ":" + basePort);
