@@ -27,6 +27,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.multiuser.server.tunnel.TunnelAccess;
+import io.multiuser.server.tunnel.TunnelTlsEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
@@ -34,7 +35,6 @@ import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
@@ -108,7 +108,7 @@ public final class Connector implements AutoCloseable {
                         .setClassPathResolvingEnabled(false)));
         WebSocketClientOptions streamOptions = new WebSocketClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000)
                 .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20)
-                .setSslEngineOptions(new JdkSSLEngineOptions().setPooledHeapBuffers(true));
+                .setSslEngineOptions(TunnelTlsEngine.preferred(null));
         if (options.server().getScheme().equalsIgnoreCase("wss")) {
             // pinned: exactly that certificate, whatever its names; else the JDK's trust and the host name
             streamOptions.setSsl(true).setTrustOptions(TrustOptions.wrap(certificates))

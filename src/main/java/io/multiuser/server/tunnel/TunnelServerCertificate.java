@@ -51,8 +51,9 @@ public class TunnelServerCertificate {
         }
         X509Certificate c = certificate.get();
         boolean self = c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
-        LOG.infof("Tunnel: wss://HOST:%d/tunnel/SESSION (TLS 1.3), %s certificate '%s'", sslPort,
-                self ? "self-signed" : "CA-issued", c.getSubjectX500Principal().getName());
+        LOG.infof("Tunnel: wss://HOST:%d/tunnel/SESSION (TLS 1.3 in %s engine), %s certificate '%s'", sslPort,
+                TunnelTlsEngine.describe(TunnelTlsEngine.preferred(null)), self ? "self-signed" : "CA-issued",
+                c.getSubjectX500Principal().getName());
         LOG.infof("Tunnel certificate SHA-256 fingerprint: %s", TunnelCertificate.fingerprint(c));
     }
 
