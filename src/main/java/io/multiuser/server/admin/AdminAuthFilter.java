@@ -41,10 +41,9 @@ public class AdminAuthFilter {
         String what = request.getMethod() + " " + request.getUriInfo().getPath();
         String from = http.remoteAddress() == null ? "unknown address" : http.remoteAddress().hostAddress();
         long now = System.currentTimeMillis();
-        long blocked = security.throttle().blockedFor(from, now);
-        if (blocked > 0) { // guessing from this address: the secret is not even looked at
+        long seconds = security.throttle().blockedSeconds(from, now);
+        if (seconds > 0) { // guessing from this address: the secret is not even looked at
             refuse("throttled", "Admin API: " + what + " from " + from + " refused: too many wrong credentials");
-            long seconds = (blocked + 999) / 1000;
             return RestResponse.ResponseBuilder.create(RestResponse.Status.TOO_MANY_REQUESTS,
                     new ApiError(429, "too many wrong credentials from this address; try again in " + seconds + " s"))
                     .header(HttpHeaders.RETRY_AFTER, String.valueOf(seconds)).type(MediaType.APPLICATION_JSON).build();

@@ -37,6 +37,11 @@ public final class LoginThrottle {
         return t == null ? 0 : Math.max(0, t.blockedUntil - nowMillis);
     }
 
+    /** {@link #blockedFor} in whole seconds, rounded up: what refusals and {@code Retry-After} tell the client. */
+    public long blockedSeconds(String address, long nowMillis) {
+        return (blockedFor(address, nowMillis) + 999) / 1000;
+    }
+
     /** A wrong password from {@code address}; returns how long it is now blocked (0: not yet). */
     public synchronized long failed(String address, long nowMillis) {
         Tracker t = addresses.get(address);

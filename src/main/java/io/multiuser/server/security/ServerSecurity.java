@@ -99,10 +99,10 @@ public class ServerSecurity {
                 if (ban.isPresent()) {
                     return new Refused(LoginRefusal.BANNED, ban.get().refusalText());
                 }
-                long wait = throttle.blockedFor(host, System.currentTimeMillis());
+                long wait = throttle.blockedSeconds(host, System.currentTimeMillis());
                 if (wait > 0) {
                     return new Refused(LoginRefusal.THROTTLED, "too many wrong passwords from this address; try again in "
-                            + ((wait + 999) / 1000) + " s");
+                            + wait + " s");
                 }
                 return null;
             }

@@ -118,9 +118,8 @@ public class TunnelAccess {
      */
     public Decision authorize(String session, String authorization, String host) {
         long now = System.currentTimeMillis();
-        long blocked = security.throttle().blockedFor(host, now);
-        if (blocked > 0) {
-            long seconds = (blocked + 999) / 1000;
+        long seconds = security.throttle().blockedSeconds(host, now);
+        if (seconds > 0) {
             return refuse(session, host, new Decision(429, "too many refused tunnel requests from this address; try again in "
                     + seconds + " s", null, null, seconds), false);
         }

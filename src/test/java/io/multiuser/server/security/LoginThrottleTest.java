@@ -20,6 +20,9 @@ class LoginThrottleTest {
         assertThat(throttle.blockedFor("10.0.0.7", now + 9)).isZero();
         assertThat(throttle.failed("10.0.0.7", now + 10)).isEqualTo(1_000); // the tenth: the eleventh must wait
         assertThat(throttle.blockedFor("10.0.0.7", now + 10)).isEqualTo(1_000);
+        assertThat(throttle.blockedSeconds("10.0.0.7", now + 10)).isEqualTo(1);
+        assertThat(throttle.blockedSeconds("10.0.0.7", now + 1_009)).as("1 ms left is a whole second").isEqualTo(1);
+        assertThat(throttle.blockedSeconds("10.0.0.7", now + 1_010)).isZero();
         assertThat(throttle.blockedFor("10.0.0.8", now + 10)).isZero(); // someone else's failures never count
         assertThat(throttle.failed("10.0.0.7", now + 1_100)).isEqualTo(2_000);
         assertThat(throttle.failed("10.0.0.7", now + 3_200)).isEqualTo(4_000);
