@@ -1,0 +1,129 @@
+package io.multiuser.server.memory;
+
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Gives memory the server no longer uses back to the OS when it is quiet (issue #19): once at the
+ * first quiet second after start (Quarkus' boot leaves 50-100 MiB of dead objects and the JIT's freed
+ * arenas), then once per quiet spell of {@code multiuser.memory.idle-trim-after}. Both the heap's free
+ * regions (one explicit cycle, which Shenandoah runs concurrently and follows by uncommitting at once;
+ * other collectors could stop the world for it, so they are left alone) and malloc's free pages.
+ *
+ * <p>While the server works nothing is given back: the deployed five-minute uncommit delay exists
+ * because memory handed back under load is faulted in again at great cost (ADR 0003). Work is the CPU
+ * of the application's threads, not the GC's: with a big scene, the periodic GC cycle alone would look
+ * busy forever.
+ */
+@ApplicationScoped
+public class IdleMemoryTrim {
+
+    private static final Logger LOG = Logger.getLogger(IdleMemoryTrim.class);
+
+    private final MemoryConfig config;
+    private final Map<Long, Long> cpuByThread = new HashMap<>();
+    private ScheduledExecutorService timer;
+    private TrimSchedule schedule;
+
+    public IdleMemoryTrim(MemoryConfig config) {
+        this.config = config;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        long millis = config.idleTrimAfter().toMillis();
+        if (millis < 0) {
+            throw new IllegalArgumentException("multiuser.memory.idle-trim-after must not be negative: "
+                    + config.idleTrimAfter());
+        }
+        schedule = new TrimSchedule((int) Math.min((millis + 999) / 1000, Integer.MAX_VALUE));
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "memory-trim");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.execute(this::applicationCpuSinceLastTick); // the baseline, so that ticks count from here
+        timer.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (timer != null) {
+            timer.shutdownNow(); // dev mode's live reload must not leave the thread behind
+        }
+    }
+
+    private void tick() {
+        try {
+            TrimSchedule.Decision decision = schedule.tick(applicationCpuSinceLastTick(),
+                    NativeHeap.residentBytes().orElse(-1), NativeHeap.freeBytes());
+            if (decision != TrimSchedule.Decision.WAIT) {
+                schedule.trimmed(trim(decision).orElse(-1), NativeHeap.freeBytes());
+            }
+        } catch (RuntimeException e) { // a scheduled task that throws never runs again
+            LOG.warnf("Memory trim: %s", e.toString());
+        }
+    }
+
+    /** CPU of every Java thread but this one since the last tick (GC and JIT threads are not Java threads). */
+    private long applicationCpuSinceLastTick() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long self = Thread.currentThread().getId();
+        long total = 0;
+        Map<Long, Long> now = new HashMap<>();
+        for (long id : threads.getAllThreadIds()) {
+            long cpu = id == self ? -1 : threads.getThreadCpuTime(id);
+            if (cpu >= 0) {
+                now.put(id, cpu);
+                total += cpu - cpuByThread.getOrDefault(id, 0L);
+            }
+        }
+        cpuByThread.clear();
+        cpuByThread.putAll(now);
+        return total;
+    }
+
+    /** Gives back what it can; the resident size it leaves, when known. */
+    private OptionalLong trim(TrimSchedule.Decision why) {
+        OptionalLong before = NativeHeap.residentBytes();
+        if (concurrentCollector()) {
+            System.gc();
+        }
+        boolean nativeTrimmed = NativeHeap.trim();
+        OptionalLong after = NativeHeap.residentBytes();
+        String figures = before.isPresent() && after.isPresent()
+                ? String.format("resident %d → %d MiB", before.getAsLong() >> 20, after.getAsLong() >> 20)
+                : "resident size unknown";
+        String what = nativeTrimmed ? "heap and native memory" : "heap";
+        if (why != TrimSchedule.Decision.AFTER_WORK) { // routine: the start's leftovers, idle growth
+            LOG.debugf("Unused memory returned to the OS (%s, %s): %s", why, what, figures);
+        } else {
+            LOG.infof("Quiet for %d s: unused memory returned to the OS (%s): %s",
+                    config.idleTrimAfter().toSeconds(), what, figures);
+        }
+        return after;
+    }
+
+    /** Shenandoah runs System.gc() as a concurrent cycle (ExplicitGCInvokesConcurrent is its default). */
+    private static boolean concurrentCollector() {
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc.getName().startsWith("Shenandoah")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,91 @@
+package io.multiuser.server.memory;
+
+/**
+ * Decides, one tick a second, when the server has been quiet long enough to give memory back. Pure
+ * logic, fed each tick with the CPU the application's threads used and two sizes: resident memory, and
+ * what malloc holds free.
+ *
+ * <p>Why only when quiet: memory handed back is faulted in again, page by page and zeroed by the
+ * kernel, as soon as work resumes. Under load that cost a third of the server's CPU (ADR 0003), so
+ * nothing is given back while the server works, and once per quiet spell after it. Without work,
+ * what can be given back should stay where a trim left it; when it grows anyway (the JIT compilers
+ * hand their arenas back to malloc seconds after the start's last compilation), it goes back again.
+ */
+final class TrimSchedule {
+
+    /**
+     * A tick with less application CPU than this (5 % of a core) is quiet. An idle server's own polling
+     * costs 3-13 ms a second; one artist's occasional edits stay below it, a burst of edits does not.
+     */
+    static final long QUIET_NANOS_PER_TICK = 50_000_000L;
+
+    /** Quiet ticks before the start-up's leftovers go back (what the start leaves later is growth). */
+    static final int STARTUP_QUIET_TICKS = 1;
+
+    /** Growth of either size, with no work since the last trim, that is worth another trim. */
+    static final long GROWTH_BYTES = 4L << 20;
+
+    /** Whether to give memory back now, and why. */
+    enum Decision {
+        WAIT,
+        /** The start's leftovers, at the first quiet moment. */
+        START_UP,
+        /** A quiet spell of the configured length after work. */
+        AFTER_WORK,
+        /** The resident size grew without work since the last trim. */
+        GROWTH
+    }
+
+    private final int idleTicks;
+    private boolean trimmedOnce;
+    private boolean workSinceTrim = true;
+    private long residentAfterTrim = -1;
+    private long freeAfterTrim = -1;
+    private int quiet;
+
+    /** @param idleTicks quiet ticks after work before memory goes back; 0: only the start-up's */
+    TrimSchedule(int idleTicks) {
+        if (idleTicks < 0) {
+            throw new IllegalArgumentException("idle ticks must not be negative: " + idleTicks);
+        }
+        this.idleTicks = idleTicks;
+    }
+
+    /**
+     * One tick; anything but {@code WAIT}: memory should go back now (then call {@link #trimmed}).
+     *
+     * @param residentBytes the process's resident size, negative when unknown
+     * @param mallocFreeBytes what malloc holds free, negative when unknown
+     */
+    Decision tick(long cpuNanos, long residentBytes, long mallocFreeBytes) {
+        if (cpuNanos >= QUIET_NANOS_PER_TICK) {
+            quiet = 0;
+            workSinceTrim = true;
+            return Decision.WAIT;
+        }
+        quiet++;
+        if (!trimmedOnce) {
+            return quiet >= STARTUP_QUIET_TICKS ? Decision.START_UP : Decision.WAIT;
+        }
+        if (idleTicks == 0) {
+            return Decision.WAIT;
+        }
+        if (workSinceTrim) {
+            return quiet >= idleTicks ? Decision.AFTER_WORK : Decision.WAIT;
+        }
+        return grew(residentAfterTrim, residentBytes) || grew(freeAfterTrim, mallocFreeBytes) ? Decision.GROWTH
+                : Decision.WAIT;
+    }
+
+    /** Memory went back, leaving these sizes (negative when unknown). */
+    void trimmed(long residentBytes, long mallocFreeBytes) {
+        trimmedOnce = true;
+        workSinceTrim = false;
+        residentAfterTrim = residentBytes;
+        freeAfterTrim = mallocFreeBytes;
+    }
+
+    private static boolean grew(long before, long now) {
+        return before >= 0 && now >= 0 && now - before >= GROWTH_BYTES;
+    }
+}

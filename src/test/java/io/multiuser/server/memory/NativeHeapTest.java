@@ -1,0 +1,44 @@
+package io.multiuser.server.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+/** malloc_trim really hands freed malloc memory back (this machine runs glibc, as the image does). */
+class NativeHeapTest {
+
+    @Test
+    void freedMallocMemoryStaysResidentUntilTrimmed() {
+        int chunks = 3_000;
+        int size = 16 << 10; // below malloc's mmap threshold: from the arena
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < chunks; i++) {
+            long block = Native.malloc(size);
+            new Pointer(block).setMemory(0, size, (byte) 1); // touch every page
+            blocks.add(block);
+        }
+        long last = blocks.remove(blocks.size() - 1); // pins the arena's top, so free() alone cannot shrink it
+        long touched = NativeHeap.residentBytes().orElseThrow();
+        blocks.forEach(Native::free);
+        blocks.clear();
+        long freed = NativeHeap.residentBytes().orElseThrow();
+        long mallocFree = NativeHeap.freeBytes();
+
+        assertThat(NativeHeap.trim()).as("glibc's malloc_trim is reachable").isTrue();
+        long trimmed = NativeHeap.residentBytes().orElseThrow();
+        Native.free(last);
+
+        assertThat(mallocFree >> 20).as("MiB malloc reports free after the frees").isGreaterThanOrEqualTo(40);
+        assertThat(NativeHeap.freeBytes() >> 20).as("still counted free after the trim").isGreaterThanOrEqualTo(40);
+        long freedMib = (touched - freed) >> 20;
+        long trimmedMib = (freed - trimmed) >> 20;
+        assertThat(trimmedMib).as("MiB returned by the trim (free() alone returned %d MiB of %d)", freedMib,
+                (chunks * 16L) >> 10).isGreaterThanOrEqualTo(30);
+    }
+}

@@ -1,0 +1,101 @@
+package io.multiuser.server.memory;
+
+import static io.multiuser.server.memory.TrimSchedule.Decision.AFTER_WORK;
+import static io.multiuser.server.memory.TrimSchedule.Decision.GROWTH;
+import static io.multiuser.server.memory.TrimSchedule.Decision.START_UP;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class TrimScheduleTest {
+
+    private static final long BUSY = TrimSchedule.QUIET_NANOS_PER_TICK;
+    private static final long QUIET = TrimSchedule.QUIET_NANOS_PER_TICK - 1;
+    private static final long RESIDENT = 100L << 20;
+    private static final long FREE = 10L << 20;
+
+    /** Feeds CPU ticks at a constant resident size; "tick:decision" for every tick that trimmed. */
+    private static List<String> trims(TrimSchedule schedule, long... ticks) {
+        List<String> at = new ArrayList<>();
+        for (int i = 0; i < ticks.length; i++) {
+            TrimSchedule.Decision d = schedule.tick(ticks[i], RESIDENT, FREE);
+            if (d != TrimSchedule.Decision.WAIT) {
+                at.add((i + 1) + ":" + d);
+                schedule.trimmed(RESIDENT, FREE);
+            }
+        }
+        return at;
+    }
+
+    @Test
+    void theStartUpsLeftoversGoAtTheFirstQuietTick() {
+        assertThat(trims(new TrimSchedule(3), BUSY, BUSY, QUIET, QUIET, QUIET, QUIET, QUIET))
+                .containsExactly("3:" + START_UP);
+    }
+
+    @Test
+    void afterWorkMemoryGoesBackOnceAFullQuietSpellHasPassed() {
+        assertThat(trims(new TrimSchedule(3),
+                QUIET, // 1: start-up trim
+                BUSY, QUIET, QUIET, // 2-4: work, then two quiet ticks: not yet
+                BUSY, QUIET, QUIET, QUIET, // 5-8: work again restarts the spell; trimmed at 8
+                QUIET, QUIET, QUIET, QUIET)) // 9-12: still quiet, nothing more to give back
+                .containsExactly("1:" + START_UP, "8:" + AFTER_WORK);
+    }
+
+    @Test
+    void withIdleTrimsOffOnlyTheStartUpsLeftoversGoBack() {
+        TrimSchedule schedule = new TrimSchedule(0);
+        assertThat(trims(schedule, BUSY, QUIET, BUSY, QUIET, QUIET, QUIET, BUSY, QUIET)).containsExactly("2:" + START_UP);
+        assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).as("growth is not trimmed either")
+                .isEqualTo(TrimSchedule.Decision.WAIT);
+    }
+
+    @Test
+    void growthWithoutWorkIsTrimmedAtOnceButGrowthFromWorkWaitsForTheSpell() {
+        TrimSchedule schedule = new TrimSchedule(5);
+        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
+        schedule.trimmed(RESIDENT, FREE);
+
+        long grown = RESIDENT + TrimSchedule.GROWTH_BYTES;
+        assertThat(schedule.tick(QUIET, grown - 1, FREE)).as("below the threshold").isEqualTo(TrimSchedule.Decision.WAIT);
+        assertThat(schedule.tick(QUIET, grown, FREE)).isEqualTo(GROWTH);
+        schedule.trimmed(RESIDENT, FREE);
+
+        assertThat(schedule.tick(BUSY, RESIDENT * 2, FREE)).isEqualTo(TrimSchedule.Decision.WAIT);
+        for (int i = 1; i < 5; i++) {
+            assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).as("quiet tick %d after work", i)
+                    .isEqualTo(TrimSchedule.Decision.WAIT);
+        }
+        assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).isEqualTo(AFTER_WORK);
+    }
+
+    @Test
+    void memoryFreedToMallocWithoutWorkIsTrimmedToo() {
+        TrimSchedule schedule = new TrimSchedule(5);
+        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
+        schedule.trimmed(RESIDENT, FREE);
+        long more = FREE + TrimSchedule.GROWTH_BYTES;
+        assertThat(schedule.tick(QUIET, RESIDENT, more - 1)).isEqualTo(TrimSchedule.Decision.WAIT);
+        assertThat(schedule.tick(QUIET, RESIDENT, more)).as("the JIT's arenas came back to malloc").isEqualTo(GROWTH);
+        schedule.trimmed(RESIDENT, more); // a trim hands pages back but malloc still counts them free
+        assertThat(schedule.tick(QUIET, RESIDENT, more)).isEqualTo(TrimSchedule.Decision.WAIT);
+    }
+
+    @Test
+    void unknownSizesNeverLookLikeGrowth() {
+        TrimSchedule schedule = new TrimSchedule(5);
+        assertThat(schedule.tick(QUIET, -1, -1)).isEqualTo(START_UP);
+        schedule.trimmed(-1, -1);
+        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(TrimSchedule.Decision.WAIT);
+    }
+
+    @Test
+    void aNegativeSpellIsRefused() {
+        assertThatThrownBy(() -> new TrimSchedule(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
