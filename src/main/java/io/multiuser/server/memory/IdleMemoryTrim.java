@@ -19,9 +19,9 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Gives memory the server no longer uses back to the OS when it is quiet (issue #19): once at the
- * first quiet second after start (Quarkus' boot leaves 50-100 MiB of dead objects and the JIT's freed
- * arenas), then once per quiet spell of {@code multiuser.memory.idle-trim-after}. Both the heap's free
+ * Gives memory the server no longer uses back to the OS when it is quiet (issue #19): the start's
+ * leftovers (Quarkus' boot leaves 50-100 MiB of dead objects, the JIT its freed arenas), then once per
+ * quiet spell of {@code multiuser.memory.idle-trim-after}; {@link TrimSchedule} says when. Both the heap's free
  * regions (one explicit cycle, which Shenandoah runs concurrently and follows by uncommitting at once;
  * other collectors could stop the world for it, so they are left alone) and malloc's free pages.
  *

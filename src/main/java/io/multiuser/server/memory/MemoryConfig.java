@@ -11,8 +11,8 @@ public interface MemoryConfig {
 
     /**
      * After this long without work (the server's threads below 5 % of a core), free heap regions and
-     * malloc's free pages go back to the OS, once per quiet spell; 0 turns it off. The start-up's
-     * leftovers go back at the first quiet second whatever this says.
+     * malloc's free pages go back to the OS, once per quiet spell; 0 turns it off. The start's
+     * leftovers go back at a quiet second among the first three whatever this says.
      */
     @WithDefault("60s")
     Duration idleTrimAfter();

@@ -19,8 +19,15 @@ final class TrimSchedule {
      */
     static final long QUIET_NANOS_PER_TICK = 50_000_000L;
 
-    /** Quiet ticks before the start-up's leftovers go back (what the start leaves later is growth). */
-    static final int STARTUP_QUIET_TICKS = 1;
+    /**
+     * The start's leftovers go back at a quiet tick among the first few. A server that works from its
+     * start (clients waiting for it) has none: its leftovers wait for the quiet spell after work like
+     * any other memory, instead of being handed back in its first pause and faulted in again.
+     */
+    static final int START_UP_TICKS = 3;
+
+    /** Quiet ticks before growth without work is trimmed: a light edit now and then is not a spell. */
+    static final int GROWTH_QUIET_TICKS = 3;
 
     /** Growth of either size, with no work since the last trim, that is worth another trim. */
     static final long GROWTH_BYTES = 4L << 20;
@@ -42,6 +49,7 @@ final class TrimSchedule {
     private long residentAfterTrim = -1;
     private long freeAfterTrim = -1;
     private int quiet;
+    private int ticks;
 
     /** @param idleTicks quiet ticks after work before memory goes back; 0: only the start-up's */
     TrimSchedule(int idleTicks) {
@@ -58,14 +66,15 @@ final class TrimSchedule {
      * @param mallocFreeBytes what malloc holds free, negative when unknown
      */
     Decision tick(long cpuNanos, long residentBytes, long mallocFreeBytes) {
+        ticks++;
         if (cpuNanos >= QUIET_NANOS_PER_TICK) {
             quiet = 0;
             workSinceTrim = true;
             return Decision.WAIT;
         }
         quiet++;
-        if (!trimmedOnce) {
-            return quiet >= STARTUP_QUIET_TICKS ? Decision.START_UP : Decision.WAIT;
+        if (!trimmedOnce && ticks <= START_UP_TICKS) {
+            return Decision.START_UP;
         }
         if (idleTicks == 0) {
             return Decision.WAIT;
@@ -73,8 +82,8 @@ final class TrimSchedule {
         if (workSinceTrim) {
             return quiet >= idleTicks ? Decision.AFTER_WORK : Decision.WAIT;
         }
-        return grew(residentAfterTrim, residentBytes) || grew(freeAfterTrim, mallocFreeBytes) ? Decision.GROWTH
-                : Decision.WAIT;
+        boolean grew = grew(residentAfterTrim, residentBytes) || grew(freeAfterTrim, mallocFreeBytes);
+        return grew && quiet >= GROWTH_QUIET_TICKS ? Decision.GROWTH : Decision.WAIT;
     }
 
     /** Memory went back, leaving these sizes (negative when unknown). */
@@ -83,6 +92,7 @@ final class TrimSchedule {
         workSinceTrim = false;
         residentAfterTrim = residentBytes;
         freeAfterTrim = mallocFreeBytes;
+        quiet = 0; // growth is measured from here
     }
 
     private static boolean grew(long before, long now) {

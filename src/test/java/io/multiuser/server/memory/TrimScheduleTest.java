@@ -3,6 +3,7 @@ package io.multiuser.server.memory;
 import static io.multiuser.server.memory.TrimSchedule.Decision.AFTER_WORK;
 import static io.multiuser.server.memory.TrimSchedule.Decision.GROWTH;
 import static io.multiuser.server.memory.TrimSchedule.Decision.START_UP;
+import static io.multiuser.server.memory.TrimSchedule.Decision.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,7 +24,7 @@ class TrimScheduleTest {
         List<String> at = new ArrayList<>();
         for (int i = 0; i < ticks.length; i++) {
             TrimSchedule.Decision d = schedule.tick(ticks[i], RESIDENT, FREE);
-            if (d != TrimSchedule.Decision.WAIT) {
+            if (d != WAIT) {
                 at.add((i + 1) + ":" + d);
                 schedule.trimmed(RESIDENT, FREE);
             }
@@ -35,6 +36,13 @@ class TrimScheduleTest {
     void theStartUpsLeftoversGoAtTheFirstQuietTick() {
         assertThat(trims(new TrimSchedule(3), BUSY, BUSY, QUIET, QUIET, QUIET, QUIET, QUIET))
                 .containsExactly("3:" + START_UP);
+    }
+
+    @Test
+    void aServerWorkingFromItsStartKeepsItsLeftoversUntilTheSpellAfterWork() {
+        assertThat(trims(new TrimSchedule(3), BUSY, BUSY, BUSY, BUSY, QUIET, QUIET, BUSY, QUIET, QUIET, QUIET, QUIET))
+                .as("no trim in the first pause (ticks 5-6): it would be faulted in again by the work at 7")
+                .containsExactly("10:" + AFTER_WORK);
     }
 
     @Test
@@ -52,24 +60,24 @@ class TrimScheduleTest {
         TrimSchedule schedule = new TrimSchedule(0);
         assertThat(trims(schedule, BUSY, QUIET, BUSY, QUIET, QUIET, QUIET, BUSY, QUIET)).containsExactly("2:" + START_UP);
         assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).as("growth is not trimmed either")
-                .isEqualTo(TrimSchedule.Decision.WAIT);
+                .isEqualTo(WAIT);
     }
 
     @Test
-    void growthWithoutWorkIsTrimmedAtOnceButGrowthFromWorkWaitsForTheSpell() {
+    void growthWithoutWorkIsTrimmedAfterThreeQuietTicksButGrowthFromWorkWaitsForTheSpell() {
         TrimSchedule schedule = new TrimSchedule(5);
         assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
         schedule.trimmed(RESIDENT, FREE);
 
         long grown = RESIDENT + TrimSchedule.GROWTH_BYTES;
-        assertThat(schedule.tick(QUIET, grown - 1, FREE)).as("below the threshold").isEqualTo(TrimSchedule.Decision.WAIT);
-        assertThat(schedule.tick(QUIET, grown, FREE)).isEqualTo(GROWTH);
+        assertThat(schedule.tick(QUIET, grown, FREE)).as("grown, first quiet tick since the trim").isEqualTo(WAIT);
+        assertThat(schedule.tick(QUIET, grown - 1, FREE)).as("below the threshold").isEqualTo(WAIT);
+        assertThat(schedule.tick(QUIET, grown, FREE)).as("grown, third quiet tick").isEqualTo(GROWTH);
         schedule.trimmed(RESIDENT, FREE);
 
-        assertThat(schedule.tick(BUSY, RESIDENT * 2, FREE)).isEqualTo(TrimSchedule.Decision.WAIT);
+        assertThat(schedule.tick(BUSY, RESIDENT * 2, FREE)).isEqualTo(WAIT);
         for (int i = 1; i < 5; i++) {
-            assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).as("quiet tick %d after work", i)
-                    .isEqualTo(TrimSchedule.Decision.WAIT);
+            assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).as("quiet tick %d after work", i).isEqualTo(WAIT);
         }
         assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).isEqualTo(AFTER_WORK);
     }
@@ -80,10 +88,14 @@ class TrimScheduleTest {
         assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
         schedule.trimmed(RESIDENT, FREE);
         long more = FREE + TrimSchedule.GROWTH_BYTES;
-        assertThat(schedule.tick(QUIET, RESIDENT, more - 1)).isEqualTo(TrimSchedule.Decision.WAIT);
+        schedule.tick(QUIET, RESIDENT, FREE);
+        schedule.tick(QUIET, RESIDENT, FREE);
+        assertThat(schedule.tick(QUIET, RESIDENT, more - 1)).isEqualTo(WAIT);
         assertThat(schedule.tick(QUIET, RESIDENT, more)).as("the JIT's arenas came back to malloc").isEqualTo(GROWTH);
         schedule.trimmed(RESIDENT, more); // a trim hands pages back but malloc still counts them free
-        assertThat(schedule.tick(QUIET, RESIDENT, more)).isEqualTo(TrimSchedule.Decision.WAIT);
+        for (int i = 0; i < 5; i++) {
+            assertThat(schedule.tick(QUIET, RESIDENT, more)).isEqualTo(WAIT);
+        }
     }
 
     @Test
@@ -91,7 +103,7 @@ class TrimScheduleTest {
         TrimSchedule schedule = new TrimSchedule(5);
         assertThat(schedule.tick(QUIET, -1, -1)).isEqualTo(START_UP);
         schedule.trimmed(-1, -1);
-        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(TrimSchedule.Decision.WAIT);
+        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(WAIT);
     }
 
     @Test
