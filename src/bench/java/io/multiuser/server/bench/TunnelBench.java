@@ -202,19 +202,20 @@ final class TunnelBench {
                 // Warm-up. Both JVMs' AES-GCM runs at a tenth of its speed until C2 has compiled it, which
                 // takes a few hundred MB on this box: the first tunnel join (a fresh connector, as an
                 // artist's first join) is reported on its own, the next ones warm up, then the pairs.
-                join(t.server().basePort, t.server().pid(), scene, "warm-direct");
-                Map<String, Object> cold = join(t.localPort(), t.server().pid(), scene, "cold-tunnel");
+                join(t.server().basePort, t.server().pid(), t.connector().pid(), scene, "warm-direct");
+                Map<String, Object> cold = join(t.localPort(), t.server().pid(), t.connector().pid(), scene, "cold-tunnel");
                 cold.put("via", "tunnel, first join (cold JVMs)");
                 cold.put("server_cpu_ns_per_byte", (double) cold.get("server_cpu_seconds") * 1e9 / bytes);
                 System.out.println("  tunnel join: " + cold);
                 rows.add(cold);
                 for (int i = 0; i < (quick ? 1 : 4); i++) {
-                    join(t.localPort(), t.server().pid(), scene, "warm-tunnel" + i);
+                    join(t.localPort(), t.server().pid(), t.connector().pid(), scene, "warm-tunnel" + i);
                 }
                 int pairs = quick ? 1 : 3;
                 for (int i = 0; i < pairs; i++) {
                     for (boolean tunnel : new boolean[] {false, true}) {
-                        Map<String, Object> r = join(tunnel ? t.localPort() : t.server().basePort, t.server().pid(), scene,
+                        Map<String, Object> r = join(tunnel ? t.localPort() : t.server().basePort, t.server().pid(),
+                                t.connector().pid(), scene,
                                 (tunnel ? "jt" : "jd") + i);
                         r.put("via", tunnel ? "tunnel" : "direct");
                         r.put("server_cpu_ns_per_byte", (double) r.get("server_cpu_seconds") * 1e9 / bytes);
@@ -224,11 +225,13 @@ final class TunnelBench {
                 }
             }
         }
-        md.append(String.format("%n| join %d × 64 KiB | seconds | complete | server CPU s | server CPU ns/byte |%n", nodes));
-        md.append("|---|---|---|---|---|\n");
+        md.append(String.format("%n| join %d × 64 KiB | seconds | complete | server CPU s | server CPU ns/byte"
+                + " | server page faults | connector CPU s |%n", nodes));
+        md.append("|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> r : rows) {
-            md.append(String.format("| %s | %.2f | %s | %.2f | %.2f |%n", r.get("via"), r.get("seconds"), r.get("complete"),
-                    r.get("server_cpu_seconds"), r.get("server_cpu_ns_per_byte")));
+            md.append(String.format("| %s | %.2f | %s | %.2f | %.2f | %,.0f | %.2f |%n", r.get("via"), r.get("seconds"),
+                    r.get("complete"), r.get("server_cpu_seconds"), r.get("server_cpu_ns_per_byte"),
+                    r.get("server_page_faults"), r.get("connector_cpu_seconds")));
         }
         double direct = medianOf(rows, "direct");
         double tunnel = medianOf(rows, "tunnel");
@@ -247,7 +250,9 @@ final class TunnelBench {
     }
 
     /** A client joins like the real one (catalog, then the download); server CPU over the download. */
-    private static Map<String, Object> join(int basePort, long serverPid, List<Node> scene, String name) throws IOException {
+    /** One join; the server's CPU and minor page faults, and the connector's CPU (both joins: it idles on direct). */
+    private static Map<String, Object> join(int basePort, long serverPid, long connectorPid, List<Node> scene, String name)
+            throws IOException {
         Map<String, Object> r = new LinkedHashMap<>();
         try (TestClient joiner = new TestClient(basePort, name)) {
             String reply = joiner.loginAsClient();
@@ -257,10 +262,12 @@ final class TunnelBench {
             joiner.send(name, "RepSnapshotCommand", TestClient.map("STATE", "REQUEST_INIT"));
             List<String> catalog = TestClient.catalog(joiner.await("RepSnapshotCommand"));
             FanOut.Cpu cpu = FanOut.Cpu.now(serverPid);
+            FanOut.Cpu connectorCpu = FanOut.Cpu.now(connectorPid);
             long t0 = System.nanoTime();
             Map<String, TestClient.Block> got = joiner.download(catalog, t0 + TimeUnit.SECONDS.toNanos(120));
             double seconds = (System.nanoTime() - t0) / 1e9;
             FanOut.Cpu used = FanOut.Cpu.now(serverPid).since(cpu);
+            FanOut.Cpu connectorUsed = FanOut.Cpu.now(connectorPid).since(connectorCpu);
             int intact = 0;
             for (Node n : scene) {
                 TestClient.Block b = got.get(n.uuid());
@@ -271,6 +278,8 @@ final class TunnelBench {
             r.put("seconds", seconds);
             r.put("complete", got.size() == catalog.size() && intact == scene.size());
             r.put("server_cpu_seconds", used.server());
+            r.put("server_page_faults", used.serverFaults());
+            r.put("connector_cpu_seconds", connectorUsed.server());
         }
         return r;
     }
