@@ -88,6 +88,17 @@ class LegacyInterfaceIT {
     }
 
     @Test
+    void aNegativeIdleTrimStopsStartUpBeforeAnyPortIsBound() throws Exception {
+        int port = FreePorts.base();
+        server = ServerProcess.launch(port, List.of("-p", String.valueOf(port)), Map.of(),
+                "-Dmultiuser.memory.idle-trim-after=-5s");
+        assertThat(server.waitForExit(START)).isTrue();
+        assertThat(server.exitValue()).isNotZero();
+        assertThat(server.log()).contains("multiuser.memory.idle-trim-after=-5s: must not be negative")
+                .doesNotContain("\tat ").doesNotContain("Session server listening");
+    }
+
+    @Test
     void aPortInUseStopsStartUpNamingThePort() throws Exception {
         int port = FreePorts.base();
         try (java.net.ServerSocket taken = new java.net.ServerSocket(port + 3)) {

@@ -10,11 +10,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 
 import org.jboss.logging.Logger;
 
+import io.multiuser.server.config.ServerSettings;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
@@ -44,11 +47,12 @@ public class IdleMemoryTrim {
         this.config = config;
     }
 
-    void onStart(@Observes StartupEvent event) {
+    /** Early, so that a bad setting stops the start before any session port is bound. */
+    void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
         long millis = config.idleTrimAfter().toMillis();
         if (millis < 0) {
-            throw new IllegalArgumentException("multiuser.memory.idle-trim-after must not be negative: "
-                    + config.idleTrimAfter());
+            throw new ServerSettings.InvalidConfigException("Invalid configuration: multiuser.memory.idle-trim-after="
+                    + config.idleTrimAfter().toSeconds() + "s: must not be negative (0s turns idle trims off)");
         }
         schedule = new TrimSchedule((int) Math.min((millis + 999) / 1000, Integer.MAX_VALUE));
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
