@@ -249,8 +249,10 @@ final class TunnelBench {
         return v.length == 0 ? Double.NaN : v[v.length / 2];
     }
 
-    /** A client joins like the real one (catalog, then the download); server CPU over the download. */
-    /** One join; the server's CPU and minor page faults, and the connector's CPU (both joins: it idles on direct). */
+    /**
+     * A client joins like the real one (catalog, then the download). Over the download: the server's CPU
+     * and minor page faults, and the connector's CPU (measured for direct joins too, where it idles).
+     */
     private static Map<String, Object> join(int basePort, long serverPid, long connectorPid, List<Node> scene, String name)
             throws IOException {
         Map<String, Object> r = new LinkedHashMap<>();

@@ -54,6 +54,12 @@ public class IdleMemoryTrim {
             throw new ServerSettings.InvalidConfigException("Invalid configuration: multiuser.memory.idle-trim-after="
                     + config.idleTrimAfter().toSeconds() + "s: must not be negative (0s turns idle trims off)");
         }
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        if (!threads.isThreadCpuTimeSupported() || !threads.isThreadCpuTimeEnabled()) {
+            // without it every second looks quiet, and memory would be handed back under load
+            LOG.debug("Memory trim off: this JVM does not measure thread CPU time");
+            return;
+        }
         schedule = new TrimSchedule((int) Math.min((millis + 999) / 1000, Integer.MAX_VALUE));
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "memory-trim");
@@ -77,8 +83,9 @@ public class IdleMemoryTrim {
             if (decision != TrimSchedule.Decision.WAIT) {
                 schedule.trimmed(trim(decision).orElse(-1), NativeHeap.freeBytes());
             }
-        } catch (RuntimeException e) { // a scheduled task that throws never runs again
-            LOG.warnf("Memory trim: %s", e.toString());
+        } catch (RuntimeException e) { // once: rather no trim than a warning every second
+            LOG.warnf("Memory trim stopped: %s", e.toString());
+            timer.shutdown();
         }
     }
 
@@ -103,7 +110,8 @@ public class IdleMemoryTrim {
     /** Gives back what it can; the resident size it leaves, when known. */
     private OptionalLong trim(TrimSchedule.Decision why) {
         OptionalLong before = NativeHeap.residentBytes();
-        if (concurrentCollector()) {
+        boolean heap = concurrentCollector();
+        if (heap) {
             System.gc();
         }
         boolean nativeTrimmed = NativeHeap.trim();
@@ -111,7 +119,8 @@ public class IdleMemoryTrim {
         String figures = before.isPresent() && after.isPresent()
                 ? String.format("resident %d → %d MiB", before.getAsLong() >> 20, after.getAsLong() >> 20)
                 : "resident size unknown";
-        String what = nativeTrimmed ? "heap and native memory" : "heap";
+        String what = heap && nativeTrimmed ? "heap and native memory" : heap ? "heap" : nativeTrimmed ? "native memory"
+                : "nothing this JVM can give back";
         if (why != TrimSchedule.Decision.AFTER_WORK) { // routine: the start's leftovers, idle growth
             LOG.debugf("Unused memory returned to the OS (%s, %s): %s", why, what, figures);
         } else {

@@ -11,9 +11,10 @@ import com.sun.jna.Platform;
 import com.sun.jna.Structure;
 
 /**
- * glibc's {@code malloc_trim}: the JVM's own native allocations (the JIT compilers' arenas above all)
- * are freed to malloc, which keeps the pages; after start-up that was 15-20 MiB of an idle server's
- * resident memory. Absent elsewhere (musl, macOS): then nothing is trimmed.
+ * glibc's {@code malloc_trim} and {@code mallinfo2}: the JVM's own native allocations (the JIT
+ * compilers' arenas above all) are freed to malloc, which keeps the pages; after start-up that was
+ * 15-20 MiB of an idle server's resident memory. Absent elsewhere (musl, macOS): then nothing is
+ * trimmed, and the free bytes are unknown.
  */
 final class NativeHeap {
 

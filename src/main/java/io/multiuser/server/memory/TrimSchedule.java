@@ -39,7 +39,7 @@ final class TrimSchedule {
         START_UP,
         /** A quiet spell of the configured length after work. */
         AFTER_WORK,
-        /** The resident size grew without work since the last trim. */
+        /** The resident size or malloc's free bytes grew without work since the last trim. */
         GROWTH
     }
 

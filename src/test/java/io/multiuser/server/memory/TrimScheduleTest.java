@@ -32,6 +32,14 @@ class TrimScheduleTest {
         return at;
     }
 
+    /** A schedule that has made its start-up trim at {@link #RESIDENT} and {@link #FREE}. */
+    private static TrimSchedule pastItsStartUpTrim(int idleTicks) {
+        TrimSchedule schedule = new TrimSchedule(idleTicks);
+        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
+        schedule.trimmed(RESIDENT, FREE);
+        return schedule;
+    }
+
     @Test
     void theStartUpsLeftoversGoAtTheFirstQuietTick() {
         assertThat(trims(new TrimSchedule(3), BUSY, BUSY, QUIET, QUIET, QUIET, QUIET, QUIET))
@@ -65,9 +73,7 @@ class TrimScheduleTest {
 
     @Test
     void growthWithoutWorkIsTrimmedAfterThreeQuietTicksButGrowthFromWorkWaitsForTheSpell() {
-        TrimSchedule schedule = new TrimSchedule(5);
-        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
-        schedule.trimmed(RESIDENT, FREE);
+        TrimSchedule schedule = pastItsStartUpTrim(5);
 
         long grown = RESIDENT + TrimSchedule.GROWTH_BYTES;
         assertThat(schedule.tick(QUIET, grown, FREE)).as("grown, first quiet tick since the trim").isEqualTo(WAIT);
@@ -84,15 +90,13 @@ class TrimScheduleTest {
 
     @Test
     void memoryFreedToMallocWithoutWorkIsTrimmedToo() {
-        TrimSchedule schedule = new TrimSchedule(5);
-        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
-        schedule.trimmed(RESIDENT, FREE);
+        TrimSchedule schedule = pastItsStartUpTrim(5);
         long more = FREE + TrimSchedule.GROWTH_BYTES;
         schedule.tick(QUIET, RESIDENT, FREE);
         schedule.tick(QUIET, RESIDENT, FREE);
         assertThat(schedule.tick(QUIET, RESIDENT, more - 1)).isEqualTo(WAIT);
         assertThat(schedule.tick(QUIET, RESIDENT, more)).as("the JIT's arenas came back to malloc").isEqualTo(GROWTH);
-        schedule.trimmed(RESIDENT, more); // a trim hands pages back but malloc still counts them free
+        schedule.trimmed(RESIDENT, more); // the free bytes as measured after the trim: the new reference
         for (int i = 0; i < 5; i++) {
             assertThat(schedule.tick(QUIET, RESIDENT, more)).isEqualTo(WAIT);
         }
