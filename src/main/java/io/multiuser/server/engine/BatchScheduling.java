@@ -3,9 +3,9 @@ package io.multiuser.server.engine;
 import java.util.Optional;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.Platform;
+
+import io.multiuser.server.platform.LibC;
 
 /**
  * Puts the calling thread under Linux's SCHED_BATCH policy; threads it starts afterwards inherit
@@ -24,11 +24,6 @@ public final class BatchScheduling {
 
     private static final int SCHED_BATCH = 3;
 
-    /** The one libc call needed; {@code param} is {@code struct sched_param}, a single int. */
-    private interface CLibrary extends Library {
-        int sched_setscheduler(int pid, int policy, int[] param) throws LastErrorException;
-    }
-
     private BatchScheduling() {
     }
 
@@ -42,8 +37,7 @@ public final class BatchScheduling {
             return Optional.of("not Linux");
         }
         try {
-            CLibrary libc = Native.load("c", CLibrary.class);
-            libc.sched_setscheduler(0, SCHED_BATCH, new int[] {0}); // pid 0: the calling thread
+            LibC.get().sched_setscheduler(0, SCHED_BATCH, new int[] {0}); // pid 0: the calling thread
             return Optional.empty();
         } catch (LastErrorException e) {
             return Optional.of("sched_setscheduler refused, errno " + e.getErrorCode());

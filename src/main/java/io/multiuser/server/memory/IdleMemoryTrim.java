@@ -42,6 +42,7 @@ public class IdleMemoryTrim {
     private final Map<Long, Long> cpuByThread = new HashMap<>();
     private ScheduledExecutorService timer;
     private TrimSchedule schedule;
+    private boolean concurrentCollector;
 
     public IdleMemoryTrim(MemoryConfig config) {
         this.config = config;
@@ -61,6 +62,7 @@ public class IdleMemoryTrim {
             return;
         }
         schedule = new TrimSchedule((int) Math.min((millis + 999) / 1000, Integer.MAX_VALUE));
+        concurrentCollector = concurrentCollector();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "memory-trim");
             t.setDaemon(true);
@@ -78,10 +80,11 @@ public class IdleMemoryTrim {
 
     private void tick() {
         try {
-            TrimSchedule.Decision decision = schedule.tick(applicationCpuSinceLastTick(),
-                    NativeHeap.residentBytes().orElse(-1), NativeHeap.freeBytes());
+            OptionalLong resident = NativeHeap.residentBytes();
+            TrimSchedule.Decision decision = schedule.tick(applicationCpuSinceLastTick(), resident.orElse(-1),
+                    NativeHeap.freeBytes());
             if (decision != TrimSchedule.Decision.WAIT) {
-                schedule.trimmed(trim(decision).orElse(-1), NativeHeap.freeBytes());
+                schedule.trimmed(trim(decision, resident).orElse(-1), NativeHeap.freeBytes());
             }
         } catch (RuntimeException e) { // once: rather no trim than a warning every second
             LOG.warnf("Memory trim stopped: %s", e.toString());
@@ -108,9 +111,8 @@ public class IdleMemoryTrim {
     }
 
     /** Gives back what it can; the resident size it leaves, when known. */
-    private OptionalLong trim(TrimSchedule.Decision why) {
-        OptionalLong before = NativeHeap.residentBytes();
-        boolean heap = concurrentCollector();
+    private OptionalLong trim(TrimSchedule.Decision why, OptionalLong before) {
+        boolean heap = concurrentCollector;
         if (heap) {
             System.gc();
         }

@@ -5,10 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.Platform;
-import com.sun.jna.Structure;
+
+import io.multiuser.server.platform.LibC;
 
 /**
  * glibc's {@code malloc_trim} and {@code mallinfo2}: the JVM's own native allocations (the JIT
@@ -18,35 +17,7 @@ import com.sun.jna.Structure;
  */
 final class NativeHeap {
 
-    private interface CLibrary extends Library {
-        int malloc_trim(long pad); // size_t: 64 bits on the 64-bit Linux this is used on
-
-        MallInfo2.ByValue mallinfo2(); // glibc 2.33+
-    }
-
-    /** glibc's {@code struct mallinfo2}: ten size_t counters. */
-    @Structure.FieldOrder({"arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-        "fordblks", "keepcost"})
-    public static class MallInfo2 extends Structure {
-        public long arena;
-        public long ordblks;
-        public long smblks;
-        public long hblks;
-        public long hblkhd;
-        public long usmblks;
-        public long fsmblks;
-        public long uordblks;
-        public long fordblks; // free bytes held in the arenas: what a trim may hand back
-        public long keepcost;
-
-        /** Returned by value. */
-        public static class ByValue extends MallInfo2 implements Structure.ByValue {
-        }
-    }
-
     private static volatile boolean noMallinfo;
-
-    private static volatile CLibrary libc;
     private static volatile boolean unavailable = !Platform.isLinux() || !Platform.is64Bit();
 
     private NativeHeap() {
@@ -58,7 +29,7 @@ final class NativeHeap {
             return false;
         }
         try {
-            libc().malloc_trim(0);
+            LibC.get().malloc_trim(0);
             return true;
         } catch (LinkageError | RuntimeException e) { // no glibc: no malloc_trim
             unavailable = true;
@@ -67,28 +38,19 @@ final class NativeHeap {
     }
 
     /**
-     * Bytes malloc holds free in its arenas (they stay counted after a trim, which only hands their
-     * pages back): growth means something was freed since. Negative where glibc cannot tell.
+     * Bytes malloc holds free in its arenas; growth since the last trim means something was freed to
+     * it since. Negative where glibc cannot tell.
      */
     static long freeBytes() {
         if (unavailable || noMallinfo) {
             return -1;
         }
         try {
-            return libc().mallinfo2().fordblks;
+            return LibC.get().mallinfo2().fordblks;
         } catch (LinkageError | RuntimeException e) { // glibc before 2.33, or none
             noMallinfo = true;
             return -1;
         }
-    }
-
-    private static CLibrary libc() {
-        CLibrary c = libc;
-        if (c == null) {
-            c = Native.load("c", CLibrary.class);
-            libc = c;
-        }
-        return c;
     }
 
     /** The process's resident memory, from /proc (Linux only). */
