@@ -1,10 +1,12 @@
 package io.multiuser.server.persistence;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.DeltaMerger;
@@ -22,22 +24,17 @@ import io.multiuser.server.session.SessionState;
  */
 final class DurableScene {
 
-    /** A node and its chain. The chain lists share the delta objects with the session's graph. */
-    private static final class Entry {
-        Node node;
-        List<Delta> chain = List.of();
-        long chainBytes;
-
-        Entry(Node node) {
-            this.node = node;
-        }
-
-        long size() {
-            return StoreFormat.nodeSize(node, chain, chainBytes);
-        }
+    /**
+     * A node's deltas since its last put, and their encoded size. Only nodes with deltas have one:
+     * most nodes of a big scene never get a delta, and a holder per node cost 32 bytes each.
+     */
+    private static final class Chain {
+        final List<Delta> deltas = new ArrayList<>(2);
+        long bytes;
     }
 
-    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Node> nodes = new LinkedHashMap<>();
+    private final HashMap<String, Chain> chains = new HashMap<>();
     private final DeltaMerger merger;
     private SessionState state = SessionState.WAITING;
     private long liveBytes = emptyLogBytes();
@@ -53,73 +50,63 @@ final class DurableScene {
 
     /** The node as given, replacing one with the same uuid (and its chain) in its catalog place. */
     void put(Node node) {
-        Entry entry = entries.get(node.uuid());
-        if (entry == null) {
-            entry = new Entry(node);
-            entries.put(node.uuid(), entry);
-            liveBytes += entry.size();
-            return;
+        String uuid = node.uuid();
+        Node previous = nodes.put(uuid, node);
+        if (previous != null) {
+            liveBytes -= size(previous, chains.remove(uuid));
         }
-        liveBytes -= entry.size();
-        entry.node = node;
-        entry.chain = List.of();
-        entry.chainBytes = 0;
-        liveBytes += entry.size();
+        liveBytes += size(node, null);
     }
 
     void owner(String uuid, String owner) {
-        Entry entry = entries.get(uuid);
-        if (entry != null) {
-            liveBytes -= entry.size();
-            entry.node = entry.node.withOwner(owner);
-            liveBytes += entry.size();
+        Node node = nodes.get(uuid);
+        if (node != null) {
+            replace(node, node.withOwner(owner));
         }
     }
 
     void delete(String uuid) {
-        Entry entry = entries.remove(uuid);
-        if (entry != null) {
-            liveBytes -= entry.size();
+        Node node = nodes.remove(uuid);
+        if (node != null) {
+            liveBytes -= size(node, chains.remove(uuid));
         }
     }
 
     /** Appends to an existing node's chain; the node takes the delta's dependencies. */
     void delta(String uuid, Delta delta) {
-        Entry entry = entries.get(uuid);
-        if (entry == null) {
+        Node node = nodes.get(uuid);
+        if (node == null) {
             return;
         }
-        liveBytes -= entry.size();
-        if (entry.chain.isEmpty()) {
-            entry.chain = new ArrayList<>(2);
-        }
-        int last = entry.chain.size() - 1;
-        Optional<Delta> merged = last < 0 ? Optional.empty()
-                : merger.merge(entry.chain.get(last), delta);
+        Chain chain = chains.computeIfAbsent(uuid, u -> new Chain());
+        liveBytes -= size(node, chain);
+        List<Delta> deltas = chain.deltas;
+        int last = deltas.size() - 1;
+        Optional<Delta> merged = last < 0 ? Optional.empty() : merger.merge(deltas.get(last), delta);
         if (merged.isPresent()) {
-            entry.chainBytes -= StoreFormat.deltaSize(uuid, entry.chain.get(last));
-            entry.chain.set(last, merged.get());
-            entry.chainBytes += StoreFormat.deltaSize(uuid, merged.get());
+            chain.bytes -= StoreFormat.deltaSize(uuid, deltas.get(last));
+            deltas.set(last, merged.get());
+            chain.bytes += StoreFormat.deltaSize(uuid, merged.get());
         } else {
-            entry.chain.add(delta);
-            entry.chainBytes += StoreFormat.deltaSize(uuid, delta);
+            deltas.add(delta);
+            chain.bytes += StoreFormat.deltaSize(uuid, delta);
         }
-        entry.node = withDependencies(entry.node, delta.dependencies());
-        liveBytes += entry.size();
+        Node next = withDependencies(node, delta.dependencies());
+        nodes.put(uuid, next);
+        liveBytes += size(next, chain);
     }
 
     /** Only the dependencies of an existing node change; its payload and chain stay. */
     void dependencies(String uuid, List<String> dependencies) {
-        Entry entry = entries.get(uuid);
-        if (entry != null) {
-            liveBytes -= entry.size();
-            entry.node = withDependencies(entry.node, dependencies);
-            liveBytes += entry.size();
+        Node node = nodes.get(uuid);
+        if (node != null) {
+            replace(node, withDependencies(node, dependencies));
         }
     }
 
     void clear() {
-        entries.clear();
+        nodes.clear();
+        chains.clear();
         liveBytes = emptyLogBytes();
     }
 
@@ -132,11 +119,11 @@ final class DurableScene {
     }
 
     int size() {
-        return entries.size();
+        return nodes.size();
     }
 
     boolean isEmpty() {
-        return entries.isEmpty();
+        return nodes.isEmpty();
     }
 
     /** Bytes a log written from this scene has: header, every node with its chain, a state record. */
@@ -146,33 +133,47 @@ final class DurableScene {
 
     /** The nodes, in catalog order (a copy). */
     LinkedHashMap<String, Node> nodes() {
-        LinkedHashMap<String, Node> nodes = new LinkedHashMap<>();
-        entries.forEach((uuid, entry) -> nodes.put(uuid, entry.node));
-        return nodes;
+        return new LinkedHashMap<>(nodes);
     }
 
     /** The non-empty chains, by uuid in catalog order (copies). */
     Map<String, List<Delta>> chains() {
-        Map<String, List<Delta>> chains = new LinkedHashMap<>();
-        entries.forEach((uuid, entry) -> {
-            if (!entry.chain.isEmpty()) {
-                chains.put(uuid, List.copyOf(entry.chain));
-            }
-        });
-        return chains;
+        Map<String, List<Delta>> copies = new LinkedHashMap<>();
+        forEachChain((uuid, deltas) -> copies.put(uuid, List.copyOf(deltas)));
+        return copies;
     }
 
     /** A snapshot that stays as it is while this scene changes: nodes and deltas are immutable. */
     Scene scene() {
-        List<Node> nodes = new ArrayList<>(entries.size());
-        Map<String, List<Delta>> chains = new LinkedHashMap<>();
-        entries.forEach((uuid, entry) -> {
-            nodes.add(entry.node);
-            if (!entry.chain.isEmpty()) {
-                chains.put(uuid, entry.chain); // Scene copies it
+        Map<String, List<Delta>> chainsInOrder = new LinkedHashMap<>();
+        forEachChain(chainsInOrder::put); // Scene copies them
+        return new Scene(new ArrayList<>(nodes.values()), chainsInOrder);
+    }
+
+    /** The non-empty chains in catalog order; the lists are this scene's own. */
+    private void forEachChain(BiConsumer<String, List<Delta>> action) {
+        if (chains.isEmpty()) {
+            return;
+        }
+        nodes.keySet().forEach(uuid -> {
+            Chain chain = chains.get(uuid);
+            if (chain != null && !chain.deltas.isEmpty()) {
+                action.accept(uuid, chain.deltas);
             }
         });
-        return new Scene(nodes, chains);
+    }
+
+    /** The same node (uuid, catalog place and chain) with other fields. */
+    private void replace(Node node, Node next) {
+        Chain chain = chains.get(node.uuid());
+        liveBytes -= size(node, chain);
+        nodes.put(node.uuid(), next);
+        liveBytes += size(next, chain);
+    }
+
+    private static long size(Node node, Chain chain) {
+        return chain == null ? StoreFormat.nodeSize(node, List.of(), 0)
+                : StoreFormat.nodeSize(node, chain.deltas, chain.bytes);
     }
 
     private static long emptyLogBytes() {
