@@ -2,6 +2,9 @@ package io.multiuser.server.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,6 +15,16 @@ import com.sun.jna.Pointer;
 
 /** malloc_trim really hands freed malloc memory back (this machine runs glibc, as the image does). */
 class NativeHeapTest {
+
+    @Test
+    void theResidentSizeIsTheKernelsFigure() throws IOException {
+        // statm counts pages: 4 KiB on the x86-64 and arm64 Linux this server runs on
+        long statm = Long.parseLong(Files.readString(Path.of("/proc/self/statm"))
+                .strip().split(" ")[1]) * 4096;
+        long rss = NativeHeap.residentBytes().orElseThrow();
+        assertThat(rss).as("VmRSS vs statm's resident pages (read a moment apart)")
+                .isBetween(statm - (16L << 20), statm + (16L << 20)).isGreaterThan(8L << 20);
+    }
 
     @Test
     void freedMallocMemoryStaysResidentUntilTrimmed() {
