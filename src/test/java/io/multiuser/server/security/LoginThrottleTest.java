@@ -68,5 +68,10 @@ class LoginThrottleTest {
         assertThat(PeerHost.of("2001:db8::1")).isEqualTo("2001:db8::1"); // compressed, no port: as is
         assertThat(PeerHost.of("unknown address")).isEqualTo("unknown address");
         assertThat(PeerHost.of(null)).isEqualTo("unknown");
+        // what follows the last colon is a port only when it is 1 to 5 digits
+        assertThat(PeerHost.of("10.0.0.7:")).isEqualTo("10.0.0.7:");
+        assertThat(PeerHost.of("10.0.0.7:123456")).isEqualTo("10.0.0.7:123456");
+        assertThat(PeerHost.of("10.0.0.7:5x")).isEqualTo("10.0.0.7:5x");
+        assertThat(PeerHost.of("10.0.0.7:0")).isEqualTo("10.0.0.7");
     }
 }
