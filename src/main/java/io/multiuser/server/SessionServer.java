@@ -109,10 +109,8 @@ public class SessionServer {
         String firstFailure = null;
         boolean anyServes = false;
         for (SessionSpec spec : specs) {
-            HostedSession hosted = prepare(spec);
-            register(hosted); // kept even when it cannot start: readiness and the admin show why
             try {
-                hosted.start();
+                startAtBoot(spec, specs, resolved.portRange());
                 anyServes = true;
             } catch (SessionStartException e) {
                 firstFailure = firstFailure == null ? e.getMessage() : firstFailure;
@@ -130,6 +128,48 @@ public class SessionServer {
         if (specs.size() > 1) {
             LOG.infof("Hosting %d sessions: %s", specs.size(), String.join(", ", names()));
         }
+    }
+
+    /**
+     * Registers a session of the configuration (or one remembered from run time) and starts it. It
+     * stays registered when it cannot start: readiness and the admin show why. Port 0 with a port
+     * range takes the first block of the range that no other session claims and that binds, as a
+     * session created at run time does: a block outside the range would be out of the firewall's reach.
+     */
+    private void startAtBoot(SessionSpec spec, List<SessionSpec> all, Optional<PortRange> range) {
+        if (spec.port() != 0 || range.isEmpty()) {
+            HostedSession hosted = prepare(spec);
+            register(hosted);
+            hosted.start();
+            return;
+        }
+        int count = spec.generation().portCount();
+        String lastFailure = "every block of " + count + " ports in it is another session's";
+        for (int base = range.get().first(); base + count - 1 <= range.get().last(); base++) {
+            SessionSpec candidate = spec.withPort(base);
+            if (claimed(candidate, all)) {
+                continue;
+            }
+            HostedSession hosted = prepare(candidate);
+            try {
+                hosted.start();
+                register(hosted);
+                return;
+            } catch (SessionStartException e) {
+                observer.removed(spec.name()); // the listeners made for this try
+                lastFailure = e.getMessage(); // taken by another process: try the next block
+            }
+        }
+        HostedSession unplaced = prepare(spec);
+        register(unplaced);
+        throw unplaced.notStarted("no free ports for session '" + spec.name() + "' in multiuser.port-range="
+                + range.get() + " (" + lastFailure + "): widen the range, or give the session a port");
+    }
+
+    /** True when another session's block overlaps: a configured one with its own port, or one already placed. */
+    private boolean claimed(SessionSpec candidate, List<SessionSpec> all) {
+        return all.stream().anyMatch(other -> other.port() != 0 && other.overlaps(candidate))
+                || snapshot.stream().anyMatch(other -> other.spec().withPort(other.basePort()).overlaps(candidate));
     }
 
     void onStop(@Observes ShutdownEvent event) {

@@ -112,6 +112,11 @@ public final class HostedSession {
         }
     }
 
+    /** Records why this session does not serve when it could not even try to start (no ports left for it). */
+    public synchronized SessionStartException notStarted(String reason) {
+        return failed(reason);
+    }
+
     private SessionStartException failed(String reason) {
         failure = reason;
         return new SessionStartException(reason);
