@@ -27,10 +27,7 @@ class PortRangeFullTest {
     public static class RangeOfTheDefaultSession implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "multiuser.port", String.valueOf(FIRST),
-                    "multiuser.port-range", FIRST + "-" + (FIRST + 3),
-                    "multiuser.sessions.spare.port", "0");
+            return PortRangeTest.rangeWithSpareOnPortZero(FIRST, FIRST + 3);
         }
     }
 

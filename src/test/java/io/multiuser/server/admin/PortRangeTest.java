@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.IntStream;
@@ -33,12 +34,16 @@ class PortRangeTest {
     public static class ElevenPorts implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "multiuser.port", String.valueOf(FIRST),
-                    "multiuser.port-range", FIRST + "-" + (FIRST + 10),
-                    "multiuser.sessions.spare.port", "0",
-                    "multiuser.sessions.spare.protocol", "0.9");
+            Map<String, String> config = new HashMap<>(rangeWithSpareOnPortZero(FIRST, FIRST + 10));
+            config.put("multiuser.sessions.spare.protocol", "0.9");
+            return config;
         }
+    }
+
+    /** The default session at the range's first port, and a session 'spare' configured with port 0. */
+    static Map<String, String> rangeWithSpareOnPortZero(int first, int last) {
+        return Map.of("multiuser.port", String.valueOf(first), "multiuser.port-range", first + "-" + last,
+                "multiuser.sessions.spare.port", "0");
     }
 
     private static int firstOfFreeBlock(int size) {
