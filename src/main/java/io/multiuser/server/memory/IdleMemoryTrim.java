@@ -80,11 +80,10 @@ public class IdleMemoryTrim {
 
     private void tick() {
         try {
-            OptionalLong resident = NativeHeap.residentBytes();
-            TrimSchedule.Decision decision = schedule.tick(applicationCpuSinceLastTick(), resident.orElse(-1),
-                    NativeHeap.freeBytes());
+            TrimSchedule.Decision decision = schedule.tick(applicationCpuSinceLastTick(),
+                    () -> NativeHeap.residentBytes().orElse(-1), NativeHeap::freeBytes);
             if (decision != TrimSchedule.Decision.WAIT) {
-                schedule.trimmed(trim(decision, resident).orElse(-1), NativeHeap.freeBytes());
+                schedule.trimmed(trim(decision).orElse(-1), NativeHeap.freeBytes());
             }
         } catch (RuntimeException e) { // once: rather no trim than a warning every second
             LOG.warnf("Memory trim stopped: %s", e.toString());
@@ -111,7 +110,8 @@ public class IdleMemoryTrim {
     }
 
     /** Gives back what it can; the resident size it leaves, when known. */
-    private OptionalLong trim(TrimSchedule.Decision why, OptionalLong before) {
+    private OptionalLong trim(TrimSchedule.Decision why) {
+        OptionalLong before = NativeHeap.residentBytes();
         boolean heap = concurrentCollector;
         if (heap) {
             System.gc();

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +24,7 @@ class TrimScheduleTest {
     private static List<String> trims(TrimSchedule schedule, long... ticks) {
         List<String> at = new ArrayList<>();
         for (int i = 0; i < ticks.length; i++) {
-            TrimSchedule.Decision d = schedule.tick(ticks[i], RESIDENT, FREE);
+            TrimSchedule.Decision d = schedule.tick(ticks[i], () -> RESIDENT, () -> FREE);
             if (d != WAIT) {
                 at.add((i + 1) + ":" + d);
                 schedule.trimmed(RESIDENT, FREE);
@@ -35,7 +36,7 @@ class TrimScheduleTest {
     /** A schedule that has made its start-up trim at {@link #RESIDENT} and {@link #FREE}. */
     private static TrimSchedule pastItsStartUpTrim(int idleTicks) {
         TrimSchedule schedule = new TrimSchedule(idleTicks);
-        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(START_UP);
+        assertThat(schedule.tick(QUIET, () -> RESIDENT, () -> FREE)).isEqualTo(START_UP);
         schedule.trimmed(RESIDENT, FREE);
         return schedule;
     }
@@ -67,7 +68,7 @@ class TrimScheduleTest {
     void withIdleTrimsOffOnlyTheStartUpsLeftoversGoBack() {
         TrimSchedule schedule = new TrimSchedule(0);
         assertThat(trims(schedule, BUSY, QUIET, BUSY, QUIET, QUIET, QUIET, BUSY, QUIET)).containsExactly("2:" + START_UP);
-        assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).as("growth is not trimmed either")
+        assertThat(schedule.tick(QUIET, () -> RESIDENT * 2, () -> FREE)).as("growth is not trimmed either")
                 .isEqualTo(WAIT);
     }
 
@@ -76,38 +77,57 @@ class TrimScheduleTest {
         TrimSchedule schedule = pastItsStartUpTrim(5);
 
         long grown = RESIDENT + TrimSchedule.GROWTH_BYTES;
-        assertThat(schedule.tick(QUIET, grown, FREE)).as("grown, first quiet tick since the trim").isEqualTo(WAIT);
-        assertThat(schedule.tick(QUIET, grown - 1, FREE)).as("below the threshold").isEqualTo(WAIT);
-        assertThat(schedule.tick(QUIET, grown, FREE)).as("grown, third quiet tick").isEqualTo(GROWTH);
+        assertThat(schedule.tick(QUIET, () -> grown, () -> FREE)).as("grown, first quiet tick since the trim").isEqualTo(WAIT);
+        assertThat(schedule.tick(QUIET, () -> grown - 1, () -> FREE)).as("below the threshold").isEqualTo(WAIT);
+        assertThat(schedule.tick(QUIET, () -> grown, () -> FREE)).as("grown, third quiet tick").isEqualTo(GROWTH);
         schedule.trimmed(RESIDENT, FREE);
 
-        assertThat(schedule.tick(BUSY, RESIDENT * 2, FREE)).isEqualTo(WAIT);
+        assertThat(schedule.tick(BUSY, () -> RESIDENT * 2, () -> FREE)).isEqualTo(WAIT);
         for (int i = 1; i < 5; i++) {
-            assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).as("quiet tick %d after work", i).isEqualTo(WAIT);
+            assertThat(schedule.tick(QUIET, () -> RESIDENT * 2, () -> FREE)).as("quiet tick %d after work", i).isEqualTo(WAIT);
         }
-        assertThat(schedule.tick(QUIET, RESIDENT * 2, FREE)).isEqualTo(AFTER_WORK);
+        assertThat(schedule.tick(QUIET, () -> RESIDENT * 2, () -> FREE)).isEqualTo(AFTER_WORK);
     }
 
     @Test
     void memoryFreedToMallocWithoutWorkIsTrimmedToo() {
         TrimSchedule schedule = pastItsStartUpTrim(5);
         long more = FREE + TrimSchedule.GROWTH_BYTES;
-        schedule.tick(QUIET, RESIDENT, FREE);
-        schedule.tick(QUIET, RESIDENT, FREE);
-        assertThat(schedule.tick(QUIET, RESIDENT, more - 1)).isEqualTo(WAIT);
-        assertThat(schedule.tick(QUIET, RESIDENT, more)).as("the JIT's arenas came back to malloc").isEqualTo(GROWTH);
+        schedule.tick(QUIET, () -> RESIDENT, () -> FREE);
+        schedule.tick(QUIET, () -> RESIDENT, () -> FREE);
+        assertThat(schedule.tick(QUIET, () -> RESIDENT, () -> more - 1)).isEqualTo(WAIT);
+        assertThat(schedule.tick(QUIET, () -> RESIDENT, () -> more)).as("the JIT's arenas came back to malloc").isEqualTo(GROWTH);
         schedule.trimmed(RESIDENT, more); // the free bytes as measured after the trim: the new reference
         for (int i = 0; i < 5; i++) {
-            assertThat(schedule.tick(QUIET, RESIDENT, more)).isEqualTo(WAIT);
+            assertThat(schedule.tick(QUIET, () -> RESIDENT, () -> more)).isEqualTo(WAIT);
         }
     }
 
     @Test
     void unknownSizesNeverLookLikeGrowth() {
         TrimSchedule schedule = new TrimSchedule(5);
-        assertThat(schedule.tick(QUIET, -1, -1)).isEqualTo(START_UP);
+        assertThat(schedule.tick(QUIET, () -> -1, () -> -1)).isEqualTo(START_UP);
         schedule.trimmed(-1, -1);
-        assertThat(schedule.tick(QUIET, RESIDENT, FREE)).isEqualTo(WAIT);
+        assertThat(schedule.tick(QUIET, () -> RESIDENT, () -> FREE)).isEqualTo(WAIT);
+    }
+
+    @Test
+    void theSizesAreReadOnlyWhenTheGrowthRuleLooksAtThem() {
+        LongSupplier unread = () -> {
+            throw new AssertionError("a size was read where no rule needs it");
+        };
+        TrimSchedule schedule = pastItsStartUpTrim(60);
+        assertThat(schedule.tick(QUIET, unread, unread)).as("first quiet tick after the trim").isEqualTo(WAIT);
+        assertThat(schedule.tick(QUIET, unread, unread)).as("second").isEqualTo(WAIT);
+        int[] reads = new int[1];
+        assertThat(schedule.tick(QUIET, () -> reads[0]++ + RESIDENT, () -> FREE)).as("third: growth is checked")
+                .isEqualTo(WAIT);
+        assertThat(reads[0]).isEqualTo(1);
+        assertThat(schedule.tick(BUSY, unread, unread)).as("busy").isEqualTo(WAIT);
+        for (int i = 0; i < 59; i++) {
+            assertThat(schedule.tick(QUIET, unread, unread)).as("quiet spell after work").isEqualTo(WAIT);
+        }
+        assertThat(schedule.tick(QUIET, unread, unread)).isEqualTo(AFTER_WORK);
     }
 
     @Test
