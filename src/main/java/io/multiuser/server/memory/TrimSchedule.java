@@ -5,8 +5,8 @@ import java.util.function.LongSupplier;
 /**
  * Decides, one tick a second, when the server has been quiet long enough to give memory back. Pure
  * logic, fed each tick with the CPU the application's threads used and two sizes: resident memory, and
- * what malloc holds free. The sizes are asked for only when a rule needs them: reading them costs more
- * than the rest of a tick (malloc walks its free lists under their locks for the second).
+ * what malloc holds free. The sizes are asked for only when a rule needs them: for the second, malloc
+ * walks its free lists under their locks.
  *
  * <p>Why only when quiet: memory handed back is faulted in again, page by page and zeroed by the
  * kernel, as soon as work resumes. Under load that cost a third of the server's CPU (ADR 0003), so
