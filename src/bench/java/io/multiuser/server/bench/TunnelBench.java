@@ -43,6 +43,8 @@ import io.multiuser.server.testclient.TestClient;
 final class TunnelBench {
 
     private static final String PASSWORD = "bench";
+    /** Unreported tunnel joins before the pairs: {@code -Dbench.tunnel.warm-joins} (docs/performance.md, "Tunnel"). */
+    private static final int WARM_JOINS = Integer.getInteger("bench.tunnel.warm-joins", 4);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -208,7 +210,7 @@ final class TunnelBench {
                 cold.put("server_cpu_ns_per_byte", (double) cold.get("server_cpu_seconds") * 1e9 / bytes);
                 System.out.println("  tunnel join: " + cold);
                 rows.add(cold);
-                for (int i = 0; i < (quick ? 1 : 4); i++) {
+                for (int i = 0; i < (quick ? 1 : WARM_JOINS); i++) {
                     join(t.localPort(), t.server().pid(), t.connector().pid(), scene, "warm-tunnel" + i);
                 }
                 int pairs = quick ? 1 : 3;
