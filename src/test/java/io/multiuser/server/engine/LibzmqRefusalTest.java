@@ -24,8 +24,9 @@ import io.multiuser.server.testclient.FreePorts;
 /**
  * The network allow and deny lists against a real libzmq 4.3 peer (pyzmq,
  * src/test/python/libzmq_refused_client.py) with the Blender client's four sockets: refused, each
- * socket sees its handshake fail with the ZAP status 400, is disconnected and does not try again,
- * and nothing of the protocol reaches it; allowed, the same client is answered.
+ * socket sees its handshake fail with the ZAP status 400 and is disconnected, without hammering the
+ * server (libzmq normally does not try again), and nothing of the protocol reaches it; allowed, the
+ * same client is answered.
  */
 class LibzmqRefusalTest {
 
@@ -98,14 +99,25 @@ class LibzmqRefusalTest {
         start(AddressPolicy.parse(null, "127.0.0.1"));
         List<String> lines = runClient();
 
-        assertThat(events(lines, "EVENT_HANDSHAKE_FAILED_AUTH")).containsExactlyInAnyOrder(
-                "EVENT 0 EVENT_HANDSHAKE_FAILED_AUTH 400", "EVENT 1 EVENT_HANDSHAKE_FAILED_AUTH 400",
-                "EVENT 2 EVENT_HANDSHAKE_FAILED_AUTH 400", "EVENT 3 EVENT_HANDSHAKE_FAILED_AUTH 400");
-        assertThat(events(lines, "EVENT_DISCONNECTED")).hasSize(4);
+        List<String> failures = events(lines, "EVENT_HANDSHAKE_FAILED_AUTH");
+        assertThat(failures).as("every attempt refused with the ZAP status 400")
+                .allMatch(l -> l.endsWith(" EVENT_HANDSHAKE_FAILED_AUTH 400"));
+        for (int offset = 0; offset < 4; offset++) {
+            String prefix = "EVENT " + offset + " ";
+            // libzmq normally gives up after the ERROR; on a loaded machine it now and then reads the
+            // close before the ERROR and tries again (a clean-clone run: twice in 2 s at most). At its
+            // 100 ms reconnect interval a socket that always retried would be refused about 20 times.
+            assertThat(failures.stream().filter(l -> l.startsWith(prefix)).count())
+                    .as("refusals of socket P+%d", offset).isBetween(1L, 5L);
+        }
+        for (int offset = 0; offset < 4; offset++) {
+            String disconnected = "EVENT " + offset + " EVENT_DISCONNECTED";
+            assertThat(lines).as("socket P+%d disconnected", offset).anyMatch(l -> l.startsWith(disconnected));
+        }
         assertThat(events(lines, "EVENT_HANDSHAKE_SUCCEEDED")).isEmpty();
-        assertThat(events(lines, "EVENT_CONNECT_RETRIED")).as("a refused socket does not retry").isEmpty();
         assertThat(lines).noneMatch(l -> l.startsWith("GOT "));
-        assertThat(refused.get()).isEqualTo(4);
+        // a refusal the client had no time left to report is still counted by the server
+        assertThat(refused.get()).as("the server counts every refusal").isBetween(failures.size(), failures.size() + 4);
         assertThat(engine.call(s -> s.users().size()).get(5, TimeUnit.SECONDS)).isZero();
     }
 
