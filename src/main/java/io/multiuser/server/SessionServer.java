@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -143,13 +144,8 @@ public class SessionServer {
             hosted.start();
             return;
         }
-        int count = spec.generation().portCount();
-        String lastFailure = "every block of " + count + " ports in it is another session's";
-        for (int base = range.get().first(); base + count - 1 <= range.get().last(); base++) {
-            SessionSpec candidate = spec.withPort(base);
-            if (claimed(candidate, all)) {
-                continue;
-            }
+        String lastFailure = "every block of " + spec.generation().portCount() + " ports in it is another session's";
+        for (SessionSpec candidate : freeBlocks(spec, range.get(), all)) {
             HostedSession hosted = prepare(candidate);
             try {
                 hosted.start();
@@ -166,10 +162,16 @@ public class SessionServer {
                 + range.get() + " (" + lastFailure + "): widen the range, or give the session a port");
     }
 
-    /** True when another session's block overlaps: a configured one with its own port, or one already placed. */
-    private boolean claimed(SessionSpec candidate, List<SessionSpec> all) {
-        return all.stream().anyMatch(other -> other.port() != 0 && other.overlaps(candidate))
-                || snapshot.stream().anyMatch(other -> other.spec().withPort(other.basePort()).overlaps(candidate));
+    /**
+     * The spec on each block of the range, first to last, that no other session claims: a registered
+     * one, or one of {@code configured} that has its own port. The caller takes the first that binds.
+     */
+    private List<SessionSpec> freeBlocks(SessionSpec spec, PortRange range, List<SessionSpec> configured) {
+        return IntStream.rangeClosed(range.first(), range.last() - spec.generation().portCount() + 1)
+                .mapToObj(spec::withPort)
+                .filter(candidate -> configured.stream().noneMatch(o -> o.port() != 0 && o.overlaps(candidate))
+                        && snapshot.stream().noneMatch(o -> o.spec().withPort(o.basePort()).overlaps(candidate)))
+                .toList();
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -325,11 +327,7 @@ public class SessionServer {
     /** Port 0 with a port range: the first block of the range that no session uses and that binds. */
     private HostedSession startInRange(SessionSpec requested, PortRange range) {
         String lastFailure = "no block of " + requested.generation().portCount() + " free ports is left in it";
-        for (int base = range.first(); base + requested.generation().portCount() - 1 <= range.last(); base++) {
-            SessionSpec candidate = requested.withPort(base);
-            if (snapshot.stream().anyMatch(other -> other.spec().withPort(other.basePort()).overlaps(candidate))) {
-                continue;
-            }
+        for (SessionSpec candidate : freeBlocks(requested, range, List.of())) {
             try {
                 return start(candidate);
             } catch (AdminException e) {

@@ -8,8 +8,6 @@ import static org.hamcrest.Matchers.equalTo;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +27,7 @@ import io.restassured.response.ValidatableResponse;
 @TestProfile(PortRangeTest.ElevenPorts.class)
 class PortRangeTest {
 
-    static final int FIRST = firstOfFreeBlock(11);
+    static final int FIRST = FreePorts.block(11);
 
     public static class ElevenPorts implements QuarkusTestProfile {
         @Override
@@ -44,16 +42,6 @@ class PortRangeTest {
     static Map<String, String> rangeWithSpareOnPortZero(int first, int last) {
         return Map.of("multiuser.port", String.valueOf(first), "multiuser.port-range", first + "-" + last,
                 "multiuser.sessions.spare.port", "0");
-    }
-
-    private static int firstOfFreeBlock(int size) {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 60_000);
-            if (IntStream.range(base, base + size).allMatch(FreePorts::free)) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no " + size + " consecutive free ports found");
     }
 
     private static ValidatableResponse session(String name) {

@@ -4,21 +4,28 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.IntStream;
 
-/** Finds four consecutive free loopback ports for a server under test. */
+/** Finds consecutive free loopback ports for a server under test. */
 public final class FreePorts {
 
     private FreePorts() {
     }
 
+    /** The first of four consecutive free ports: a four-port session's block. */
     public static int base() {
+        return block(4);
+    }
+
+    /** The first of {@code count} consecutive free ports. */
+    public static int block(int count) {
         for (int attempt = 0; attempt < 200; attempt++) {
             int base = ThreadLocalRandom.current().nextInt(20_000, 60_000);
-            if (free(base) && free(base + 1) && free(base + 2) && free(base + 3)) {
+            if (IntStream.range(base, base + count).allMatch(FreePorts::free)) {
                 return base;
             }
         }
-        throw new IllegalStateException("no four consecutive free ports found");
+        throw new IllegalStateException("no " + count + " consecutive free ports found");
     }
 
     public static boolean free(int port) {

@@ -1,19 +1,16 @@
 package io.multiuser.server.tunnel;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
 import java.util.HashMap;
 import java.util.Map;
 
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.restassured.specification.RequestSpecification;
 
 /**
  * Behind the Kubernetes overlay's Ingress, every tunnel request comes from the controller's address:
@@ -45,17 +42,12 @@ class TunnelForwardedForTest {
         return config;
     }
 
-    static RequestSpecification https() {
-        return given().relaxedHTTPSValidation().baseUri("https://127.0.0.1")
-                .port(ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
-    }
-
     @Test
     void theArtistsAddressIsTheOneTheTrustedProxyForwards() {
-        https().header("X-Forwarded-For", "203.0.113.7").get("/tunnel/default/info").then().statusCode(403)
+        TunnelHttps.https().header("X-Forwarded-For", "203.0.113.7").get("/tunnel/default/info").then().statusCode(403)
                 .body("message", startsWith(TunnelAccess.ADDRESS_REFUSED));
         // another artist behind the same proxy: not on the list, so the token decides
-        https().header("X-Forwarded-For", "198.51.100.9").get("/tunnel/default/info").then().statusCode(401)
+        TunnelHttps.https().header("X-Forwarded-For", "198.51.100.9").get("/tunnel/default/info").then().statusCode(401)
                 .body("message", equalTo("a tunnel token is required (Authorization: Bearer TOKEN)"));
     }
 }

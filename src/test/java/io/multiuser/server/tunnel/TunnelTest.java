@@ -23,7 +23,6 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 import io.multiuser.server.SessionServer;
@@ -72,10 +71,6 @@ class TunnelTest {
 
     private static RequestSpecification admin() {
         return given().auth().preemptive().basic("admin", PASSWORD).accept(ContentType.JSON);
-    }
-
-    private static int sslPort() {
-        return ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
     }
 
     private static int basePort(String session) {
@@ -129,7 +124,7 @@ class TunnelTest {
         int direct = basePort("default");
         int local = FreePorts.base();
         Output out = new Output();
-        try (RecordingRelay relay = new RecordingRelay(sslPort());
+        try (RecordingRelay relay = new RecordingRelay(TunnelHttps.port());
                 Connector connector = connector(relay.port(), "default", token, fingerprint, local, out.stream)) {
             assertThat(connector.awaitReady(WAIT)).as(out.text()).isTrue();
             assertThat(out.text()).contains("Connected to session default (protocol 0.1). In Blender, connect to IP"
@@ -184,8 +179,8 @@ class TunnelTest {
         int direct = basePort("v09");
         int local = FreePorts.base();
         Output out = new Output();
-        try (Connector connector = connector(sslPort(), "v09", created.getString("token"), created.getString("fingerprint"),
-                local, out.stream)) {
+        try (Connector connector = connector(TunnelHttps.port(), "v09", created.getString("token"),
+                created.getString("fingerprint"), local, out.stream)) {
             assertThat(connector.awaitReady(WAIT)).as(out.text()).isTrue();
             assertThat(out.text()).contains("Connected to session v09 (protocol 0.9). In Blender, connect to IP 127.0.0.1,"
                     + " port " + local + ".");
@@ -226,8 +221,8 @@ class TunnelTest {
         JsonPath created = token("default", "carol", null);
         String token = created.getString("token");
         String fingerprint = created.getString("fingerprint");
-        try (RecordingRelay fromA = new RecordingRelay(sslPort(), InetAddress.getByName("127.0.0.2"));
-                RecordingRelay fromB = new RecordingRelay(sslPort(), InetAddress.getByName("127.0.0.3"))) {
+        try (RecordingRelay fromA = new RecordingRelay(TunnelHttps.port(), InetAddress.getByName("127.0.0.2"));
+                RecordingRelay fromB = new RecordingRelay(TunnelHttps.port(), InetAddress.getByName("127.0.0.3"))) {
             int localA = FreePorts.base();
             Output outA = new Output();
             try (Connector a = connector(fromA.port(), "default", token, fingerprint, localA, outA.stream)) {
@@ -257,7 +252,7 @@ class TunnelTest {
         }
         String ban = admin().contentType(ContentType.JSON).body(Map.of("address", "127.0.0.4", "reason", "tunnel test"))
                 .post("/admin/api/bans").then().statusCode(201).extract().path("ban.id");
-        try (RecordingRelay fromBanned = new RecordingRelay(sslPort(), InetAddress.getByName("127.0.0.4"));
+        try (RecordingRelay fromBanned = new RecordingRelay(TunnelHttps.port(), InetAddress.getByName("127.0.0.4"));
                 Connector banned = connector(fromBanned.port(), "default", token, fingerprint, FreePorts.base(),
                         new Output().stream)) {
             assertExit(banned, Connector.EXIT_TOKEN_REFUSED, "connect: the server does not accept connections from"
@@ -276,49 +271,50 @@ class TunnelTest {
     void refusalsAreClearAndEndTheConnector() throws Exception {
         String fingerprint = token("default", "probe", null).getString("fingerprint");
         // unknown token
-        assertExit(connector(sslPort(), "default", "mut_not-a-token", fingerprint, FreePorts.base(), new Output().stream),
+        assertExit(connector(TunnelHttps.port(), "default", "mut_not-a-token", fingerprint, FreePorts.base(),
+                new Output().stream),
                 Connector.EXIT_UNKNOWN_TOKEN,
                 "connect: the server does not know this token (401). Ask your admin for a new one.");
         // revoked
         JsonPath revoked = token("default", "carol", null);
         admin().delete("/admin/api/sessions/default/tokens/" + revoked.getString("info.id")).then().statusCode(200)
                 .body("state", equalTo("revoked"));
-        assertExit(connector(sslPort(), "default", revoked.getString("token"), fingerprint, FreePorts.base(),
+        assertExit(connector(TunnelHttps.port(), "default", revoked.getString("token"), fingerprint, FreePorts.base(),
                 new Output().stream), Connector.EXIT_TOKEN_REFUSED,
                 "connect: this token was revoked (403). Ask your admin for a new one.");
         // expired
         JsonPath expiring = token("default", "dave", 1L);
         Thread.sleep(1_100);
-        assertExit(connector(sslPort(), "default", expiring.getString("token"), fingerprint, FreePorts.base(),
+        assertExit(connector(TunnelHttps.port(), "default", expiring.getString("token"), fingerprint, FreePorts.base(),
                 new Output().stream), Connector.EXIT_TOKEN_REFUSED,
                 "connect: this token has expired (403). Ask your admin for a new one.");
         // another session's token, and a session that does not exist
         String valid = token("default", "erin", null).getString("token");
-        assertExit(connector(sslPort(), "v09", valid, fingerprint, FreePorts.base(), new Output().stream),
+        assertExit(connector(TunnelHttps.port(), "v09", valid, fingerprint, FreePorts.base(), new Output().stream),
                 Connector.EXIT_TOKEN_REFUSED, "(403)");
-        assertExit(connector(sslPort(), "no-such-session", valid, fingerprint, FreePorts.base(), new Output().stream),
+        assertExit(connector(TunnelHttps.port(), "no-such-session", valid, fingerprint, FreePorts.base(), new Output().stream),
                 Connector.EXIT_UNKNOWN_SESSION, "connect: the server has no session named 'no-such-session' (404).");
         // a wrong fingerprint: someone in the middle
         String wrong = "SHA256:" + "AB:".repeat(31) + "AB";
-        assertExit(connector(sslPort(), "default", valid, wrong, FreePorts.base(), new Output().stream),
+        assertExit(connector(TunnelHttps.port(), "default", valid, wrong, FreePorts.base(), new Output().stream),
                 Connector.EXIT_CERTIFICATE, "connect: the server's certificate fingerprint " + fingerprint
                         + " is not the expected " + wrong);
 
         // refused before any upgrade: no token, a wrong one, plain HTTP
-        given().relaxedHTTPSValidation().baseUri("https://127.0.0.1").port(sslPort()).get("/tunnel/default/info").then()
+        TunnelHttps.https().get("/tunnel/default/info").then()
                 .statusCode(401);
-        given().relaxedHTTPSValidation().baseUri("https://127.0.0.1").port(sslPort()).header("Authorization", "Bearer nope")
+        TunnelHttps.https().header("Authorization", "Bearer nope")
                 .header("Connection", "Upgrade").header("Upgrade", "websocket").get("/tunnel/default?port=0").then()
                 .statusCode(401).body("message", equalTo("unknown token"));
         given().header("Authorization", "Bearer " + valid).get("/tunnel/default/info").then().statusCode(403)
                 .body("message", startsWith("the tunnel is served over HTTPS only"));
-        given().relaxedHTTPSValidation().baseUri("https://127.0.0.1").port(sslPort()).header("Authorization", "Bearer " + valid)
+        TunnelHttps.https().header("Authorization", "Bearer " + valid)
                 .get("/tunnel/default/info").then().statusCode(200).body("protocol", equalTo("0.1")).body("ports", equalTo(4));
 
         // TLS 1.3 only: a TLS 1.2 client does not get through the handshake
         SSLContext tls12 = SSLContext.getInstance("TLSv1.2");
         tls12.init(null, new TrustManager[] {new TrustAll()}, null);
-        try (SSLSocket socket = (SSLSocket) tls12.getSocketFactory().createSocket("127.0.0.1", sslPort())) {
+        try (SSLSocket socket = (SSLSocket) tls12.getSocketFactory().createSocket("127.0.0.1", TunnelHttps.port())) {
             socket.setEnabledProtocols(new String[] {"TLSv1.2"});
             socket.setSoTimeout(5_000);
             assertThatThrownBy(socket::startHandshake).isInstanceOf(IOException.class);
@@ -335,7 +331,7 @@ class TunnelTest {
         JsonPath created = token("default", "frank", null);
         int local = FreePorts.base();
         Output out = new Output();
-        try (RecordingRelay relay = new RecordingRelay(sslPort());
+        try (RecordingRelay relay = new RecordingRelay(TunnelHttps.port());
                 Connector connector = connector(relay.port(), "default", created.getString("token"),
                         created.getString("fingerprint"), local, out.stream)) {
             assertThat(connector.awaitReady(WAIT)).as(out.text()).isTrue();

@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.startsWith;
 
 import java.util.Map;
 
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 import io.multiuser.server.security.ServerSecurity;
@@ -33,11 +32,6 @@ class TunnelThrottleTest {
         }
     }
 
-    private static RequestSpecification https() {
-        return given().relaxedHTTPSValidation().baseUri("https://127.0.0.1")
-                .port(ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
-    }
-
     private static RequestSpecification admin() {
         return given().auth().preemptive().basic("admin", "quarkus-test-password");
     }
@@ -46,13 +40,14 @@ class TunnelThrottleTest {
     void wrongTokensAreThrottledAndAudited() {
         admin().get("/admin/api/audit").then().statusCode(200); // the admin API answers before
         for (int i = 0; i < 3; i++) {
-            https().header("Authorization", "Bearer mut_guess" + i).get("/tunnel/default/info").then().statusCode(401);
+            TunnelHttps.https().header("Authorization", "Bearer mut_guess" + i).get("/tunnel/default/info").then()
+                    .statusCode(401);
         }
         // the third failure in the minute blocked the address for 30 s. One throttle for the whole server:
         // the admin API from this address waits too ...
         admin().get("/admin/api/audit").then().statusCode(429);
         // ... and so does the tunnel, whatever the token
-        https().header("Authorization", "Bearer mut_guess3").get("/tunnel/default/info").then().statusCode(429)
+        TunnelHttps.https().header("Authorization", "Bearer mut_guess3").get("/tunnel/default/info").then().statusCode(429)
                 .header("Retry-After", "30").body("message", startsWith("too many refused tunnel requests"));
         String audit = Arc.container().instance(ServerSecurity.class).get().audit().recent(50).toString();
         assertThat(audit).contains("tunnel-refused").contains("address blocked for 30 s").doesNotContain("mut_guess");
