@@ -82,6 +82,7 @@ public final class SessionFuzz {
      * still had in flight: the fuzzer counts such a message apart and carries on from a new socket.
      */
     static final int SMALL_PORT_MAX_FRAME = 4096;
+    private static final byte[] PROBE = "probe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** Pace of each honest client's edits. */
     static final long EDIT_INTERVAL_MILLIS = 20;
@@ -93,12 +94,15 @@ public final class SessionFuzz {
     /** What one port got and what the engine made of it. */
     public record PortReport(String port, String role, long messages, long frames, long bytes, long random,
             long mutated, long hostile, long largestFrame, long sockets, long reconnects, long connectionsClosed,
-            long stalledConnections, long repliesReceived, long sendFailures, long decodeDrops, Map<String, Long> sessionDrops,
-            long accountedFor, long expected) {
+            long stalledConnections, long unconfirmedProbes, long repliesReceived, long sendFailures, long decodeDrops,
+            Map<String, Long> sessionDrops, long accountedFor, long expected) {
 
-        /** Whether the engine accounted for exactly the messages it had to: none lost, none counted twice. */
+        /**
+         * Whether the engine accounted for exactly the messages it had to: none lost, none counted twice.
+         * A probe the engine did not confirm (see {@code PortFuzzer.probe}) may or may not have arrived.
+         */
         public boolean accountingHolds() {
-            return accountedFor == expected;
+            return accountedFor <= expected && accountedFor >= expected - unconfirmedProbes;
         }
     }
 
@@ -159,11 +163,12 @@ public final class SessionFuzz {
             for (PortReport p : ports) {
                 b.append(String.format("  %-4s %-27s %,7d frames in %,6d msgs (%,d random, %,d mutated, %,d hostile),"
                         + " %.1f MiB, largest %,d B, %d sockets + %d reconnects, %,d connections closed by the server"
-                        + " (frame > %d B), %d fresh client connections stalled (replaced), %,d replies; refused while"
-                        + " decoding %,d, by the session %s; accounted %,d of %,d%n", p.port(), p.role(), p.frames(),
-                        p.messages(), p.random(), p.mutated(), p.hostile(), mib(p.bytes()), p.largestFrame(), p.sockets(),
-                        p.reconnects(), p.connectionsClosed(), SMALL_PORT_MAX_FRAME, p.stalledConnections(),
-                        p.repliesReceived(), p.decodeDrops(), p.sessionDrops(), p.accountedFor(), p.expected()));
+                        + " (frame > %d B), %d fresh client connections stalled and %d unconfirmed (replaced), %,d replies;"
+                        + " refused while decoding %,d, by the session %s; accounted %,d of %,d%n", p.port(), p.role(),
+                        p.frames(), p.messages(), p.random(), p.mutated(), p.hostile(), mib(p.bytes()), p.largestFrame(),
+                        p.sockets(), p.reconnects(), p.connectionsClosed(), SMALL_PORT_MAX_FRAME, p.stalledConnections(),
+                        p.unconfirmedProbes(), p.repliesReceived(), p.decodeDrops(), p.sessionDrops(), p.accountedFor(),
+                        p.expected()));
             }
             return b.toString();
         }
@@ -190,6 +195,7 @@ public final class SessionFuzz {
                 pm.put("reconnects", p.reconnects());
                 pm.put("connections_closed_by_server", p.connectionsClosed());
                 pm.put("client_connections_stalled", p.stalledConnections());
+                pm.put("probes_unconfirmed", p.unconfirmedProbes());
                 pm.put("replies_received", p.repliesReceived());
                 pm.put("send_failures", p.sendFailures());
                 pm.put("refused_while_decoding", p.decodeDrops());
@@ -337,7 +343,8 @@ public final class SessionFuzz {
                     problems.add(f.name + ": only " + f.frames + " frames sent before the deadline");
                 }
                 if (f.catchUpTimeouts > 0) {
-                    problems.add(f.name + ": the engine had not accounted for this port's input 10 s after it was sent");
+                    problems.add(f.name + ": the engine had not accounted for this port's input 10 s after it was sent;"
+                            + " sent since it last had: " + f.stuck);
                 }
                 if (f.sendFailures > 0) {
                     problems.add(f.name + ": " + f.sendFailures + " messages could not be sent within 10 s (port stalled)");
@@ -454,7 +461,7 @@ public final class SessionFuzz {
     private BooleanSupplier caughtUp(PortFuzzer f, Honest honest, Map<String, Long> before) {
         return () -> {
             PortReport r = report(f, Counts.minus(counts.snapshot(), before), honest);
-            return r.accountedFor() >= r.expected();
+            return r.accountedFor() >= r.expected() - r.unconfirmedProbes();
         };
     }
 
@@ -517,8 +524,10 @@ public final class SessionFuzz {
                 expected = f.assembly.refused + f.assembly.completed + honest.pushes();
             }
         }
+        expected += f.probes; // one per connection, refused while decoding on every port (PortFuzzer.probe)
         return new PortReport(f.name, f.port.description, f.messages, f.frames, f.bytes, f.random, f.mutated,
-                f.hostile, f.largestFrame, f.socketCount, f.reconnects, f.oversized, f.stalledConnections, f.replies,
+                f.hostile, f.largestFrame, f.socketCount, f.reconnects, f.oversized, f.stalledConnections,
+                f.unconfirmedProbes, f.replies,
                 f.sendFailures, decode, bySession, accounted, expected);
     }
 
@@ -698,6 +707,14 @@ public final class SessionFuzz {
         long catchUpTimeouts;
         /** Fresh connections whose handshake did not complete within 2 s (replaced before use). */
         long stalledConnections;
+        /** Probes sent, one on each connection before it is used; those the engine did not confirm in 2 s. */
+        long probes;
+        long unconfirmedProbes;
+        /** What was sent since the engine last caught up: told when it then does not catch up. */
+        final List<String> sinceCaughtUp = new ArrayList<>();
+        /** Messages sent on each socket so far (a socket's first message goes on a fresh connection). */
+        final Map<ZMQ.Socket, Integer> sentOn = new java.util.IdentityHashMap<>();
+        String stuck = "";
 
         PortFuzzer(ZContext context, int base, int offset, Port port, List<byte[]> pool, FuzzFrames frames,
                 int target, long deadline, long seed) {
@@ -754,6 +771,12 @@ public final class SessionFuzz {
                             continue;
                         }
                         count(m);
+                        int n = sentOn.merge(socket, 1, Integer::sum);
+                        sinceCaughtUp.add("socket " + sockets.indexOf(socket) + " msg " + n + " " + m.kind() + " "
+                                + m.frames().size() + "f " + m.bytes() + "B" + (oversize ? " oversize" : ""));
+                        if (sinceCaughtUp.size() > 30) {
+                            sinceCaughtUp.remove(0);
+                        }
                         if (port == Port.DATA_IN) {
                             assembly.accept(socket, m.frames());
                         }
@@ -804,11 +827,13 @@ public final class SessionFuzz {
             while (!caughtUp.getAsBoolean()) {
                 if (System.nanoTime() > deadline) {
                     catchUpTimeouts++;
+                    stuck = String.join("; ", sinceCaughtUp);
                     return;
                 }
                 drain();
                 Thread.sleep(1);
             }
+            sinceCaughtUp.clear();
         }
 
         /**
@@ -816,9 +841,9 @@ public final class SessionFuzz {
          * 0.6.0 clients stall about 30 s (the handshake interval) on some 2 % of fresh connections when
          * sockets are opened and closed in a row, against this server and against a libzmq ROUTER alike
          * (libzmq clients, like the add-on's, do not); a connection not confirmed within 2 s is closed
-         * unused and replaced, and counted.
+         * unused and replaced, and counted. A confirmed one is then {@linkplain #probe probed}.
          */
-        private ZMQ.Socket socket(byte[] identity) {
+        private ZMQ.Socket socket(byte[] identity) throws InterruptedException {
             for (int attempt = 1;; attempt++) {
                 ZMQ.Socket s = context.createSocket(port == Port.DATA_IN ? SocketType.PUSH : SocketType.DEALER);
                 if (identity != null) {
@@ -834,15 +859,44 @@ public final class SessionFuzz {
                 ZMQ.Event handshake = ZMQ.Event.recv(monitor);
                 s.monitor(null, 0);
                 context.destroySocket(monitor);
-                if (handshake != null) {
+                if (handshake == null) {
+                    stalledConnections++; // nothing was sent on it
+                } else if (probe(s)) {
                     return s;
                 }
-                stalledConnections++;
-                context.destroySocket(s); // nothing was sent on it
+                context.destroySocket(s);
                 if (attempt == 10) {
-                    throw new IllegalStateException("no connection to " + endpoint + " completed its handshake in 10 tries");
+                    throw new IllegalStateException("no connection to " + endpoint + " was confirmed in 10 tries");
                 }
             }
+        }
+
+        /**
+         * Sends one message that every port's decoder refuses (a lone 5-byte frame: no pickle, no
+         * heartbeat word, a chunk without a header), once everything sent before is accounted for, and
+         * waits 2 s for the engine to count it. A connection whose probe is not counted is replaced and
+         * the probe counted as unconfirmed: it may still arrive, so the accounting allows for it. Why: a
+         * clean-clone CI run (2026-12-01) lost one message of 3,566 on the heartbeat port, the one with
+         * most fresh connections (59), in a run where two handshakes also stalled; no local run,
+         * loaded or not, reproduced it. Fuzz traffic only goes to connections that delivered.
+         */
+        private boolean probe(ZMQ.Socket s) throws InterruptedException {
+            awaitCaughtUp(); // nothing else in flight: the next message the engine counts is the probe
+            if (!send(s, List.of(PROBE))) {
+                sendFailures++;
+                return false;
+            }
+            probes++;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!caughtUp.getAsBoolean()) {
+                if (System.nanoTime() > deadline) {
+                    unconfirmedProbes++;
+                    return false;
+                }
+                drain();
+                Thread.sleep(1);
+            }
+            return true;
         }
 
         /** A fresh identity of 1 to 32 bytes, or none (the ROUTER makes one up); never one already in use. */
