@@ -54,8 +54,8 @@ final class ProcessClientsBench {
     }
 
     /** The system's python3, where .ci/setup installs python3-zmq (the interop tests use it too). */
-    private static final String PYTHON = "/usr/bin/python3";
-    private static final Path PYTHON_DIR = Path.of("src/bench/python");
+    static final String PYTHON = "/usr/bin/python3";
+    static final Path PYTHON_DIR = Path.of("src/bench/python");
     private static final long LINE_TIMEOUT_SECONDS = 60;
     private static final String PASSWORD = "bench";
 

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +33,7 @@ import io.multiuser.server.testclient.TestClient;
  * that the machine's other load falls on both:
  * <ol>
  * <li>fan-out, 1 sender → 8 receivers, 1 KiB at 50/s: p50 and p99 of send → receive;
- * <li>a join of 1,000 × 64 KiB (catalog → last block);
+ * <li>a join of 1,000 × 64 KiB (catalog → last block) by a joiner in its own process, as the add-on joins;
  * <li>the server's CPU per delivered byte in both (the connector's CPU is not counted: it is the
  * artist's machine's; on this box it competes for the same cores).
  * </ol>
@@ -44,7 +43,7 @@ final class TunnelBench {
 
     private static final String PASSWORD = "bench";
     /** Unreported tunnel joins before the pairs: {@code -Dbench.tunnel.warm-joins} (docs/performance.md, "Tunnel"). */
-    private static final int WARM_JOINS = Integer.getInteger("bench.tunnel.warm-joins", 4);
+    private static final int WARM_JOINS = Integer.getInteger("bench.tunnel.warm-joins", 16);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -105,15 +104,10 @@ final class TunnelBench {
         JsonNode token = JSON.readTree(send(server, "POST", "/admin/api/sessions/default/tokens", "{\"label\":\"bench\"}"));
         int local = FreePorts.base();
         Path log = Files.createTempFile("connector", ".log");
-        List<String> command = new ArrayList<>();
-        if (Files.isExecutable(Path.of("/usr/bin/chrt"))) {
-            // the harness runs under SCHED_BATCH and a child inherits it; an artist's connector runs normally
-            command.addAll(List.of("/usr/bin/chrt", "--other", "0"));
-        }
-        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        List<String> command = asArtist(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar"), "connect",
                 "wss://127.0.0.1:" + sslPort + "/tunnel/default", "--fingerprint", token.get("fingerprint").asText(),
-                "--local-port", String.valueOf(local)));
+                "--local-port", String.valueOf(local));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("MULTIUSER_TOKEN", token.get("token").asText()); // not on the command line
         Process connector = pb.start();
@@ -127,6 +121,19 @@ final class TunnelBench {
         }
         System.out.print(Files.readString(log));
         return new Tunnelled(server, connector, local);
+    }
+
+    /**
+     * A command run as on an artist's machine: the harness runs under SCHED_BATCH and a child inherits
+     * it, where the connector and Blender run under the normal policy.
+     */
+    private static List<String> asArtist(String... command) {
+        List<String> all = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/chrt"))) {
+            all.addAll(List.of("/usr/bin/chrt", "--other", "0"));
+        }
+        all.addAll(List.of(command));
+        return all;
     }
 
     // ---------------------------------------------------------------- fan-out
@@ -251,42 +258,44 @@ final class TunnelBench {
     }
 
     /**
-     * A client joins like the real one (catalog, then the download). Over the download: the server's CPU
-     * and minor page faults, and the connector's CPU (measured for direct joins too, where it idles).
-     * The joiner is kicked afterwards: a 0.1 client never says it leaves, and a dozen departed joiners
-     * waiting for their heartbeat timeout would make each join's session busier than the one before.
+     * A joiner as the add-on joins: its own process on libzmq, reading one message per socket and loop
+     * turn ({@code process_joiner.py}). A joiner inside this JVM, on JeroMQ, paced the direct joins
+     * by how its I/O thread drained the socket (0.03–0.45 s for the same join, at the same server
+     * CPU; docs/performance.md, "Joiners kicked"). Over the download (catalog → last block): the
+     * server's CPU and minor page faults, and the connector's CPU (measured for direct joins too,
+     * where it idles). The joiner is kicked afterwards: a 0.1 client never says it leaves.
      */
     private static Map<String, Object> join(int basePort, Tunnelled t, List<Node> scene, String name)
-            throws IOException {
-        long serverPid = t.server().pid();
-        long connectorPid = t.connector().pid();
+            throws IOException, InterruptedException {
+        long bytes = scene.stream().mapToLong(n -> n.payload().length).sum();
+        Process joiner = new ProcessBuilder(asArtist(ProcessClientsBench.PYTHON,
+                ProcessClientsBench.PYTHON_DIR.resolve("process_joiner.py").toString(), "--port",
+                String.valueOf(basePort), "--name", name)).redirectErrorStream(true).start();
         Map<String, Object> r = new LinkedHashMap<>();
-        try (TestClient joiner = new TestClient(basePort, name)) {
-            String reply = joiner.loginAsClient();
-            if (!reply.equals("RUNNING")) {
-                throw new IllegalStateException("login: " + reply);
+        try (java.io.BufferedReader out = new java.io.BufferedReader(
+                new java.io.InputStreamReader(joiner.getInputStream(), StandardCharsets.UTF_8))) {
+            String catalog = out.readLine(); // the joiner's waits are bounded: a line or the end comes
+            if (catalog == null || !catalog.startsWith("CATALOG ")) {
+                throw new IllegalStateException(name + ": " + catalog);
             }
-            joiner.send(name, "RepSnapshotCommand", TestClient.map("STATE", "REQUEST_INIT"));
-            List<String> catalog = TestClient.catalog(joiner.await("RepSnapshotCommand"));
-            FanOut.Cpu cpu = FanOut.Cpu.now(serverPid);
-            FanOut.Cpu connectorCpu = FanOut.Cpu.now(connectorPid);
-            long t0 = System.nanoTime();
-            Map<String, TestClient.Block> got = joiner.download(catalog, t0 + TimeUnit.SECONDS.toNanos(120));
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            FanOut.Cpu used = FanOut.Cpu.now(serverPid).since(cpu);
-            FanOut.Cpu connectorUsed = FanOut.Cpu.now(connectorPid).since(connectorCpu);
-            int intact = 0;
-            for (Node n : scene) {
-                TestClient.Block b = got.get(n.uuid());
-                if (b != null && Arrays.equals(b.payload(), n.payload())) {
-                    intact++;
-                }
+            FanOut.Cpu cpu = FanOut.Cpu.now(t.server().pid());
+            FanOut.Cpu connectorCpu = FanOut.Cpu.now(t.connector().pid());
+            String joined = out.readLine();
+            FanOut.Cpu used = FanOut.Cpu.now(t.server().pid()).since(cpu);
+            FanOut.Cpu connectorUsed = FanOut.Cpu.now(t.connector().pid()).since(connectorCpu);
+            if (joined == null || !joined.startsWith("JOINED ")) {
+                throw new IllegalStateException(name + ": " + joined);
             }
-            r.put("seconds", seconds);
-            r.put("complete", got.size() == catalog.size() && intact == scene.size());
+            String[] f = joined.split(" "); // JOINED nodes bytes seconds
+            r.put("seconds", Double.parseDouble(f[3]));
+            r.put("complete", Integer.parseInt(f[1]) == scene.size() && Long.parseLong(f[2]) == bytes);
             r.put("server_cpu_seconds", used.server());
             r.put("server_page_faults", used.serverFaults());
             r.put("connector_cpu_seconds", connectorUsed.server());
+        } finally {
+            if (!joiner.waitFor(10, TimeUnit.SECONDS)) {
+                joiner.destroyForcibly();
+            }
         }
         kick(t.server(), name);
         return r;
