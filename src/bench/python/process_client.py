@@ -42,6 +42,15 @@ def say(line):
     sys.stdout.flush()
 
 
+def dealer(context, identity, port):
+    """A DEALER on 127.0.0.1:port with the client's routing id, as the add-on opens P, P+1 and P+3."""
+    s = context.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.ROUTING_ID, identity)
+    s.connect('tcp://127.0.0.1:%d' % port)
+    return s
+
+
 class Client:
     def __init__(self, args):
         self.args = args
@@ -57,11 +66,7 @@ class Client:
         self.stdin_buffer = b''
 
     def dealer(self, port):
-        s = self.context.socket(zmq.DEALER)
-        s.setsockopt(zmq.LINGER, 0)
-        s.setsockopt(zmq.ROUTING_ID, self.identity)
-        s.connect('tcp://127.0.0.1:%d' % port)
-        return s
+        return dealer(self.context, self.identity, port)
 
     def connect(self, port):
         self.commands = self.dealer(port)

@@ -17,14 +17,10 @@ import uuid
 
 import zmq
 
-PROTOCOL = 4
-VERSION = '0.1.25'
+import process_client  # its neighbour in src/bench/python: the same sockets, opened the same way
+from process_client import PROTOCOL, VERSION, say
+
 WAIT_SECONDS = 60.0
-
-
-def say(line):
-    sys.stdout.write(line + '\n')
-    sys.stdout.flush()
 
 
 class Joiner:
@@ -50,11 +46,7 @@ class Joiner:
         self.header = None
 
     def dealer(self, port):
-        socket = self.context.socket(zmq.DEALER)
-        socket.setsockopt(zmq.LINGER, 0)
-        socket.setsockopt(zmq.ROUTING_ID, self.identity)
-        socket.connect('tcp://127.0.0.1:%d' % port)
-        return socket
+        return process_client.dealer(self.context, self.identity, port)
 
     def send(self, type_name, data):
         self.commands.send_multipart([self.name.encode(), type_name.encode(), pickle.dumps(data, protocol=PROTOCOL)])
