@@ -6,14 +6,18 @@ JVM drains a socket.
 It connects, sends heartbeat INIT, logs in as a client and expects RUNNING. Then it asks for the
 catalog and prints 'CATALOG <n>'; it GETs every entry from the last to the first, each once the
 one before has arrived, keeping blocks pushed ahead of their GET. Once all have come it sends DONE
-and prints 'JOINED <nodes> <payload bytes> <seconds from catalog to last block>'. Every wait is
+and prints 'JOINED <nodes> <payload bytes> <seconds from catalog to last block> <digest>': the
+SHA-256 of one '<uuid>:<crc32 of its payload, 8 hex digits>' line per node, in the order of the
+uuids. Payloads are not kept, so that the joiner's own memory does not pace the join. Every wait is
 bounded; on failure it prints 'FAIL: <why>' and exits 1.
 """
 import argparse
+import hashlib
 import pickle
 import sys
 import time
 import uuid
+import zlib
 
 import zmq
 
@@ -64,7 +68,7 @@ class Joiner:
             elif len(frames) == 6 and frames[0] == b'SERVER_PUSH':
                 self.header = frames
             elif len(frames) == 1 and self.header is not None:
-                self.blocks[self.header[1].decode()] = len(frames[0])
+                self.blocks[self.header[1].decode()] = (len(frames[0]), zlib.crc32(frames[0]))
                 self.header = None
             else:
                 raise RuntimeError('unexpected message of %d frames on P+1' % len(frames))
@@ -97,7 +101,9 @@ class Joiner:
                 self.turn(100)
         seconds = time.monotonic() - start
         self.send('RepSnapshotCommand', {'STATE': 'DONE'})
-        say('JOINED %d %d %.6f' % (len(self.blocks), sum(self.blocks.values()), seconds))
+        lines = ''.join('%s:%08x\n' % (node, self.blocks[node][1]) for node in sorted(self.blocks))
+        say('JOINED %d %d %.6f %s' % (len(self.blocks), sum(size for size, _ in self.blocks.values()), seconds,
+                                      hashlib.sha256(lines.encode()).hexdigest()))
 
     def close(self):
         self.context.destroy(linger=0)

@@ -268,6 +268,7 @@ final class TunnelBench {
     private static Map<String, Object> join(int basePort, Tunnelled t, List<Node> scene, String name)
             throws IOException, InterruptedException {
         long bytes = scene.stream().mapToLong(n -> n.payload().length).sum();
+        String digest = payloadDigest(scene);
         Process joiner = new ProcessBuilder(asArtist(ProcessClientsBench.PYTHON,
                 ProcessClientsBench.PYTHON_DIR.resolve("process_joiner.py").toString(), "--port",
                 String.valueOf(basePort), "--name", name)).redirectErrorStream(true).start();
@@ -286,9 +287,10 @@ final class TunnelBench {
             if (joined == null || !joined.startsWith("JOINED ")) {
                 throw new IllegalStateException(name + ": " + joined);
             }
-            String[] f = joined.split(" "); // JOINED nodes bytes seconds
+            String[] f = joined.split(" "); // JOINED nodes bytes seconds sha256
             r.put("seconds", Double.parseDouble(f[3]));
-            r.put("complete", Integer.parseInt(f[1]) == scene.size() && Long.parseLong(f[2]) == bytes);
+            r.put("complete", Integer.parseInt(f[1]) == scene.size() && Long.parseLong(f[2]) == bytes
+                    && f[4].equals(digest));
             r.put("server_cpu_seconds", used.server());
             r.put("server_page_faults", used.serverFaults());
             r.put("connector_cpu_seconds", connectorUsed.server());
@@ -299,6 +301,22 @@ final class TunnelBench {
         }
         kick(t.server(), name);
         return r;
+    }
+
+    /** What the joiner prints for an intact download: SHA-256 of one "uuid:crc32" line per node, in uuid order. */
+    private static String payloadDigest(List<Node> scene) {
+        StringBuilder lines = new StringBuilder();
+        scene.stream().sorted(java.util.Comparator.comparing(Node::uuid)).forEach(n -> {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(n.payload());
+            lines.append(n.uuid()).append(':').append(String.format("%08x", crc.getValue())).append('\n');
+        });
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(lines.toString().getBytes(StandardCharsets.US_ASCII)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     // ---------------------------------------------------------------- admin API
