@@ -146,13 +146,10 @@ public class SessionServer {
         }
         String lastFailure = "every block of " + spec.generation().portCount() + " ports in it is another session's";
         for (SessionSpec candidate : freeBlocks(spec, range.get(), all)) {
-            HostedSession hosted = prepare(candidate);
             try {
-                hosted.start();
-                register(hosted);
+                startAndRegister(candidate);
                 return;
             } catch (SessionStartException e) {
-                observer.removed(spec.name()); // the listeners made for this try
                 lastFailure = e.getMessage(); // taken by another process: try the next block
             }
         }
@@ -311,14 +308,23 @@ public class SessionServer {
         return hosted;
     }
 
-    /** Starts the session and registers it once it serves; a failed start leaves nothing behind. */
+    /** {@link #startAndRegister}, a failure answered 409. */
     private HostedSession start(SessionSpec spec) {
+        try {
+            return startAndRegister(spec);
+        } catch (SessionStartException e) {
+            throw AdminException.conflict("session '" + spec.name() + "' cannot start: " + e.getMessage());
+        }
+    }
+
+    /** Starts the session and registers it once it serves; a failed start leaves nothing behind. */
+    private HostedSession startAndRegister(SessionSpec spec) {
         HostedSession hosted = prepare(spec);
         try {
             hosted.start();
         } catch (SessionStartException e) {
             observer.removed(spec.name()); // the listeners made for it
-            throw AdminException.conflict("session '" + spec.name() + "' cannot start: " + e.getMessage());
+            throw e;
         }
         register(hosted);
         return hosted;

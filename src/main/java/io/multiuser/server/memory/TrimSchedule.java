@@ -65,8 +65,8 @@ final class TrimSchedule {
     /**
      * One tick; anything but {@code WAIT}: memory should go back now (then call {@link #trimmed}).
      *
-     * @param residentBytes the process's resident size, negative when unknown
-     * @param mallocFreeBytes what malloc holds free, negative when unknown
+     * @param residentBytes reads the process's resident size (negative when unknown), only if a rule needs it
+     * @param mallocFreeBytes reads what malloc holds free (negative when unknown), only if a rule needs it
      */
     Decision tick(long cpuNanos, LongSupplier residentBytes, LongSupplier mallocFreeBytes) {
         ticks++;

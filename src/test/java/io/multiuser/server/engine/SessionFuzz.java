@@ -810,6 +810,7 @@ public final class SessionFuzz {
             awaitCaughtUp();
             ZMQ.Socket old = sockets.remove(sockets.size() - 1);
             assembly.closed(old);
+            sentOn.remove(old);
             context.destroySocket(old);
             sockets.add(socket(churnIdentity()));
             reconnects++;

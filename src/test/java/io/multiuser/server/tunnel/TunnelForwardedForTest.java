@@ -31,10 +31,7 @@ class TunnelForwardedForTest {
 
     /** The overlay's proxy settings with these trusted proxies, and the deny list. */
     static Map<String, String> proxyConfig(String trustedProxies) {
-        Map<String, String> config = new HashMap<>();
-        config.put("multiuser.tunnel.enabled", "true");
-        config.put("multiuser.tunnel.certificate-directory", "target/tunnel-test-tls");
-        config.put("quarkus.http.test-ssl-port", "0");
+        Map<String, String> config = new HashMap<>(TunnelHttps.TUNNEL_ON);
         config.put("quarkus.http.proxy.proxy-address-forwarding", "true");
         config.put("quarkus.http.proxy.allow-x-forwarded", "true");
         config.put("quarkus.http.proxy.trusted-proxies", trustedProxies);
@@ -48,6 +45,6 @@ class TunnelForwardedForTest {
                 .body("message", startsWith(TunnelAccess.ADDRESS_REFUSED));
         // another artist behind the same proxy: not on the list, so the token decides
         TunnelHttps.https().header("X-Forwarded-For", "198.51.100.9").get("/tunnel/default/info").then().statusCode(401)
-                .body("message", equalTo("a tunnel token is required (Authorization: Bearer TOKEN)"));
+                .body("message", equalTo(TunnelHttps.TOKEN_REQUIRED));
     }
 }

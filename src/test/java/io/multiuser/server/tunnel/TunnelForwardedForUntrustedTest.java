@@ -26,6 +26,6 @@ class TunnelForwardedForUntrustedTest {
     void aForwardedAddressFromAnUntrustedPeerIsIgnored() {
         // the header names a denied address, but the request really comes from 127.0.0.1
         TunnelHttps.https().header("X-Forwarded-For", "203.0.113.7").get("/tunnel/default/info").then()
-                .statusCode(401).body("message", equalTo("a tunnel token is required (Authorization: Bearer TOKEN)"));
+                .statusCode(401).body("message", equalTo(TunnelHttps.TOKEN_REQUIRED));
     }
 }

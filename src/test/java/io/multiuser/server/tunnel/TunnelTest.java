@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,13 +60,11 @@ class TunnelTest {
     public static class Tunnel implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of(
-                    "multiuser.tunnel.enabled", "true",
-                    "multiuser.security.login-failures-per-minute", String.valueOf(FAILURES_PER_MINUTE),
-                    "multiuser.tunnel.certificate-directory", "target/tunnel-test-tls",
-                    "quarkus.http.test-ssl-port", "0",
-                    "multiuser.sessions.v09.port", "0",
-                    "multiuser.sessions.v09.protocol", "0.9");
+            Map<String, String> config = new HashMap<>(TunnelHttps.TUNNEL_ON);
+            config.put("multiuser.security.login-failures-per-minute", String.valueOf(FAILURES_PER_MINUTE));
+            config.put("multiuser.sessions.v09.port", "0");
+            config.put("multiuser.sessions.v09.protocol", "0.9");
+            return config;
         }
     }
 
@@ -301,8 +300,8 @@ class TunnelTest {
                         + " is not the expected " + wrong);
 
         // refused before any upgrade: no token, a wrong one, plain HTTP
-        TunnelHttps.https().get("/tunnel/default/info").then()
-                .statusCode(401);
+        TunnelHttps.https().get("/tunnel/default/info").then().statusCode(401)
+                .body("message", equalTo(TunnelHttps.TOKEN_REQUIRED));
         TunnelHttps.https().header("Authorization", "Bearer nope")
                 .header("Connection", "Upgrade").header("Upgrade", "websocket").get("/tunnel/default?port=0").then()
                 .statusCode(401).body("message", equalTo("unknown token"));

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.startsWith;
 
+import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -23,12 +24,11 @@ class TunnelThrottleTest {
     public static class Strict implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("multiuser.tunnel.enabled", "true",
-                    "multiuser.tunnel.certificate-directory", "target/tunnel-test-tls",
-                    "quarkus.http.test-ssl-port", "0",
-                    "multiuser.security.login-failures-per-minute", "3",
-                    // long enough that the checks below always fall inside the block, however slow the machine
-                    "multiuser.security.first-block-seconds", "30");
+            Map<String, String> config = new HashMap<>(TunnelHttps.TUNNEL_ON);
+            config.put("multiuser.security.login-failures-per-minute", "3");
+            // long enough that the checks below always fall inside the block, however slow the machine
+            config.put("multiuser.security.first-block-seconds", "30");
+            return config;
         }
     }
 
