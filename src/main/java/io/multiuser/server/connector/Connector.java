@@ -26,6 +26,7 @@ import javax.net.ssl.SSLParameters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.multiuser.server.tunnel.StreamPipe;
 import io.multiuser.server.tunnel.TunnelAccess;
 import io.multiuser.server.tunnel.TunnelTlsEngine;
 import io.vertx.core.Vertx;
@@ -365,21 +366,20 @@ public final class Connector implements AutoCloseable {
 
     /**
      * One TCP connection from Blender: its own WebSocket to the session's port P+offset, piped both
-     * ways on one event loop (Vert.x pipes: the reader pauses while the writer's queue is full).
+     * ways on one event loop ({@link StreamPipe}).
      */
     private void stream(NetSocket local, int offset) {
         if (isDown() || exit.get() != null) {
             local.close(); // the add-on retries by itself; the supervisor tells when the server is back
             return;
         }
-        local.pause(); // nothing is read before the server's side is there to take it
+        StreamPipe.hold(local); // nothing is read before the server's side is there to take it
         WebSocketConnectOptions connect = new WebSocketConnectOptions().setAbsoluteURI(options.stream(offset).toString())
                 .addHeader("Authorization", "Bearer " + options.token()).setTimeout(20_000);
         streams.connect(connect).onSuccess(ws -> {
             open.incrementAndGet();
             boolean[] localGone = {false};
-            ws.pipeTo(local);
-            local.pipeTo(ws);
+            StreamPipe.join(ws, local);
             local.closeHandler(v -> {
                 localGone[0] = true;
                 if (!ws.isClosed()) {

@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 import io.multiuser.server.hosting.HostedSession;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
@@ -26,8 +27,7 @@ import io.vertx.ext.web.RoutingContext;
  * the session's generation; {@code GET /tunnel/SESSION?port=N} upgrades to a WebSocket that
  * carries one TCP connection to the session's port P+N on the loopback interface, byte for byte:
  * the server never parses what goes through. Both are authorized ({@link TunnelAccess}) before the
- * upgrade, so a refused request never opens a socket. Back-pressure both ways is Vert.x' pipe
- * (pause the reader while the writer's queue is full).
+ * upgrade, so a refused request never opens a socket. The bytes go through a {@link StreamPipe}.
  */
 @ApplicationScoped
 public class TunnelRoutes {
@@ -115,7 +115,8 @@ public class TunnelRoutes {
         String who = "'" + decision.token().label() + "' (token " + decision.token().id() + ") from " + from;
         String what = "session '" + session.name() + "' port P+" + offset;
         rc.request().toWebSocket().onSuccess(ws -> {
-            ws.pause(); // nothing is read before the session's port is there to take it
+            HttpConnection carrying = rc.request().connection();
+            StreamPipe.hold(carrying); // nothing is read before the session's port is there to take it
             long id = STREAMS.incrementAndGet();
             long opened = System.nanoTime();
             net.connect(target, "127.0.0.1").onSuccess(socket -> {
@@ -123,7 +124,7 @@ public class TunnelRoutes {
                 // before the first byte: the session knows this connection by the artist's address
                 int local = socket.localAddress().port();
                 streams.opened(local, remote);
-                pipe(ws, socket, id, opened, () -> streams.closed(local, remote));
+                pipe(ws, carrying, socket, id, opened, () -> streams.closed(local, remote));
             }).onFailure(e -> {
                 LOG.warnf("Tunnel: stream %d for %s to %s failed: the session's port %d refused (%s)", id, who, what,
                         target, e.getMessage());
@@ -132,10 +133,9 @@ public class TunnelRoutes {
         }).onFailure(e -> LOG.debugf("Tunnel: upgrade for %s to %s failed: %s", who, what, e));
     }
 
-    private static void pipe(ServerWebSocket ws, NetSocket socket, long id, long openedNanos, Runnable onClosed) {
-        ws.pipeTo(socket);
-        socket.pipeTo(ws);
-        ws.resume();
+    private static void pipe(ServerWebSocket ws, HttpConnection carrying, NetSocket socket, long id, long openedNanos,
+            Runnable onClosed) {
+        StreamPipe.join(ws, carrying, socket);
         // either side closing closes the other; the first one logs
         Runnable closed = new Runnable() {
             private boolean logged;

@@ -1,0 +1,154 @@
+package io.multiuser.server.tunnel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketBase;
+import io.vertx.core.http.impl.WebSocketInternal;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.NetSocketInternal;
+
+/**
+ * Joins one tunnel WebSocket and its TCP connection (to the session on the server, to Blender in
+ * the connector) at netty's level. Vert.x' read streams copy every pooled read into a fresh heap
+ * buffer, and NIO and the TLS engine then copy it back into direct memory; here the buffer read on
+ * one side is the one written on the other. Each TCP read becomes one binary frame, and a side's
+ * writes are flushed once per read burst of the other, so TLS can seal several small ZeroMQ
+ * messages in one record. Back-pressure: a side stops reading while the other is not writable.
+ * Close frames, pings and closing stay with Vert.x, whose close handlers end both sides.
+ */
+public final class StreamPipe {
+
+    private static final String NAME = "multiuser-stream-pipe";
+    /** Vert.x' default largest frame a WebSocket accepts. */
+    private static final int MAX_FRAME = 65_536;
+
+    private StreamPipe() {
+    }
+
+    /** Stops a WebSocket from reading until {@link #join}: nothing may be read before the other side exists. */
+    public static void hold(HttpConnection webSocket) {
+        context(webSocket).channel().config().setAutoRead(false);
+    }
+
+    /** See {@link #hold(HttpConnection)}. */
+    public static void hold(NetSocket socket) {
+        context(socket).channel().config().setAutoRead(false);
+    }
+
+    /** {@link #join(WebSocketBase, HttpConnection, NetSocket)} for a WebSocket this side opened. */
+    public static void join(WebSocket webSocket, NetSocket socket) {
+        join(webSocket, ((WebSocketInternal) webSocket).connection(), socket);
+    }
+
+    /**
+     * Pipes both ways from now on; call on the event loop that opened the later of the two. The
+     * connection is the one carrying the WebSocket (Vert.x Web wraps a server's WebSocket).
+     */
+    public static void join(WebSocketBase webSocket, HttpConnection carrying, NetSocket socket) {
+        ChannelHandlerContext wsVertx = context(carrying);
+        ChannelHandlerContext tcpVertx = context(socket);
+        Side fromWebSocket = new Side(true);
+        Side fromSocket = new Side(false);
+        fromWebSocket.peer = fromSocket;
+        fromSocket.peer = fromWebSocket;
+        // in front of Vert.x' handler: data never reaches Vert.x' buffers again
+        wsVertx.pipeline().addBefore(wsVertx.name(), NAME, fromWebSocket);
+        tcpVertx.pipeline().addBefore(tcpVertx.name(), NAME, fromSocket);
+        // whatever Vert.x read before (nothing while held) goes first, then the channels read
+        webSocket.handler(socket::write);
+        socket.handler(webSocket::write);
+        webSocket.resume();
+        socket.resume();
+        Runnable read = () -> {
+            wsVertx.channel().config().setAutoRead(!socket.writeQueueFull());
+            tcpVertx.channel().config().setAutoRead(!webSocket.writeQueueFull());
+        };
+        Context context = Vertx.currentContext();
+        if (context == null) {
+            read.run();
+        } else {
+            context.runOnContext(v -> read.run()); // after the resumes' drains, which are queued there
+        }
+    }
+
+    private static ChannelHandlerContext context(HttpConnection connection) {
+        return ((ConnectionBase) connection).channelHandlerContext();
+    }
+
+    private static ChannelHandlerContext context(NetSocket socket) {
+        return ((NetSocketInternal) socket).channelHandlerContext();
+    }
+
+    /** One side's reads, written to the other side. */
+    private static final class Side extends ChannelInboundHandlerAdapter {
+
+        private final boolean webSocket;
+        private Side peer;
+        private ChannelHandlerContext ctx;
+        private boolean unflushed;
+
+        Side(boolean webSocket) {
+            this.webSocket = webSocket;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (webSocket && (msg instanceof BinaryWebSocketFrame || msg instanceof ContinuationWebSocketFrame)) {
+                peer.send(((WebSocketFrame) msg).content()); // the frame's content passes on, and its release
+            } else if (!webSocket && msg instanceof ByteBuf data) {
+                while (data.readableBytes() > MAX_FRAME) { // netty reads at most 64 KiB; a larger read is split
+                    peer.send(new BinaryWebSocketFrame(data.readRetainedSlice(MAX_FRAME)));
+                }
+                peer.send(new BinaryWebSocketFrame(data));
+            } else {
+                ctx.fireChannelRead(msg); // close, ping, pong, text: Vert.x' business
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            peer.flush();
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            peer.ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        /** Writes on this side; a failed write releases the buffer (netty), and Vert.x sees the close. */
+        private void send(Object data) {
+            if (ctx.executor().inEventLoop()) { // called on the peer's event loop: the same one
+                ctx.write(data);
+                unflushed = true;
+            } else {
+                ctx.writeAndFlush(data); // two event loops: netty orders the tasks, no shared flag
+            }
+            if (!ctx.channel().isWritable()) {
+                peer.ctx.channel().config().setAutoRead(false);
+            }
+        }
+
+        private void flush() {
+            if (unflushed) {
+                unflushed = false;
+                ctx.flush();
+            }
+        }
+    }
+}
