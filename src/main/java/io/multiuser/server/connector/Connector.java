@@ -379,7 +379,6 @@ public final class Connector implements AutoCloseable {
         streams.connect(connect).onSuccess(ws -> {
             open.incrementAndGet();
             boolean[] localGone = {false};
-            StreamPipe.join(ws, local);
             local.closeHandler(v -> {
                 localGone[0] = true;
                 if (!ws.isClosed()) {
@@ -395,6 +394,10 @@ public final class Connector implements AutoCloseable {
                 }
             });
             ws.exceptionHandler(e -> local.close());
+            if (!StreamPipe.join(ws, local)) {
+                localGone[0] = true; // Blender left while the WebSocket was opening: no handler saw it
+                ws.close();
+            }
         }).onFailure(e -> {
             local.close();
             if (e instanceof UpgradeRejectedException refused) {

@@ -45,15 +45,16 @@ public final class StreamPipe {
     }
 
     /** {@link #join(WebSocketBase, HttpConnection, NetSocket)} for a WebSocket this side opened. */
-    public static void join(WebSocket webSocket, NetSocket socket) {
-        join(webSocket, ((WebSocketInternal) webSocket).connection(), socket);
+    public static boolean join(WebSocket webSocket, NetSocket socket) {
+        return join(webSocket, ((WebSocketInternal) webSocket).connection(), socket);
     }
 
     /**
      * Pipes both ways from now on; call on the event loop that opened the later of the two. The
-     * connection is the one carrying the WebSocket (Vert.x Web wraps a server's WebSocket).
+     * connection is the one carrying the WebSocket (Vert.x Web wraps a server's WebSocket). False
+     * when a side had already closed: a close handler set just before would never hear of it.
      */
-    public static void join(WebSocketBase webSocket, HttpConnection carrying, NetSocket socket) {
+    public static boolean join(WebSocketBase webSocket, HttpConnection carrying, NetSocket socket) {
         ChannelHandlerContext wsVertx = context(carrying);
         ChannelHandlerContext tcpVertx = context(socket);
         Side fromWebSocket = new Side(true);
@@ -68,9 +69,10 @@ public final class StreamPipe {
         socket.handler(webSocket::write);
         webSocket.resume();
         socket.resume();
-        Runnable read = () -> {
-            wsVertx.channel().config().setAutoRead(!socket.writeQueueFull());
-            tcpVertx.channel().config().setAutoRead(!webSocket.writeQueueFull());
+        boolean open = wsVertx.channel().isActive() && tcpVertx.channel().isActive();
+        Runnable read = () -> { // a side left alone reads on: its closing handshake must get through
+            wsVertx.channel().config().setAutoRead(!open || !socket.writeQueueFull());
+            tcpVertx.channel().config().setAutoRead(!open || !webSocket.writeQueueFull());
         };
         Context context = Vertx.currentContext();
         if (context == null) {
@@ -78,6 +80,7 @@ public final class StreamPipe {
         } else {
             context.runOnContext(v -> read.run()); // after the resumes' drains, which are queued there
         }
+        return open;
     }
 
     private static ChannelHandlerContext context(HttpConnection connection) {

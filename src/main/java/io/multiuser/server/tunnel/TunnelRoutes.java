@@ -135,7 +135,6 @@ public class TunnelRoutes {
 
     private static void pipe(ServerWebSocket ws, HttpConnection carrying, NetSocket socket, long id, long openedNanos,
             Runnable onClosed) {
-        StreamPipe.join(ws, carrying, socket);
         // either side closing closes the other; the first one logs
         Runnable closed = new Runnable() {
             private boolean logged;
@@ -156,6 +155,9 @@ public class TunnelRoutes {
         };
         ws.closeHandler(v -> closed.run());
         socket.closeHandler(v -> closed.run());
+        if (!StreamPipe.join(ws, carrying, socket)) {
+            closed.run(); // the artist left while the session's port was being reached: no handler saw it
+        }
     }
 
     private static String peer(HttpServerRequest request) {

@@ -2,6 +2,7 @@ package io.multiuser.server.tunnel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -97,6 +98,45 @@ class StreamPipeTest {
                     assertEquals(size, got.length, "reading again resumes the chain");
                     assertArrayEquals(expected(size, 11), got);
                 }
+            }
+        }
+    }
+
+    @Test
+    void joinTellsWhetherBothSidesWereStillOpen() throws Exception {
+        try (ServerSocket session = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Boolean> bothOpen = new CompletableFuture<>();
+            CompletableFuture<Boolean> sessionGone = new CompletableFuture<>();
+            NetClient net = vertx.createNetClient();
+            HttpServer server = vertx.createHttpServer().requestHandler(request -> request.toWebSocket().onSuccess(ws -> {
+                HttpConnection carrying = request.connection();
+                StreamPipe.hold(carrying);
+                net.connect(session.getLocalPort(), "127.0.0.1").onSuccess(socket -> {
+                    if (!bothOpen.isDone()) {
+                        ws.closeHandler(v -> socket.close());
+                        socket.closeHandler(v -> closeIfOpen(ws));
+                        bothOpen.complete(StreamPipe.join(ws, carrying, socket));
+                    } else { // joined only once the session's side has closed
+                        socket.closeHandler(v -> {
+                            sessionGone.complete(StreamPipe.join(ws, carrying, socket));
+                            ws.close(); // what the tunnel does then: its close handshake must complete
+                        });
+                    }
+                });
+            }));
+            int wsPort = server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+                    .actualPort();
+            WebSocketClient client = vertx.createWebSocketClient();
+            client.connect(wsPort, "127.0.0.1", "/tunnel");
+            try (Socket open = session.accept()) {
+                assertTrue(bothOpen.get(10, TimeUnit.SECONDS), "both sides open");
+                CompletableFuture<Void> artistSeesTheEnd = new CompletableFuture<>();
+                client.connect(wsPort, "127.0.0.1", "/tunnel")
+                        .onSuccess(ws -> ws.closeHandler(v -> artistSeesTheEnd.complete(null)));
+                session.accept().close();
+                assertFalse(sessionGone.get(10, TimeUnit.SECONDS), "the session's side had closed");
+                artistSeesTheEnd.get(5, TimeUnit.SECONDS); // the close handshake went through, no time-out
+
             }
         }
     }
