@@ -39,6 +39,11 @@ public final class StreamPipe {
         context(webSocket).channel().config().setAutoRead(false);
     }
 
+    /** Undoes {@link #hold(HttpConnection)} when there will be no join: a closing handshake needs reads. */
+    public static void release(HttpConnection webSocket) {
+        context(webSocket).channel().config().setAutoRead(true);
+    }
+
     /** See {@link #hold(HttpConnection)}. */
     public static void hold(NetSocket socket) {
         context(socket).channel().config().setAutoRead(false);

@@ -128,6 +128,7 @@ public class TunnelRoutes {
             }).onFailure(e -> {
                 LOG.warnf("Tunnel: stream %d for %s to %s failed: the session's port %d refused (%s)", id, who, what,
                         target, e.getMessage());
+                StreamPipe.release(carrying);
                 ws.close((short) 1011, "the session's port is unreachable");
             });
         }).onFailure(e -> LOG.debugf("Tunnel: upgrade for %s to %s failed: %s", who, what, e));

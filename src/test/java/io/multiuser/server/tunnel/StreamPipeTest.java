@@ -141,6 +141,30 @@ class StreamPipeTest {
         }
     }
 
+    @Test
+    void aHeldWebSocketWhoseSessionIsUnreachableClosesAtOnce() throws Exception {
+        int closedPort;
+        try (ServerSocket gone = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = gone.getLocalPort();
+        }
+        NetClient net = vertx.createNetClient();
+        HttpServer server = vertx.createHttpServer().requestHandler(request -> request.toWebSocket().onSuccess(ws -> {
+            HttpConnection carrying = request.connection();
+            StreamPipe.hold(carrying);
+            net.connect(closedPort, "127.0.0.1").onFailure(e -> { // as the tunnel's route does
+                StreamPipe.release(carrying);
+                ws.close((short) 1011, "the session's port is unreachable");
+            });
+        }));
+        int wsPort = server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+                .actualPort();
+        CompletableFuture<Short> status = new CompletableFuture<>();
+        vertx.createWebSocketClient().connect(wsPort, "127.0.0.1", "/tunnel")
+                .onSuccess(ws -> ws.closeHandler(v -> status.complete(ws.closeStatusCode())));
+        // still held, the server could not read the artist's answer to its close frame: no close for 10 s and more
+        assertEquals((short) 1011, status.get(5, TimeUnit.SECONDS));
+    }
+
     /** The connector's side on a local port and the server's side in front of {@code sessionPort}; the local port. */
     private int chainTo(int sessionPort) throws Exception {
         NetClient net = vertx.createNetClient();
