@@ -21,15 +21,18 @@ import io.vertx.core.net.impl.NetSocketInternal;
  * the connector) at netty's level. Vert.x' read streams copy every pooled read into a fresh heap
  * buffer, and NIO and the TLS engine then copy it back into direct memory; here the buffer read on
  * one side is the one written on the other. Each TCP read becomes one binary frame, and a side's
- * writes are flushed once per read burst of the other, so TLS can seal several small ZeroMQ
- * messages in one record. Back-pressure: a side stops reading while the other is not writable.
- * Close frames, pings and closing stay with Vert.x, whose close handlers end both sides.
+ * writes are flushed at the end of the other's read burst (so TLS can seal several small ZeroMQ
+ * messages in one record) or every 64 KiB (so a bulk transfer flows on while it is read).
+ * Back-pressure: a side stops reading while the other is not writable. Close frames, pings and
+ * closing stay with Vert.x, whose close handlers end both sides.
  */
 public final class StreamPipe {
 
     private static final String NAME = "multiuser-stream-pipe";
     /** Vert.x' default largest frame a WebSocket accepts. */
     private static final int MAX_FRAME = 65_536;
+    /** Unflushed bytes that are flushed at once: a bulk transfer flows on while the burst is still being read. */
+    private static final int FLUSH_BYTES = 65_536;
 
     private StreamPipe() {
     }
@@ -102,7 +105,7 @@ public final class StreamPipe {
         private final boolean webSocket;
         private Side peer;
         private ChannelHandlerContext ctx;
-        private boolean unflushed;
+        private int unflushed;
 
         Side(boolean webSocket) {
             this.webSocket = webSocket;
@@ -116,12 +119,13 @@ public final class StreamPipe {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (webSocket && (msg instanceof BinaryWebSocketFrame || msg instanceof ContinuationWebSocketFrame)) {
-                peer.send(((WebSocketFrame) msg).content()); // the frame's content passes on, and its release
+                ByteBuf data = ((WebSocketFrame) msg).content(); // passes on, and its release with it
+                peer.send(data, data.readableBytes());
             } else if (!webSocket && msg instanceof ByteBuf data) {
                 while (data.readableBytes() > MAX_FRAME) { // netty reads at most 64 KiB; a larger read is split
-                    peer.send(new BinaryWebSocketFrame(data.readRetainedSlice(MAX_FRAME)));
+                    peer.send(new BinaryWebSocketFrame(data.readRetainedSlice(MAX_FRAME)), MAX_FRAME);
                 }
-                peer.send(new BinaryWebSocketFrame(data));
+                peer.send(new BinaryWebSocketFrame(data), data.readableBytes());
             } else {
                 ctx.fireChannelRead(msg); // close, ping, pong, text: Vert.x' business
             }
@@ -140,10 +144,13 @@ public final class StreamPipe {
         }
 
         /** Writes on this side; a failed write releases the buffer (netty), and Vert.x sees the close. */
-        private void send(Object data) {
+        private void send(Object data, int bytes) {
             if (ctx.executor().inEventLoop()) { // called on the peer's event loop: the same one
                 ctx.write(data);
-                unflushed = true;
+                unflushed += Math.max(bytes, 1); // an empty frame is still something to flush
+                if (unflushed >= FLUSH_BYTES) {
+                    flush();
+                }
             } else {
                 ctx.writeAndFlush(data); // two event loops: netty orders the tasks, no shared flag
             }
@@ -153,8 +160,8 @@ public final class StreamPipe {
         }
 
         private void flush() {
-            if (unflushed) {
-                unflushed = false;
+            if (unflushed > 0) {
+                unflushed = 0;
                 ctx.flush();
             }
         }
