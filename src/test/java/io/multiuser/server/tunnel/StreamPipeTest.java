@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
@@ -108,24 +110,19 @@ class StreamPipeTest {
             CompletableFuture<Boolean> bothOpen = new CompletableFuture<>();
             CompletableFuture<Boolean> sessionGone = new CompletableFuture<>();
             NetClient net = vertx.createNetClient();
-            HttpServer server = vertx.createHttpServer().requestHandler(request -> request.toWebSocket().onSuccess(ws -> {
-                HttpConnection carrying = request.connection();
-                StreamPipe.hold(carrying);
-                net.connect(session.getLocalPort(), "127.0.0.1").onSuccess(socket -> {
-                    if (!bothOpen.isDone()) {
-                        ws.closeHandler(v -> socket.close());
-                        socket.closeHandler(v -> closeIfOpen(ws));
-                        bothOpen.complete(StreamPipe.join(ws, carrying, socket));
-                    } else { // joined only once the session's side has closed
-                        socket.closeHandler(v -> {
-                            sessionGone.complete(StreamPipe.join(ws, carrying, socket));
-                            ws.close(); // what the tunnel does then: its close handshake must complete
-                        });
-                    }
-                });
-            }));
-            int wsPort = server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
-                    .actualPort();
+            int wsPort = heldWebSockets((ws, carrying) -> net.connect(session.getLocalPort(), "127.0.0.1")
+                    .onSuccess(socket -> {
+                        if (!bothOpen.isDone()) {
+                            ws.closeHandler(v -> socket.close());
+                            socket.closeHandler(v -> closeIfOpen(ws));
+                            bothOpen.complete(StreamPipe.join(ws, carrying, socket));
+                        } else { // joined only once the session's side has closed
+                            socket.closeHandler(v -> {
+                                sessionGone.complete(StreamPipe.join(ws, carrying, socket));
+                                ws.close(); // what the tunnel does then: its close handshake must complete
+                            });
+                        }
+                    }));
             WebSocketClient client = vertx.createWebSocketClient();
             client.connect(wsPort, "127.0.0.1", "/tunnel");
             try (Socket open = session.accept()) {
@@ -148,16 +145,10 @@ class StreamPipeTest {
             closedPort = gone.getLocalPort();
         }
         NetClient net = vertx.createNetClient();
-        HttpServer server = vertx.createHttpServer().requestHandler(request -> request.toWebSocket().onSuccess(ws -> {
-            HttpConnection carrying = request.connection();
-            StreamPipe.hold(carrying);
-            net.connect(closedPort, "127.0.0.1").onFailure(e -> { // as the tunnel's route does
-                StreamPipe.release(carrying);
-                ws.close((short) 1011, "the session's port is unreachable");
-            });
+        int wsPort = heldWebSockets((ws, carrying) -> net.connect(closedPort, "127.0.0.1").onFailure(e -> {
+            StreamPipe.release(carrying); // as the tunnel's route does
+            ws.close((short) 1011, "the session's port is unreachable");
         }));
-        int wsPort = server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
-                .actualPort();
         CompletableFuture<Short> status = new CompletableFuture<>();
         vertx.createWebSocketClient().connect(wsPort, "127.0.0.1", "/tunnel")
                 .onSuccess(ws -> ws.closeHandler(v -> status.complete(ws.closeStatusCode())));
@@ -168,17 +159,11 @@ class StreamPipeTest {
     /** The connector's side on a local port and the server's side in front of {@code sessionPort}; the local port. */
     private int chainTo(int sessionPort) throws Exception {
         NetClient net = vertx.createNetClient();
-        HttpServer server = vertx.createHttpServer().requestHandler(request -> request.toWebSocket().onSuccess(ws -> {
-            HttpConnection carrying = request.connection();
-            StreamPipe.hold(carrying);
-            net.connect(sessionPort, "127.0.0.1").onSuccess(socket -> {
-                StreamPipe.join(ws, carrying, socket);
-                ws.closeHandler(v -> socket.close());
-                socket.closeHandler(v -> closeIfOpen(ws));
-            });
+        int wsPort = heldWebSockets((ws, carrying) -> net.connect(sessionPort, "127.0.0.1").onSuccess(socket -> {
+            ws.closeHandler(v -> socket.close());
+            socket.closeHandler(v -> closeIfOpen(ws));
+            StreamPipe.join(ws, carrying, socket);
         }));
-        int wsPort = server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
-                .actualPort();
         WebSocketClient client = vertx.createWebSocketClient();
         NetServer connector = vertx.createNetServer().connectHandler(blender -> {
             StreamPipe.hold(blender);
@@ -191,6 +176,17 @@ class StreamPipeTest {
         CompletableFuture<Integer> port = connector.listen(0, "127.0.0.1").map(NetServer::actualPort).toCompletionStage()
                 .toCompletableFuture();
         return port.get(10, TimeUnit.SECONDS);
+    }
+
+    /** An HTTP server whose WebSockets are held as the tunnel's route holds them, then handed on; its port. */
+    private int heldWebSockets(BiConsumer<ServerWebSocket, HttpConnection> opened) throws Exception {
+        HttpServer server = vertx.createHttpServer().requestHandler(request -> request.toWebSocket().onSuccess(ws -> {
+            HttpConnection carrying = request.connection();
+            StreamPipe.hold(carrying);
+            opened.accept(ws, carrying);
+        }));
+        return server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+                .actualPort();
     }
 
     private static void closeIfOpen(io.vertx.core.http.WebSocketBase ws) {
