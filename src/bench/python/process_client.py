@@ -51,6 +51,22 @@ def dealer(context, identity, port):
     return s
 
 
+def open_sockets(context, identity, port):
+    """The add-on's four sockets from base port P, heartbeat INIT sent, and a poller on the three it
+    reads: (commands, data_in, data_out, heartbeat, poller)."""
+    commands = dealer(context, identity, port)
+    data_in = dealer(context, identity, port + 1)
+    data_out = context.socket(zmq.PUSH)
+    data_out.setsockopt(zmq.LINGER, 0)
+    data_out.connect('tcp://127.0.0.1:%d' % (port + 2))
+    heartbeat = dealer(context, identity, port + 3)
+    heartbeat.send(b'INIT')
+    poller = zmq.Poller()
+    for s in (commands, data_in, heartbeat):
+        poller.register(s, zmq.POLLIN)
+    return commands, data_in, data_out, heartbeat, poller
+
+
 class Client:
     def __init__(self, args):
         self.args = args
@@ -65,20 +81,9 @@ class Client:
         self.stdin_lines = []
         self.stdin_buffer = b''
 
-    def dealer(self, port):
-        return dealer(self.context, self.identity, port)
-
     def connect(self, port):
-        self.commands = self.dealer(port)
-        self.data_in = self.dealer(port + 1)
-        self.data_out = self.context.socket(zmq.PUSH)
-        self.data_out.setsockopt(zmq.LINGER, 0)
-        self.data_out.connect('tcp://127.0.0.1:%d' % (port + 2))
-        self.heartbeat = self.dealer(port + 3)
-        self.heartbeat.send(b'INIT')
-        self.poller = zmq.Poller()
-        for s in (self.commands, self.data_in, self.heartbeat):
-            self.poller.register(s, zmq.POLLIN)
+        self.commands, self.data_in, self.data_out, self.heartbeat, self.poller = open_sockets(
+            self.context, self.identity, port)
         self.poller.register(sys.stdin.fileno(), zmq.POLLIN)
         name = self.args.name
         if self.args.mode == 'relay':

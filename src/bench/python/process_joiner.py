@@ -35,22 +35,12 @@ class Joiner:
             self.identity = uuid.uuid4().bytes
             if self.identity[0] != 0:  # ZeroMQ reserves routing ids that start with a zero byte
                 break
-        self.commands = self.dealer(port)
-        self.data_in = self.dealer(port + 1)
-        self.data_out = self.context.socket(zmq.PUSH)  # the add-on opens it; a joiner sends nothing on it
-        self.data_out.setsockopt(zmq.LINGER, 0)
-        self.data_out.connect('tcp://127.0.0.1:%d' % (port + 2))
-        self.heartbeat = self.dealer(port + 3)
-        self.poller = zmq.Poller()
-        for socket in (self.commands, self.data_in, self.heartbeat):
-            self.poller.register(socket, zmq.POLLIN)
-        self.heartbeat.send(b'INIT')
+        # data_out: the add-on opens it; a joiner sends nothing on it
+        self.commands, self.data_in, self.data_out, self.heartbeat, self.poller = process_client.open_sockets(
+            self.context, self.identity, port)
         self.inbox = []
         self.blocks = {}
         self.header = None
-
-    def dealer(self, port):
-        return process_client.dealer(self.context, self.identity, port)
 
     def send(self, type_name, data):
         self.commands.send_multipart([self.name.encode(), type_name.encode(), pickle.dumps(data, protocol=PROTOCOL)])

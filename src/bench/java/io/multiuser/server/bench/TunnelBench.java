@@ -202,7 +202,8 @@ final class TunnelBench {
     private List<Map<String, Object>> joins() throws Exception {
         int nodes = quick ? 200 : 1000;
         List<Node> scene = Nodes.scene(nodes, 64 * 1024, 7);
-        long bytes = (long) nodes * 64 * 1024;
+        Download intact = Download.of(scene); // what each joiner must report
+        long bytes = intact.bytes();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (Tunnelled t = start()) {
             try (TestClient admin = new TestClient(t.server().basePort, "admin")) {
@@ -211,19 +212,19 @@ final class TunnelBench {
                 // Warm-up. Both JVMs' AES-GCM runs at a tenth of its speed until C2 has compiled it, which
                 // takes a few hundred MB on this box: the first tunnel join (a fresh connector, as an
                 // artist's first join) is reported on its own, the next ones warm up, then the pairs.
-                join(t.server().basePort, t, scene, "warm-direct");
-                Map<String, Object> cold = join(t.localPort(), t, scene, "cold-tunnel");
+                join(t.server().basePort, t, intact, "warm-direct");
+                Map<String, Object> cold = join(t.localPort(), t, intact, "cold-tunnel");
                 cold.put("via", "tunnel, first join (cold JVMs)");
                 cold.put("server_cpu_ns_per_byte", (double) cold.get("server_cpu_seconds") * 1e9 / bytes);
                 System.out.println("  tunnel join: " + cold);
                 rows.add(cold);
                 for (int i = 0; i < (quick ? 1 : WARM_JOINS); i++) {
-                    join(t.localPort(), t, scene, "warm-tunnel" + i);
+                    join(t.localPort(), t, intact, "warm-tunnel" + i);
                 }
                 int pairs = quick ? 1 : 3;
                 for (int i = 0; i < pairs; i++) {
                     for (boolean tunnel : new boolean[] {false, true}) {
-                        Map<String, Object> r = join(tunnel ? t.localPort() : t.server().basePort, t, scene,
+                        Map<String, Object> r = join(tunnel ? t.localPort() : t.server().basePort, t, intact,
                                 (tunnel ? "jt" : "jd") + i);
                         r.put("via", tunnel ? "tunnel" : "direct");
                         r.put("server_cpu_ns_per_byte", (double) r.get("server_cpu_seconds") * 1e9 / bytes);
@@ -265,10 +266,8 @@ final class TunnelBench {
      * server's CPU and minor page faults, and the connector's CPU (measured for direct joins too,
      * where it idles). The joiner is kicked afterwards: a 0.1 client never says it leaves.
      */
-    private static Map<String, Object> join(int basePort, Tunnelled t, List<Node> scene, String name)
+    private static Map<String, Object> join(int basePort, Tunnelled t, Download intact, String name)
             throws IOException, InterruptedException {
-        long bytes = scene.stream().mapToLong(n -> n.payload().length).sum();
-        String digest = payloadDigest(scene);
         Process joiner = new ProcessBuilder(asArtist(ProcessClientsBench.PYTHON,
                 ProcessClientsBench.PYTHON_DIR.resolve("process_joiner.py").toString(), "--port",
                 String.valueOf(basePort), "--name", name)).redirectErrorStream(true).start();
@@ -289,8 +288,7 @@ final class TunnelBench {
             }
             String[] f = joined.split(" "); // JOINED nodes bytes seconds sha256
             r.put("seconds", Double.parseDouble(f[3]));
-            r.put("complete", Integer.parseInt(f[1]) == scene.size() && Long.parseLong(f[2]) == bytes
-                    && f[4].equals(digest));
+            r.put("complete", new Download(Integer.parseInt(f[1]), Long.parseLong(f[2]), f[4]).equals(intact));
             r.put("server_cpu_seconds", used.server());
             r.put("server_page_faults", used.serverFaults());
             r.put("connector_cpu_seconds", connectorUsed.server());
@@ -303,19 +301,26 @@ final class TunnelBench {
         return r;
     }
 
-    /** What the joiner prints for an intact download: SHA-256 of one "uuid:crc32" line per node, in uuid order. */
-    private static String payloadDigest(List<Node> scene) {
-        StringBuilder lines = new StringBuilder();
-        scene.stream().sorted(java.util.Comparator.comparing(Node::uuid)).forEach(n -> {
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-            crc.update(n.payload());
-            lines.append(n.uuid()).append(':').append(String.format("%08x", crc.getValue())).append('\n');
-        });
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(lines.toString().getBytes(StandardCharsets.US_ASCII)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /**
+     * What the joiner prints for an intact download: nodes, payload bytes, and the SHA-256 of one
+     * "uuid:crc32" line per node in uuid order. Worked out once per scene, not once per join.
+     */
+    private record Download(int nodes, long bytes, String digest) {
+
+        static Download of(List<Node> scene) {
+            StringBuilder lines = new StringBuilder();
+            scene.stream().sorted(java.util.Comparator.comparing(Node::uuid)).forEach(n -> {
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(n.payload());
+                lines.append(n.uuid()).append(':').append(String.format("%08x", crc.getValue())).append('\n');
+            });
+            try {
+                return new Download(scene.size(), scene.stream().mapToLong(n -> n.payload().length).sum(),
+                        java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(lines.toString().getBytes(StandardCharsets.US_ASCII))));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 
