@@ -418,7 +418,7 @@ public final class Bench {
             int intact = 0;
             for (Node n : scene) {
                 TestClient.Block b = got.get(n.uuid());
-                if (b != null && Arrays.equals(b.payload(), n.payload())) {
+                if (b != null && Arrays.equals(b.payload(), n.payload().toArray())) {
                     intact++;
                 }
             }

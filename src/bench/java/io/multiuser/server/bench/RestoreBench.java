@@ -169,7 +169,7 @@ final class RestoreBench {
                 admin.send("server", "RepServerSnapshotCommand", TestClient.map("STATE", "SET", "DATA",
                         TestClient.map("owner", utf8(node.owner()), "uuid", utf8(node.uuid()), "type",
                                 utf8(node.type()), "dependencies", ClientPickler.dumps(new ArrayList<>(
-                                        node.dependencies())), "data", node.payload())));
+                                        node.dependencies())), "data", node.payload().toArray())));
             }
             admin.await("RepServerSnapshotCommand", r -> stateIs(r, "DONE"), LIMIT);
             double seconds = (System.nanoTime() - t0) / 1e9;

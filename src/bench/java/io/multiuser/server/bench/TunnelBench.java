@@ -311,11 +311,11 @@ final class TunnelBench {
             StringBuilder lines = new StringBuilder();
             scene.stream().sorted(java.util.Comparator.comparing(Node::uuid)).forEach(n -> {
                 java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-                crc.update(n.payload());
+                n.payload().updateChecksum(crc);
                 lines.append(n.uuid()).append(':').append(String.format("%08x", crc.getValue())).append('\n');
             });
             try {
-                return new Download(scene.size(), scene.stream().mapToLong(n -> n.payload().length).sum(),
+                return new Download(scene.size(), scene.stream().mapToLong(n -> n.payload().length()).sum(),
                         java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                                 .digest(lines.toString().getBytes(StandardCharsets.US_ASCII))));
             } catch (java.security.NoSuchAlgorithmException e) {

@@ -18,7 +18,7 @@ public record NodeInfo(
 
     /** Call on the engine thread. */
     static NodeInfo of(Node node, NodeGraph graph) {
-        return new NodeInfo(node.uuid(), node.type(), node.owner(), node.payload().length, node.dependencies().size(),
+        return new NodeInfo(node.uuid(), node.type(), node.owner(), node.payload().length(), node.dependencies().size(),
                 graph.chain(node.uuid()).size(), graph.chainBytes(node.uuid()));
     }
 }

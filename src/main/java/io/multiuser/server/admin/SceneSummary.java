@@ -27,13 +27,13 @@ public record SceneSummary(int nodes, long payloadBytes, List<TypeCount> byType,
             String type = node.type() == null || node.type().isEmpty() ? "(none)" : node.type();
             long[] t = types.computeIfAbsent(type, k -> new long[2]);
             t[0]++;
-            t[1] += node.payload().length;
+            t[1] += node.payload().length();
         }
         List<TypeCount> byType = types.entrySet().stream()
                 .map(e -> new TypeCount(e.getKey(), (int) e.getValue()[0], e.getValue()[1]))
                 .sorted(Comparator.comparingInt(TypeCount::nodes).reversed().thenComparing(TypeCount::type)).toList();
         List<NodeInfo> biggest = graph.nodes().stream()
-                .sorted(Comparator.comparingInt((Node n) -> n.payload().length).reversed()).limit(BIGGEST)
+                .sorted(Comparator.comparingInt((Node n) -> n.payload().length()).reversed()).limit(BIGGEST)
                 .map(n -> NodeInfo.of(n, graph)).toList();
         return new SceneSummary(graph.size(), graph.totalBytes(), byType, biggest);
     }

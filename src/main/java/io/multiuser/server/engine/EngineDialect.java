@@ -9,6 +9,7 @@ import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.wire.MalformedMessageException;
+import io.multiuser.server.wire.OutboundMessage;
 
 /**
  * The seam between the engine, which is the same for every protocol generation (one thread,
@@ -55,7 +56,7 @@ sealed interface EngineDialect permits V01Dialect, V09Dialect {
     byte[][] encodeCommand(ServerCommand command);
 
     /** The messages (each its frames after the identity) that carry a whole node to a client. */
-    List<byte[][]> encodeNode(Node node);
+    List<OutboundMessage> encodeNode(Node node);
 
     /** The frames of a Commit after the identity; only the three-port protocol has deltas. */
     byte[][] encodeCommit(String uuid, Delta delta);

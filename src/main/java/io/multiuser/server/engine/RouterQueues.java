@@ -12,6 +12,7 @@ import java.util.Set;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.wire.OutboundMessage;
 import zmq.Msg;
 import zmq.ZError;
 
@@ -38,10 +39,10 @@ final class RouterQueues {
     }
 
     /** Sends one multipart message (the frames after the identity) to a peer, or queues it. */
-    Result send(ClientId to, byte[][] frames, long now) {
+    Result send(ClientId to, OutboundMessage message, long now) {
         PeerQueue queue = queues.get(to);
         if (queue == null) {
-            int rc = trySend(to, frames);
+            int rc = trySend(to, message);
             if (rc == 0) {
                 return Result.SENT;
             }
@@ -51,8 +52,8 @@ final class RouterQueues {
                 queue.unreachableSince = now;
             }
         }
-        queue.messages.add(frames);
-        queue.bytes += size(frames);
+        queue.messages.add(message);
+        queue.bytes += size(message);
         return queue.bytes > maxQueuedBytes ? Result.OVERFLOW : Result.QUEUED;
     }
 
@@ -69,7 +70,7 @@ final class RouterQueues {
             Map.Entry<ClientId, PeerQueue> e = it.next();
             PeerQueue queue = e.getValue();
             while (!queue.messages.isEmpty()) {
-                byte[][] head = queue.messages.peek();
+                OutboundMessage head = queue.messages.peek();
                 int rc = trySend(e.getKey(), head);
                 if (rc != 0) {
                     if (rc == ZError.EHOSTUNREACH && queue.unreachableSince < 0) {
@@ -129,28 +130,29 @@ final class RouterQueues {
 
 
     /** 0 when the whole message went into the peer's pipe, else the errno (EAGAIN, EHOSTUNREACH). */
-    private int trySend(ClientId to, byte[][] frames) {
+    private int trySend(ClientId to, OutboundMessage message) {
         if (!socket.base().send(new Msg(to.bytes()), ZMQ.DONTWAIT | ZMQ.SNDMORE)) {
             return socket.base().errno();
         }
         // Once the identity frame is accepted the peer's pipe has room for the whole message.
+        byte[][] frames = message.frames();
+        int last = message.frameCount() - 1;
         for (int i = 0; i < frames.length; i++) {
-            int flags = i == frames.length - 1 ? ZMQ.DONTWAIT : ZMQ.DONTWAIT | ZMQ.SNDMORE;
-            socket.base().send(new Msg(frames[i]), flags);
+            socket.base().send(new Msg(frames[i]), i == last ? ZMQ.DONTWAIT : ZMQ.DONTWAIT | ZMQ.SNDMORE);
+        }
+        if (message.payload() != null) {
+            // A buffer, not an array: the payload may be a view of a longer array (an uploaded frame).
+            socket.base().send(new Msg(message.payload().buffer()), ZMQ.DONTWAIT);
         }
         return 0;
     }
 
-    private static long size(byte[][] frames) {
-        long total = 64; // per-message overhead, so that floods of tiny messages count too
-        for (byte[] frame : frames) {
-            total += frame.length;
-        }
-        return total;
+    private static long size(OutboundMessage message) {
+        return 64 + message.bytes(); // per-message overhead, so that floods of tiny messages count too
     }
 
     private static final class PeerQueue {
-        final ArrayDeque<byte[][]> messages = new ArrayDeque<>();
+        final ArrayDeque<OutboundMessage> messages = new ArrayDeque<>();
         long bytes;
         long unreachableSince = -1;
     }

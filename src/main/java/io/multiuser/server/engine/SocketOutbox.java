@@ -18,11 +18,12 @@ import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.session.Outbox;
 import io.multiuser.server.session.SessionListener;
+import io.multiuser.server.wire.OutboundMessage;
 import zmq.Msg;
 
 /**
  * The session's {@link Outbox} on real sockets. Every message is encoded once whatever the
- * number of receivers, and the payload array is shared, not copied. Used by the engine
+ * number of receivers, and a node's payload is shared, not copied. Used by the engine
  * thread only.
  */
 final class SocketOutbox implements Outbox {
@@ -55,7 +56,7 @@ final class SocketOutbox implements Outbox {
 
     @Override
     public void send(Collection<ClientId> to, ServerCommand command) {
-        byte[][] frames = dialect.encodeCommand(command);
+        OutboundMessage frames = OutboundMessage.of(dialect.encodeCommand(command));
         long now = clock.getAsLong();
         for (ClientId id : to) {
             Long holdUntil = heldUntil.get(id);
@@ -82,15 +83,15 @@ final class SocketOutbox implements Outbox {
 
     @Override
     public void pushDelta(Collection<ClientId> to, String uuid, Delta delta) {
-        pushMessages(to, List.<byte[][]>of(dialect.encodeCommit(uuid, delta)));
+        pushMessages(to, List.of(OutboundMessage.of(dialect.encodeCommit(uuid, delta))));
     }
 
     /** Messages of one datablock go through each client's FIFO, so they stay back to back for it. */
-    private void pushMessages(Collection<ClientId> to, List<byte[][]> messages) {
+    private void pushMessages(Collection<ClientId> to, List<OutboundMessage> messages) {
         long now = clock.getAsLong();
         for (ClientId id : to) {
             RouterQueues.Result result = null;
-            for (byte[][] message : messages) {
+            for (OutboundMessage message : messages) {
                 result = data.send(id, message, now);
             }
             if (result == RouterQueues.Result.OVERFLOW) {
@@ -126,14 +127,14 @@ final class SocketOutbox implements Outbox {
         long now = clock.getAsLong();
         while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
             Delayed d = delayed.poll();
-            sendNow(d.to, dialect.encodeCommand(d.command), now);
+            sendNow(d.to, OutboundMessage.of(dialect.encodeCommand(d.command)), now);
             if (delayed.stream().noneMatch(o -> o.to.equals(d.to))) {
                 heldUntil.remove(d.to); // nothing held for this client any more: send directly again
             }
         }
     }
 
-    private void sendNow(ClientId id, byte[][] frames, long now) {
+    private void sendNow(ClientId id, OutboundMessage frames, long now) {
         if (commands.send(id, frames, now) == RouterQueues.Result.OVERFLOW && !commands.isClosing(id)) {
             overflowed.add(id);
         }

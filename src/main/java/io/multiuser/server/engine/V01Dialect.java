@@ -11,6 +11,7 @@ import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.wire.CommandCodec;
 import io.multiuser.server.wire.DatablockCodec;
 import io.multiuser.server.wire.MalformedMessageException;
+import io.multiuser.server.wire.OutboundMessage;
 
 /** Replication 0.1.x: [owner, class name, pickle] commands, datablocks as a header plus chunks on P+2. */
 final class V01Dialect implements EngineDialect {
@@ -63,9 +64,10 @@ final class V01Dialect implements EngineDialect {
     }
 
     @Override
-    public List<byte[][]> encodeNode(Node node) {
+    public List<OutboundMessage> encodeNode(Node node) {
         // Header and payload chunk: two messages that must stay back to back for each receiver.
-        return List.of(DatablockCodec.encodeHeader(node), new byte[][] {node.payload()});
+        return List.of(OutboundMessage.of(DatablockCodec.encodeHeader(node)),
+                OutboundMessage.ofPayload(node.payload()));
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.wire.MalformedMessageException;
+import io.multiuser.server.wire.OutboundMessage;
 import io.multiuser.server.wire.v09.V09Codec;
 
 /** Replication 0.9.x: typed [type, owner, pickle] commands; Node and Commit messages both ways on P+1. */
@@ -52,7 +53,7 @@ final class V09Dialect implements EngineDialect {
     }
 
     @Override
-    public List<byte[][]> encodeNode(Node node) {
+    public List<OutboundMessage> encodeNode(Node node) {
         return Collections.singletonList(V09Codec.encodeNode(node));
     }
 

@@ -11,6 +11,7 @@ import java.util.zip.CRC32C;
 
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.Payload;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionState;
 
@@ -127,7 +128,7 @@ public final class StoreFormat {
         writeString(fields, node.owner());
         writeString(fields, node.type());
         writeStrings(fields, node.dependencies());
-        fields.writeInt(node.payload().length);
+        fields.writeInt(node.payload().length());
         writeRecord(out, meta.toByteArray(), node.payload());
     }
 
@@ -147,7 +148,7 @@ public final class StoreFormat {
         ByteArrayOutputStream meta = new ByteArrayOutputStream(2);
         meta.write(STATE);
         meta.write(stateCode(state));
-        writeRecord(out, meta.toByteArray(), new byte[0]);
+        writeRecord(out, meta.toByteArray(), Payload.EMPTY);
     }
 
     /** Writes a DELTA record (version 2). The blob is written as is, not copied. */
@@ -161,7 +162,7 @@ public final class StoreFormat {
         fields.writeInt(delta.dependenciesPickle().length);
         fields.write(delta.dependenciesPickle());
         fields.writeInt(delta.blob().length);
-        writeRecord(out, meta.toByteArray(), delta.blob());
+        writeRecord(out, meta.toByteArray(), Payload.of(delta.blob()));
     }
 
     /** Writes a DEPENDENCIES record (version 2). */
@@ -172,13 +173,13 @@ public final class StoreFormat {
         fields.writeByte(DEPENDENCIES);
         writeString(fields, uuid);
         writeStrings(fields, dependencies);
-        writeRecord(out, meta.toByteArray(), new byte[0]);
+        writeRecord(out, meta.toByteArray(), Payload.EMPTY);
     }
 
     /** Bytes a PUT of this node takes on disk, without encoding it. */
     public static long putSize(Node node) {
         return RECORD_OVERHEAD + 1 + stringSize(node.uuid()) + stringSize(node.owner()) + stringSize(node.type())
-                + stringsSize(node.dependencies()) + 4 + node.payload().length;
+                + stringsSize(node.dependencies()) + 4 + node.payload().length();
     }
 
     /** Bytes a DELTA record takes on disk. */
@@ -204,19 +205,19 @@ public final class StoreFormat {
         for (String s : strings) {
             writeString(fields, s);
         }
-        writeRecord(out, meta.toByteArray(), new byte[0]);
+        writeRecord(out, meta.toByteArray(), Payload.EMPTY);
     }
 
-    private static void writeRecord(OutputStream out, byte[] meta, byte[] payload) throws IOException {
+    private static void writeRecord(OutputStream out, byte[] meta, Payload payload) throws IOException {
         CRC32C crc = new CRC32C();
         crc.update(meta);
-        crc.update(payload);
-        int length = Math.addExact(meta.length, payload.length);
+        payload.updateChecksum(crc);
+        int length = Math.addExact(meta.length, payload.length());
         DataOutputStream record = new DataOutputStream(out);
         record.writeInt(length);
         record.writeInt((int) crc.getValue());
         record.write(meta);
-        record.write(payload);
+        payload.writeTo(record);
     }
 
     private static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {

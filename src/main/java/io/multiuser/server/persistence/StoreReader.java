@@ -45,7 +45,7 @@ public final class StoreReader {
             long records, long validBytes, Damage damage, boolean stateRecorded, int version) {
 
         public long payloadBytes() {
-            return nodes.values().stream().mapToLong(n -> n.payload().length).sum();
+            return nodes.values().stream().mapToLong(n -> n.payload().length()).sum();
         }
 
         /** The nodes and chains as one scene (owners as logged). */

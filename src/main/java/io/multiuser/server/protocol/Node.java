@@ -4,18 +4,24 @@ import java.util.List;
 
 /**
  * One node of the replicated graph. The payload is opaque to the server (a pickle written
- * by the client): it is stored and forwarded byte for byte. The array is shared, never
- * modified after construction, so fan-out can send it to every receiver without copies.
+ * by the client): it is stored and forwarded byte for byte. Its bytes are shared, never
+ * modified after construction, so fan-out can send them to every receiver without copies.
  *
  * @param dependencies uuids this node depends on; empty when the client sent none
  */
-public record Node(String uuid, String owner, String type, List<String> dependencies, byte[] payload) {
+public record Node(String uuid, String owner, String type, List<String> dependencies, Payload payload) {
 
     /** The owner value that lets anyone edit a node. */
     public static final String COMMON = "COMMON";
 
     public Node {
         dependencies = List.copyOf(dependencies);
+        java.util.Objects.requireNonNull(payload, "payload");
+    }
+
+    /** A node whose payload is the whole array, handed over: the caller must not modify it afterwards. */
+    public Node(String uuid, String owner, String type, List<String> dependencies, byte[] payload) {
+        this(uuid, owner, type, dependencies, Payload.of(payload));
     }
 
     public Node withOwner(String newOwner) {
@@ -25,6 +31,6 @@ public record Node(String uuid, String owner, String type, List<String> dependen
     @Override
     public String toString() {
         return "Node[" + uuid + ", owner=" + owner + ", type=" + type + ", deps=" + dependencies.size()
-                + ", bytes=" + payload.length + "]";
+                + ", bytes=" + payload.length() + "]";
     }
 }

@@ -47,7 +47,7 @@ final class ChainJoin extends Join {
         }
         Node base = frozen.get(uuid); // null outside the catalog
         if (answer(joiner, uuid, graph.get(uuid), base, out)) {
-            recordSent(base.payload().length);
+            recordSent(base.payload().length());
             logProgress(sent());
         }
         return true;

@@ -56,7 +56,7 @@ public final class NodeGraph {
         if (previous != null && previous.payload() != node.payload()) {
             dropChain(node.uuid()); // a full payload supersedes every delta before it
         }
-        totalBytes += node.payload().length - (previous == null ? 0 : previous.payload().length);
+        totalBytes += node.payload().length() - (previous == null ? 0 : previous.payload().length());
         if (previous != null && samePayload(previous, node)) {
             // a few bytes to store instead of the whole payload again; the chain stays
             if (!previous.dependencies().equals(node.dependencies())) {
@@ -210,7 +210,7 @@ public final class NodeGraph {
         Node removed = nodes.remove(uuid);
         if (removed != null) {
             dropChain(uuid);
-            totalBytes -= removed.payload().length;
+            totalBytes -= removed.payload().length();
             journal.deleted(uuid);
             tombstones.add(uuid);
             if (tombstones.size() > tombstoneCapacity) {
@@ -233,7 +233,7 @@ public final class NodeGraph {
         for (Node node : restored) {
             node = canonical(node, nodes.get(node.uuid()));
             Node previous = nodes.put(node.uuid(), node);
-            totalBytes += node.payload().length - (previous == null ? 0 : previous.payload().length);
+            totalBytes += node.payload().length() - (previous == null ? 0 : previous.payload().length());
         }
         restoredChains.forEach((uuid, deltas) -> {
             if (nodes.containsKey(uuid)) {

@@ -59,7 +59,7 @@ public record Scene(List<Node> nodes, Map<String, List<Delta>> chains) {
     public long payloadBytes() {
         long bytes = 0;
         for (Node node : nodes) {
-            bytes += node.payload().length;
+            bytes += node.payload().length();
         }
         return bytes;
     }

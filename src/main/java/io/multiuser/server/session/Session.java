@@ -263,7 +263,7 @@ public final class Session {
 
     /** A complete datablock from port P+2. */
     public void onDatablock(Datablock block) {
-        listener.datablockReceived(block.node().payload().length);
+        listener.datablockReceived(block.node().payload().length());
         User user = users.get(block.sender());
         Node incoming = block.node();
         if (user == null) {
@@ -290,7 +290,7 @@ public final class Session {
                     + incoming.owner() + "' is neither COMMON nor the sender");
             return;
         }
-        if (overSceneLimit(stored.payload().length - (existing == null ? 0L : existing.payload().length),
+        if (overSceneLimit(stored.payload().length() - (existing == null ? 0L : existing.payload().length()),
                 stored.uuid(), user)) {
             return;
         }
@@ -722,7 +722,7 @@ public final class Session {
         if (upload == null || !upload.by(user.id()) || upload.isComplete()) {
             reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
                     + ": no upload of theirs in progress");
-        } else if (overSceneLimit(node.payload().length, node.uuid(), user)) {
+        } else if (overSceneLimit(node.payload().length(), node.uuid(), user)) {
             return; // the upload cannot complete: the log line says which limit to raise
         } else if (!upload.accept(node)) {
             reject(Drop.BAD_STATE, "Ignored snapshot node " + node.uuid() + " from " + user
@@ -943,7 +943,7 @@ public final class Session {
         List<ClientId> to = dataReceivers(sender, node.uuid());
         if (!to.isEmpty()) {
             out.push(to, node);
-            listener.datablockForwarded(to.size(), node.payload().length);
+            listener.datablockForwarded(to.size(), node.payload().length());
         }
     }
 

@@ -61,7 +61,7 @@ final class StreamedJoin extends Join {
             return false;
         }
         if (index >= 0 && index == pushed) {
-            recordPush(node.payload().length); // in order, as the client asks
+            recordPush(node.payload().length()); // in order, as the client asks
         }
         firstGet();
         logProgress(pushed);
@@ -96,7 +96,7 @@ final class StreamedJoin extends Join {
             return;
         }
         out.push(joiner, node);
-        recordPush(node.payload().length);
+        recordPush(node.payload().length());
     }
 
     /** A node as the joiner is owed it: as it is now, or as it was when deleted since (rule 5). */

@@ -49,9 +49,9 @@ final class Upload {
         }
         Node previous = graph.put(node);
         if (previous != null) {
-            bytes -= previous.payload().length;
+            bytes -= previous.payload().length();
         }
-        bytes += node.payload().length;
+        bytes += node.payload().length();
         received.add(node.uuid());
         progress.at(received.size(), bytes);
         return true;

@@ -28,7 +28,7 @@ public final class CommandCodec {
             case "RepAuthCommand" -> auth(Pickles.loads(pickle));
             case "RepUpdateUserMetadata" -> CommandFields.metadata(Pickles.loads(pickle), "metadata");
             case "RepSnapshotCommand" -> snapshot(Pickles.loads(pickle));
-            case "RepServerSnapshotCommand" -> upload(Pickles.loads(pickle));
+            case "RepServerSnapshotCommand" -> upload(Pickles.loadsWithViews(pickle, false)); // payloads: no copy
             case "RepRightCommand" -> rights(Pickles.loads(pickle));
             case "RepDeleteCommand" -> new ClientCommand.Delete(PyValues.str(Pickles.loads(pickle), "uuid"));
             case "RepKickCommand" -> new ClientCommand.Kick(
@@ -77,7 +77,7 @@ public final class CommandCodec {
                 PyValues.utf8(data.get("owner"), "'owner'"),
                 PyValues.utf8(data.get("type"), "'type'"),
                 PyValues.strList(deps, "'dependencies'", true),
-                PyValues.bytes(data.get("data"), "'data'"));
+                PyValues.payload(data.get("data"), "'data'"));
     }
 
     private static ClientCommand rights(Object value) throws MalformedMessageException {

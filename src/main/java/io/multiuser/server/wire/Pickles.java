@@ -1,11 +1,13 @@
 package io.multiuser.server.wire;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Set;
 
+import io.multiuser.server.protocol.Payload;
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.Pickler;
 
@@ -13,9 +15,10 @@ import net.razorvine.pickle.Pickler;
  * Pickle in and out. Reading accepts protocols 2 to 4 through {@link SafeUnpickler}; writing
  * uses protocol 2, which every client Python (3.7 and later) reads.
  * Values map as razorvine maps them: dict to Map, list to List, tuple to Object[], str to
- * String, bytes to byte[], int to Integer/Long/BigInteger, float to Double, bool to Boolean,
- * None to null; nothing else is accepted by {@link #loads}. {@link #loadsWithSets} (three-port)
- * also accepts set (a {@link java.util.LinkedHashSet}) and frozenset ({@link PyValues.FrozenSet}).
+ * String, bytes to byte[] (or a {@link Payload} view, see {@link #loadsWithViews}), int to
+ * Integer/Long/BigInteger, float to Double, bool to Boolean, None to null; nothing else is
+ * accepted by {@link #loads}. {@link #loadsWithSets} (three-port) also accepts set (a
+ * {@link java.util.LinkedHashSet}) and frozenset ({@link PyValues.FrozenSet}).
  * Sets are written with the protocol-4 opcodes EMPTY_SET/ADDITEMS and FROZENSET even under the
  * protocol-2 header: CPython does not check opcodes against the header, and the protocol-2 way
  * (GLOBAL builtins.set + REDUCE) is exactly what our own reader refuses.
@@ -35,12 +38,28 @@ public final class Pickles {
         return load(data, true);
     }
 
+    /**
+     * As {@link #loads} or {@link #loadsWithSets}, but bytes values of {@link #VIEW_MIN_BYTES} or
+     * more come back as {@link Payload} views of {@code data}, not copies: for the scene upload,
+     * whose commands each carry a node's payload. The views keep {@code data} alive.
+     */
+    public static Object loadsWithViews(byte[] data, boolean sets) throws MalformedMessageException {
+        return load(data, sets, VIEW_MIN_BYTES);
+    }
+
+    /** Below this a bytes value is copied: a view's header costs more than it saves. */
+    public static final int VIEW_MIN_BYTES = 4096;
+
     private static Object load(byte[] data, boolean sets) throws MalformedMessageException {
+        return load(data, sets, 0);
+    }
+
+    private static Object load(byte[] data, boolean sets, int viewMinBytes) throws MalformedMessageException {
         if (data.length == 0) {
             throw new MalformedMessageException("empty pickle");
         }
         Object value;
-        SafeUnpickler unpickler = new SafeUnpickler(sets);
+        SafeUnpickler unpickler = new SafeUnpickler(sets, viewMinBytes);
         try {
             value = unpickler.loads(data);
         } catch (SafeUnpickler.Refused e) {
@@ -66,6 +85,20 @@ public final class Pickles {
         }
     }
 
+    /**
+     * As {@link #dumps(Object)}, into a buffer sized for {@code expectedBytes} up front: a value
+     * carrying a big payload is then written without the buffer doubling its way up to it.
+     */
+    public static byte[] dumps(Object value, int expectedBytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(expectedBytes);
+        try {
+            new ValuePickler().dump(value, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
     /** Razorvine's pickler, but bytes go out as bytes (BINBYTES), not as a bytearray constructor call. */
     private static final class ValuePickler extends Pickler {
 
@@ -76,14 +109,13 @@ public final class Pickles {
         @Override
         public void save(Object o) throws IOException {
             if (o instanceof byte[] bytes) {
-                if (bytes.length < 256) {
-                    out.write(Opcodes.SHORT_BINBYTES);
-                    out.write(bytes.length);
-                } else {
-                    out.write(Opcodes.BINBYTES);
-                    out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length).array());
-                }
+                saveBytesHeader(bytes.length);
                 out.write(bytes);
+                return;
+            }
+            if (o instanceof Payload payload) {
+                saveBytesHeader(payload.length());
+                payload.writeTo(out);
                 return;
             }
             if (o instanceof Set<?> set) {
@@ -91,6 +123,16 @@ public final class Pickles {
                 return;
             }
             super.save(o);
+        }
+
+        private void saveBytesHeader(int length) throws IOException {
+            if (length < 256) {
+                out.write(Opcodes.SHORT_BINBYTES);
+                out.write(length);
+            } else {
+                out.write(Opcodes.BINBYTES);
+                out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(length).array());
+            }
         }
 
         /** Razorvine would write GLOBAL __builtin__.set + REDUCE; these are the opcodes CPython 3 writes itself. */

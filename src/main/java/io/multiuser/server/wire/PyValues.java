@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.multiuser.server.protocol.Payload;
+
 /**
  * Type checks over unpickled values, each failing with a reason that names the field. Public
  * because the three-port codec (package {@code wire.v09}) checks its fields with the same rules.
@@ -58,7 +60,21 @@ public final class PyValues {
         if (value instanceof byte[] b) {
             return b;
         }
+        if (value instanceof Payload view) {
+            return view.toArray();
+        }
         throw new MalformedMessageException(what + " must be bytes, got " + typeName(value));
+    }
+
+    /**
+     * A bytes value as a node's payload: a view of its frame is kept (no copy) unless the frame
+     * holds more than a quarter (and over 4 KiB) besides it, which a view would keep alive.
+     */
+    public static Payload payload(Object value, String what) throws MalformedMessageException {
+        if (value instanceof Payload view) {
+            return view.trimmed(Math.max(Pickles.VIEW_MIN_BYTES, view.length() / 4));
+        }
+        return Payload.of(bytes(value, what));
     }
 
     public static String utf8(Object value, String what) throws MalformedMessageException {
@@ -121,7 +137,7 @@ public final class PyValues {
         }
         if (value == null || value instanceof String || value instanceof Boolean || value instanceof Integer
                 || value instanceof Long || value instanceof BigInteger || value instanceof Double
-                || value instanceof byte[]) {
+                || value instanceof byte[] || value instanceof Payload) {
             return null;
         }
         if (value instanceof Object[] tuple) {
@@ -208,7 +224,7 @@ public final class PyValues {
         if (value instanceof String) {
             return "str";
         }
-        if (value instanceof byte[]) {
+        if (value instanceof byte[] || value instanceof Payload) {
             return "bytes";
         }
         if (value instanceof Boolean) {

@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
+import io.multiuser.server.protocol.Payload;
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
 import net.razorvine.pickle.Unpickler;
@@ -22,7 +23,9 @@ import net.razorvine.pickle.Unpickler;
  * announced length before reading it: a 20-byte frame could otherwise ask for 2 GiB.</li>
  * </ul>
  * What it returns is then checked against the value model by {@link Pickles#loads}.
- * Only for in-memory input (a frame), which is what {@link #loads(byte[])} takes.
+ * Only for in-memory input (a frame), which is what {@link #loads(byte[])} takes. With a
+ * {@code viewMinBytes}, bytes values of at least that length come back as {@link Payload} views
+ * of the frame instead of copies.
  */
 final class SafeUnpickler extends Unpickler {
 
@@ -64,8 +67,9 @@ final class SafeUnpickler extends Unpickler {
     }
 
     private final boolean sets;
+    private final int viewMinBytes;
     private ByteArrayInputStream in;
-    private int dataLength;
+    private byte[] data;
 
     /** The four-port value model: no sets. */
     SafeUnpickler() {
@@ -73,19 +77,25 @@ final class SafeUnpickler extends Unpickler {
     }
 
     SafeUnpickler(boolean sets) {
+        this(sets, 0);
+    }
+
+    /** @param viewMinBytes bytes values this long or longer become views of the input; 0 for none */
+    SafeUnpickler(boolean sets, int viewMinBytes) {
         this.sets = sets;
+        this.viewMinBytes = viewMinBytes;
     }
 
     @Override
     public Object loads(byte[] data) throws IOException {
         in = new ByteArrayInputStream(data);
-        dataLength = data.length;
+        this.data = data;
         return load(in);
     }
 
     /** How far reading got: where a broken pickle broke. */
     int offset() {
-        return in == null ? 0 : dataLength - in.available();
+        return in == null ? 0 : data.length - in.available();
     }
 
     @Override
@@ -107,8 +117,19 @@ final class SafeUnpickler extends Unpickler {
                 addItems();
                 return NO_RETURN_VALUE;
             }
-            case Opcodes.BINUNICODE, Opcodes.BINBYTES -> checkLength(4);
-            case Opcodes.BINUNICODE8, Opcodes.BINBYTES8 -> checkLength(8);
+            case Opcodes.BINUNICODE -> checkLength(4);
+            case Opcodes.BINUNICODE8 -> checkLength(8);
+            case Opcodes.BINBYTES, Opcodes.BINBYTES8 -> {
+                int width = key == Opcodes.BINBYTES ? 4 : 8;
+                long length = checkLength(width);
+                if (viewMinBytes > 0 && length >= viewMinBytes) {
+                    in.skip(width);
+                    int start = offset();
+                    in.skip(length);
+                    stack.add(Payload.view(data, start, (int) length));
+                    return NO_RETURN_VALUE;
+                }
+            }
             case Opcodes.SETITEMS -> {
                 setItems();
                 return NO_RETURN_VALUE;
@@ -142,8 +163,8 @@ final class SafeUnpickler extends Unpickler {
         ((LinkedHashSet<Object>) stack.peek()).addAll(items);
     }
 
-    /** Peeks the little-endian length that follows the opcode and checks it against what is left. */
-    private void checkLength(int width) {
+    /** Peeks the little-endian length that follows the opcode, checks it against what is left, returns it. */
+    private long checkLength(int width) {
         in.mark(width);
         long length = 0;
         for (int i = 0; i < width; i++) {
@@ -159,5 +180,6 @@ final class SafeUnpickler extends Unpickler {
             throw new Refused("announced length " + Long.toUnsignedString(length)
                     + " exceeds the " + remaining + " bytes left");
         }
+        return length;
     }
 }

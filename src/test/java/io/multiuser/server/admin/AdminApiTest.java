@@ -118,7 +118,7 @@ class AdminApiTest {
         JsonPath info = admin().get(BASE + "/session").then().statusCode(200).extract().jsonPath();
         assertThat(info.getString("state")).isEqualTo("active");
         assertThat(info.getInt("nodes")).isEqualTo(scene.size());
-        assertThat(info.getLong("payloadBytes")).isEqualTo(scene.stream().mapToLong(n -> n.payload().length).sum());
+        assertThat(info.getLong("payloadBytes")).isEqualTo(scene.stream().mapToLong(n -> n.payload().length()).sum());
         assertThat(info.getMap("ports")).isEqualTo(Map.of("commands", port, "dataOut", port + 1, "dataIn", port + 2,
                 "heartbeat", port + 3));
         try (TestClient probe = new TestClient(info.getInt("ports.commands"), "api-info-probe")) {

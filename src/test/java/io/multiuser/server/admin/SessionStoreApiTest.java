@@ -93,7 +93,7 @@ class SessionStoreApiTest {
             assertThat(joiner.loginAsClient()).isEqualTo("RUNNING");
             Map<String, Block> blocks = joiner.join();
             for (Node node : SCENE) {
-                assertThat(blocks.get(node.uuid()).payload()).isEqualTo(node.payload());
+                assertThat(blocks.get(node.uuid()).payload()).isEqualTo(node.payload().toArray());
                 assertThat(blocks.get(node.uuid()).dependencies()).isEqualTo(node.dependencies());
             }
         }

@@ -43,10 +43,10 @@ class BadInputTest extends EngineTestBase {
         while (!attack.isDone() || rounds < 20) {
             Node a = Nodes.edited(scene.get(rounds % 2), Nodes.payload(random, 500));
             alice.push(a);
-            assertThat(bob.awaitBlock(b -> b.uuid().equals(a.uuid()), WAIT).payload()).isEqualTo(a.payload());
+            assertThat(bob.awaitBlock(b -> b.uuid().equals(a.uuid()), WAIT).payload()).isEqualTo(a.payload().toArray());
             Node b = Nodes.edited(scene.get(2 + rounds % 2), Nodes.payload(random, 700));
             bob.push(b);
-            assertThat(alice.awaitBlock(x -> x.uuid().equals(b.uuid()), WAIT).payload()).isEqualTo(b.payload());
+            assertThat(alice.awaitBlock(x -> x.uuid().equals(b.uuid()), WAIT).payload()).isEqualTo(b.payload().toArray());
             rounds++;
         }
         attack.get(30, TimeUnit.SECONDS);

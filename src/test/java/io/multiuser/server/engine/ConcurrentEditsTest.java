@@ -68,7 +68,7 @@ class ConcurrentEditsTest extends EngineTestBase {
             assertReceivedEveryUpdateOnce(pushers.get(i), scene, i);
         }
         for (Node node : scene) {
-            assertThat(tag(node(node.uuid()).payload())).isEqualTo(node.uuid() + "|" + (UPDATES - 1));
+            assertThat(tag(node(node.uuid()).payload().toArray())).isEqualTo(node.uuid() + "|" + (UPDATES - 1));
         }
     }
 

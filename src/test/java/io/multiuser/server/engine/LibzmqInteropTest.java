@@ -89,7 +89,7 @@ class LibzmqInteropTest {
         Map<String, String> actual = engine.call(session -> {
             Map<String, String> nodes = new TreeMap<>();
             for (Node node : session.graph().nodes()) {
-                nodes.put(node.uuid(), node.owner() + " " + sha256(node.payload()));
+                nodes.put(node.uuid(), node.owner() + " " + sha256(node.payload().toArray()));
             }
             return nodes;
         }).get(10, TimeUnit.SECONDS);

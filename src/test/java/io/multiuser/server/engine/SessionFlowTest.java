@@ -57,7 +57,7 @@ class SessionFlowTest extends EngineTestBase {
         assertThat(received).hasSize(scene.size());
         for (Node node : scene) {
             Block block = received.get(node.uuid());
-            assertThat(block.payload()).as(node.uuid()).isEqualTo(node.payload());
+            assertThat(block.payload()).as(node.uuid()).isEqualTo(node.payload().toArray());
             assertThat(block.dependencies()).isEqualTo(node.dependencies());
             assertThat(block.owner()).isEqualTo(Node.COMMON);
             assertThat(block.type()).isEqualTo("SynthNode");
@@ -89,12 +89,12 @@ class SessionFlowTest extends EngineTestBase {
         Node fromAlice = Nodes.edited(scene.get(0), Nodes.payload(random, 1000));
         alice.push(fromAlice);
         Block atBob = bob.awaitBlock(b -> b.uuid().equals(fromAlice.uuid()), WAIT);
-        assertThat(atBob.payload()).isEqualTo(fromAlice.payload());
+        assertThat(atBob.payload()).isEqualTo(fromAlice.payload().toArray());
 
         Node fromBob = Nodes.edited(scene.get(1), Nodes.payload(random, 3000));
         bob.push(fromBob);
         Block atAlice = alice.awaitBlock(b -> b.uuid().equals(fromBob.uuid()), WAIT);
-        assertThat(atAlice.payload()).isEqualTo(fromBob.payload());
+        assertThat(atAlice.payload()).isEqualTo(fromBob.payload().toArray());
 
         assertThat(alice.pollBlock(Duration.ofMillis(300))).as("alice's own update echoed").isNull();
         assertThat(bob.pollBlock(Duration.ofMillis(100))).as("bob's own update echoed").isNull();
@@ -203,7 +203,7 @@ class SessionFlowTest extends EngineTestBase {
         assertThat(late.loginAsClient()).isEqualTo("RUNNING");
         Map<String, Block> got = late.join();
         assertThat(got).hasSize(29).doesNotContainKey(scene.get(5).uuid());
-        assertThat(got.get(edited.uuid()).payload()).isEqualTo(edited.payload());
+        assertThat(got.get(edited.uuid()).payload()).isEqualTo(edited.payload().toArray());
         assertThat(got.get(scene.get(4).uuid()).owner()).isEqualTo("bob");
     }
 
@@ -223,13 +223,13 @@ class SessionFlowTest extends EngineTestBase {
         Map<String, Block> got = bob.download(catalog);
 
         assertThat(got.keySet()).containsExactlyInAnyOrderElementsOf(catalog);
-        assertThat(got.get(scene.get(1).uuid()).payload()).isEqualTo(scene.get(1).payload());
+        assertThat(got.get(scene.get(1).uuid()).payload()).isEqualTo(scene.get(1).payload().toArray());
         // Whatever else came: the live update of node 0 (maybe twice: forwarded and streamed), never more.
         int extra = 0;
         Block more;
         while ((more = bob.pollBlock(Duration.ofMillis(300))) != null) {
             assertThat(more.uuid()).isEqualTo(edited.uuid());
-            assertThat(more.payload()).isEqualTo(edited.payload());
+            assertThat(more.payload()).isEqualTo(edited.payload().toArray());
             extra++;
         }
         assertThat(extra).isLessThanOrEqualTo(1);

@@ -1390,7 +1390,7 @@ public final class SessionFuzz {
                     String expected = e.lastDigest(uuid) != null ? e.lastDigest(uuid) : original.get(uuid);
                     if (n == null) {
                         problem.accept("the server lost " + e.name + "'s node " + uuid);
-                    } else if (!n.owner().equals(e.name) || !sha256(n.payload()).equals(expected)) {
+                    } else if (!n.owner().equals(e.name) || !sha256(n.payload().toArray()).equals(expected)) {
                         problem.accept("the server's " + n + " is not " + e.name + "'s last edit of it");
                     }
                 }
@@ -1507,7 +1507,7 @@ public final class SessionFuzz {
                             return null;
                         }
                         List<byte[]> chain = s.graph().chain(uuid).stream().map(Delta::blob).toList();
-                        return new TestClient09.Replica(n.owner(), n.dependencies(), n.payload(), chain, true).digest();
+                        return new TestClient09.Replica(n.owner(), n.dependencies(), n.payload().toArray(), chain, true).digest();
                     });
                     if (server == null) {
                         problem.accept("the server lost " + e.name + "'s node " + uuid);

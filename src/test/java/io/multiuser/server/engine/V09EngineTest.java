@@ -310,6 +310,24 @@ class V09EngineTest {
     // ------------------------------------------------------------------ sections 5-7: upload, join, deltas
 
     @Test
+    void bigUploadedNodesKeptAsViewsOfTheirFramesReachALateJoinerIntact() {
+        startPrivate();
+        List<NodeData> scene = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String uuid = TestClient09.uuid();
+            // 5 to 80 KB: every payload is a view of its SET frame on the server, not a copy.
+            scene.add(new NodeData(uuid, "COMMON", List.of(), TestClient09.nodeData(uuid, "SynthObj", "big-" + i,
+                    5_000 + i * 25_000)));
+        }
+        TestClient09 alice = host("alice", scene);
+        TestClient09 bob = joiner("bob");
+
+        assertThat(bob.replica()).hasSize(4);
+        assertThat(bob.replicaDigest()).as("joiner's replica = uploader's").isEqualTo(alice.replicaDigest());
+        assertHealthy(alice, bob);
+    }
+
+    @Test
     void aLateJoinerWithCommitsInFlightGetsBasePlusChainExactlyOnce() {
         startPrivate();
         List<NodeData> scene = scene(5);

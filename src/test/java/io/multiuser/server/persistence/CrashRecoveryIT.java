@@ -154,7 +154,7 @@ class CrashRecoveryIT {
                 // datablock (one editor's datablocks arrive in order) and every delete.
                 for (Node last : stream.lastPushes()) {
                     observer.awaitBlock(b -> b.uuid().equals(last.uuid()) && Arrays.equals(b.payload(),
-                            last.payload()), Duration.ofSeconds(60));
+                            last.payload().toArray()), Duration.ofSeconds(60));
                 }
                 for (String uuid : stream.deleted()) {
                     observer.await("RepDeleteCommand", r -> uuid.equals(r.data()), Duration.ofSeconds(60));
@@ -195,7 +195,7 @@ class CrashRecoveryIT {
         server.awaitOutput(RESTORED, Duration.ofSeconds(30));
         AdminHttp admin = new AdminHttp(server.httpPort, PASSWORD);
         List<Node> restored = AdminHttp.scene(admin.export());
-        long bytes = restored.stream().mapToLong(n -> n.payload().length).sum();
+        long bytes = restored.stream().mapToLong(n -> n.payload().length()).sum();
 
         Matcher line = RESTORED.matcher(server.log());
         assertThat(line.find()).isTrue();
@@ -243,7 +243,7 @@ class CrashRecoveryIT {
     private static int indexOf(List<Version> versions, Node node) {
         for (int i = 0; node != null && i < versions.size(); i++) {
             Node v = versions.get(i).node();
-            if (v != null && Arrays.equals(v.payload(), node.payload()) && v.type().equals(node.type())
+            if (v != null && Arrays.equals(v.payload().toArray(), node.payload().toArray()) && v.type().equals(node.type())
                     && v.dependencies().equals(node.dependencies())) {
                 return i;
             }

@@ -124,7 +124,7 @@ class ExportImportIT {
             JsonNode answer = AdminHttp.json(forced);
             assertThat(answer.get("nodes").asInt()).isEqualTo(expected.size());
             assertThat(answer.get("payloadBytes").asLong())
-                    .isEqualTo(expected.stream().mapToLong(n -> n.payload().length).sum());
+                    .isEqualTo(expected.stream().mapToLong(n -> n.payload().length()).sum());
             assertThat(answer.get("disconnected").toString()).isEqualTo("[\"bob\"]");
             bob.await("RepDisconnectCommand");
             assertThat(admin.json("users").size()).isZero();

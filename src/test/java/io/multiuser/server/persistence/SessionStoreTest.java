@@ -55,7 +55,7 @@ class SessionStoreTest {
     record Flat(String uuid, String owner, String type, List<String> deps, String payload) {
         static Flat of(Node n) {
             return new Flat(n.uuid(), n.owner(), n.type(), n.dependencies(),
-                    Base64.getEncoder().encodeToString(n.payload()));
+                    Base64.getEncoder().encodeToString(n.payload().toArray()));
         }
     }
 
@@ -178,7 +178,7 @@ class SessionStoreTest {
         long size = fileSize();
         assertThat(size).isLessThan(StoreFormat.HEADER_BYTES + 2 * StoreFormat.putSize(node));
         assertThat(open(dir).restored().nodes()).singleElement()
-                .satisfies(n -> assertThat(n.payload()[0]).isEqualTo((byte) 999));
+                .satisfies(n -> assertThat(n.payload().toArray()[0]).isEqualTo((byte) 999));
     }
 
     @Test

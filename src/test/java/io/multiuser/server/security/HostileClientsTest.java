@@ -103,7 +103,7 @@ class HostileClientsTest {
                 await().atMost(Duration.ofSeconds(5)).until(() -> drops(SessionListener.Drop.IDENTITY_MISMATCH) >= 2);
                 assertThat(bob.receivesNo("RepUpdateCommand", 300)).isTrue();
                 assertThat(bob.pollBlocks()).noneMatch(b -> b.payload()[0] == 6);
-                byte[] kept = engine.call(s -> s.graph().get("n-1").payload()).get();
+                byte[] kept = engine.call(s -> s.graph().get("n-1").payload().toArray()).get();
                 assertThat(kept).containsExactly(1, 2, 3);
 
                 // The impostor answers every PING with alice's identity; alice still times out.

@@ -308,7 +308,7 @@ class SessionV09Test {
                 java.util.Arrays.stream(nodes).map(Node::uuid).toList()), "test");
         for (Node n : nodes) {
             session.onCommand(host.id, "server", new ClientCommand.UploadSet(n), "test");
-            host.data.put(n.uuid(), new String(n.payload(), StandardCharsets.UTF_8));
+            host.data.put(n.uuid(), new String(n.payload().toArray(), StandardCharsets.UTF_8));
             host.owners.put(n.uuid(), n.owner());
         }
         session.onCommand(host.id, "server", new ClientCommand.UploadEnd(), "test");
@@ -350,7 +350,7 @@ class SessionV09Test {
         }
 
         void create(Node node) {
-            data.put(node.uuid(), new String(node.payload(), StandardCharsets.UTF_8));
+            data.put(node.uuid(), new String(node.payload().toArray(), StandardCharsets.UTF_8));
             owners.putIfAbsent(node.uuid(), node.owner());
             session.onData(new Datablock(id, node));
         }
@@ -414,7 +414,7 @@ class SessionV09Test {
                     errors.add("SET for " + node.uuid() + " while waiting for " + awaiting);
                     return;
                 }
-                data.put(node.uuid(), new String(node.payload(), StandardCharsets.UTF_8));
+                data.put(node.uuid(), new String(node.payload().toArray(), StandardCharsets.UTF_8));
                 owners.put(node.uuid(), node.owner());
                 getNext();
             } else if (command instanceof ServerCommand.SnapshotRemoved) {
@@ -453,7 +453,7 @@ class SessionV09Test {
         private void apply(Sent message, boolean live) {
             if (message instanceof Push p) {
                 Node node = p.node();
-                data.put(node.uuid(), new String(node.payload(), StandardCharsets.UTF_8));
+                data.put(node.uuid(), new String(node.payload().toArray(), StandardCharsets.UTF_8));
                 owners.putIfAbsent(node.uuid(), node.owner());
                 if (live) {
                     loaded.add(node.uuid());

@@ -84,7 +84,7 @@ public final class AdminHttp {
     /** One line per node with everything that must survive (payload as its SHA-256), for list comparisons. */
     public static String fingerprint(Node node) {
         return node.uuid() + " " + node.type() + " owner=" + node.owner() + " deps=" + node.dependencies() + " "
-                + node.payload().length + "B " + sha256(node.payload());
+                + node.payload().length() + "B " + sha256(node.payload().toArray());
     }
 
     public static String sha256(byte[] bytes) {

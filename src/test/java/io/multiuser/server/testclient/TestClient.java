@@ -356,7 +356,7 @@ public final class TestClient implements AutoCloseable {
             send("server", "RepServerSnapshotCommand", map("STATE", "SET", "DATA", map(
                     "owner", bytes(node.owner()), "uuid", bytes(node.uuid()), "type", bytes(node.type()),
                     "dependencies", ClientPickler.dumps(new ArrayList<>(node.dependencies())),
-                    "data", node.payload())));
+                    "data", node.payload().toArray())));
         }
         assertThat(await("RepServerSnapshotCommand").data()).isEqualTo(Map.of("STATE", "DONE"));
         send("server", "RepServerSnapshotCommand", map("STATE", "END"));
@@ -413,7 +413,7 @@ public final class TestClient implements AutoCloseable {
         push.sendMore(node.type());
         push.sendMore(ClientPickler.dumps(1));
         push.send(ClientPickler.dumps(node.dependencies().isEmpty() ? null : new ArrayList<>(node.dependencies())));
-        push.send(node.payload());
+        push.send(node.payload().toArray());
     }
 
     /** Sends raw messages on P+2 (for malformed-input tests). */

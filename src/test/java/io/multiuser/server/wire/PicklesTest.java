@@ -10,6 +10,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
+import io.multiuser.server.protocol.ClientCommand;
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.Payload;
+
 /** What the server writes: plain values CPython reads back with the same types. */
 class PicklesTest {
 
@@ -48,5 +52,74 @@ class PicklesTest {
         byte[] cycle = HexFormat.of().parseHex("80025d7100680061" + "2e");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loads(cycle)))
                 .isInstanceOf(MalformedMessageException.class).hasMessageContaining("deeper");
+    }
+
+    @Test
+    void withViewsABigBytesValueIsAViewOfTheFrameAndASmallOneACopy() throws Exception {
+        byte[] big = new byte[Pickles.VIEW_MIN_BYTES];
+        new java.util.Random(3).nextBytes(big);
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("small", new byte[] {1, 2});
+        value.put("big", big);
+        byte[] frame = Pickles.dumps(value);
+
+        Map<?, ?> back = (Map<?, ?>) Pickles.loadsWithViews(frame, false);
+        assertThat(back.get("small")).isInstanceOf(byte[].class);
+        Payload view = (Payload) back.get("big");
+        assertThat(view).isEqualTo(Payload.of(big));
+        // Its array is the frame itself: everything but the payload is slack.
+        assertThat(view.slack()).isEqualTo(frame.length - big.length);
+        // Without views the same frame gives a copy, as before.
+        assertThat(((Map<?, ?>) Pickles.loads(frame)).get("big")).isInstanceOf(byte[].class);
+        // Written back, a view is the same bytes value as the array.
+        assertThat(Pickles.dumps(back)).isEqualTo(frame);
+    }
+
+    @Test
+    void withViewsTheEightByteLengthFormIsAViewTooAndALyingLengthIsStillRefused() throws Exception {
+        int n = Pickles.VIEW_MIN_BYTES + 10;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(new byte[] {(byte) 0x80, 4, (byte) 0x8e}); // PROTO 4, BINBYTES8
+        out.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(n).array());
+        byte[] payload = new byte[n];
+        java.util.Arrays.fill(payload, (byte) 7);
+        out.write(payload);
+        out.write('.');
+        byte[] frame = out.toByteArray();
+
+        assertThat(Pickles.loadsWithViews(frame, true)).isEqualTo(Payload.of(payload));
+        byte[] truncated = java.util.Arrays.copyOf(frame, frame.length - 20);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loadsWithViews(truncated, true)))
+                .isInstanceOf(MalformedMessageException.class).hasMessageContaining("exceeds");
+    }
+
+    @Test
+    void anUploadedPayloadIsKeptAsAViewUnlessItsFrameHoldsMuchMore() throws Exception {
+        byte[] data = new byte[8192];
+        new java.util.Random(4).nextBytes(data);
+        Node plain = uploaded(data, List.of("dep-1"));
+        assertThat(plain.payload()).isEqualTo(Payload.of(data));
+        assertThat(plain.payload().slack()).as("a view of its command frame").isPositive().isLessThan(300);
+
+        // 2,000 dependencies make the frame several times the payload: the payload is copied out.
+        List<String> many = java.util.stream.IntStream.range(0, 2000).mapToObj(i -> "dependency-" + i).toList();
+        Node crowded = uploaded(data, many);
+        assertThat(crowded.payload()).isEqualTo(Payload.of(data));
+        assertThat(crowded.payload().slack()).isZero();
+        assertThat(crowded.dependencies()).hasSize(2000);
+    }
+
+    private static Node uploaded(byte[] data, List<String> dependencies) throws MalformedMessageException {
+        Map<String, Object> set = new LinkedHashMap<>();
+        set.put("owner", "alice".getBytes());
+        set.put("uuid", "u-1".getBytes());
+        set.put("type", "T".getBytes());
+        set.put("dependencies", Pickles.dumps(dependencies));
+        set.put("data", data);
+        Map<String, Object> command = new LinkedHashMap<>();
+        command.put("STATE", "SET");
+        command.put("DATA", set);
+        ClientCommand decoded = CommandCodec.decode("RepServerSnapshotCommand", Pickles.dumps(command));
+        return ((ClientCommand.UploadSet) decoded).node();
     }
 }

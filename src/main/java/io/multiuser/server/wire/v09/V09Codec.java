@@ -3,6 +3,7 @@ package io.multiuser.server.wire.v09;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +15,12 @@ import io.multiuser.server.protocol.DataMessage;
 import io.multiuser.server.protocol.Datablock;
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.Payload;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.wire.CommandCodec;
 import io.multiuser.server.wire.CommandFields;
 import io.multiuser.server.wire.MalformedMessageException;
+import io.multiuser.server.wire.OutboundMessage;
 import io.multiuser.server.wire.Pickles;
 import io.multiuser.server.wire.PyValues;
 
@@ -92,7 +95,7 @@ public final class V09Codec {
             case DELETE -> new ClientCommand.Delete(uuid(PyValues.str(load(data), "Delete data"), "Delete uuid"));
             case RIGHT -> right(load(data));
             case SNAPSHOT -> snapshot(load(data));
-            case SERVER_SNAPSHOT -> upload(load(data));
+            case SERVER_SNAPSHOT -> upload(Pickles.loadsWithViews(data, true)); // payloads: no copy
             case AUTH -> auth(load(data));
             case KICK -> new ClientCommand.Kick(PyValues.str(PyValues.dict(load(data), "Kick data").get("user"),
                     "Kick 'user'"));
@@ -188,16 +191,20 @@ public final class V09Codec {
             throw new MalformedMessageException("ServerSnapshot SET 'DATA' must be a list of 5 bytes, got "
                     + (chunks == null ? PyValues.typeName(value) : "a list of " + chunks.size()));
         }
-        byte[][] c = new byte[NODE_FRAMES][];
-        for (int i = 0; i < NODE_FRAMES; i++) {
+        byte[][] c = new byte[NODE_FRAMES - 1][];
+        for (int i = 0; i < c.length; i++) {
             c[i] = PyValues.bytes(chunks.get(i), "ServerSnapshot SET 'DATA' item " + i);
+        }
+        Payload payload = PyValues.payload(chunks.get(4), "ServerSnapshot SET 'DATA' item 4");
+        if (payload.length() == 0) {
+            throw new MalformedMessageException("SET data is empty"); // as blob() says of an empty frame
         }
         int type = typeNumber(c[0]);
         if (type != NODE) {
             throw new MalformedMessageException("ServerSnapshot SET chunk 0 must be type 2 (Node), got " + type);
         }
         return new Node(uuid(text(c[1], "SET uuid"), "SET uuid"), text(c[2], "SET owner"), "",
-                dependencies(c[3], "SET"), blob(c[4], "SET data"));
+                dependencies(c[3], "SET"), payload);
     }
 
     private static ClientCommand auth(Object value) throws MalformedMessageException {
@@ -237,8 +244,13 @@ public final class V09Codec {
             type = DISCONNECT;
             data = CommandFields.dict("reason", disconnect.reason());
         } else if (c instanceof ServerCommand.SnapshotNode set) {
-            type = SNAPSHOT;
-            data = CommandFields.dict("STATE", "SET", "DATA", Arrays.asList((Object[]) encodeNode(set.node())));
+            OutboundMessage node = encodeNode(set.node());
+            List<Object> chunks = new ArrayList<>(Arrays.asList((Object[]) node.frames()));
+            chunks.add(node.payload()); // pickled as bytes
+            // Sized up front: a late join sends every payload this way, and doubling up to each one
+            // would leave several times the scene in garbage.
+            return new byte[][] {typeFrame(SNAPSHOT), utf8(c.ownerFrame()),
+                Pickles.dumps(CommandFields.dict("STATE", "SET", "DATA", chunks), (int) node.bytes() + 256)};
         } else if (c instanceof ServerCommand.SnapshotRemoved) {
             type = SNAPSHOT;
             data = CommandFields.dict("STATE", "SET", "DATA", REMOVED);
@@ -254,11 +266,11 @@ public final class V09Codec {
         return new byte[][] {typeFrame(type), utf8(c.ownerFrame()), Pickles.dumps(data)};
     }
 
-    /** A Node message {@code [2, uuid, owner, pickle(deps), payload]}; the payload array itself, not a copy. */
-    public static byte[][] encodeNode(Node n) {
+    /** A Node message {@code [2, uuid, owner, pickle(deps), payload]}; the payload itself, not a copy. */
+    public static OutboundMessage encodeNode(Node n) {
         // Always a list, [] when empty: the 0.9 client never sees None here.
-        return new byte[][] {typeFrame(NODE), utf8(n.uuid()), utf8(n.owner()), Pickles.dumps(n.dependencies()),
-            n.payload()};
+        return new OutboundMessage(new byte[][] {typeFrame(NODE), utf8(n.uuid()), utf8(n.owner()),
+            Pickles.dumps(n.dependencies())}, n.payload());
     }
 
     /** A Commit message {@code [1, uuid, deps, delta]}, the deps and delta frames exactly as received. */

@@ -42,6 +42,7 @@ import io.multiuser.server.protocol.DataMessage;
 import io.multiuser.server.protocol.Datablock;
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.Payload;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.protocol.UserView;
 import io.multiuser.server.wire.Canonical;
@@ -229,7 +230,7 @@ class VectorCodec09Test {
         } else if (c instanceof ClientCommand.UploadSet s) {
             Node n = s.node();
             return map("STATE", "SET", "DATA", List.of(2, utf8(n.uuid()), utf8(n.owner()), n.dependencies(),
-                    n.payload()));
+                    n.payload().toArray()));
         } else if (c instanceof ClientCommand.UploadEnd) {
             return map("STATE", "END");
         }
@@ -246,7 +247,7 @@ class VectorCodec09Test {
             assertThat(node.owner()).as("owner").isEqualTo(v.section("frame[2]").text);
             assertThat(node.type()).as("0.9 has no type frame").isEmpty();
             assertThat(Canonical.of(node.dependencies())).as("deps").isEqualTo(oracle.canonical(v.frames.get(3)));
-            assertThat(node.payload()).as("node data: the received array, never decoded").isSameAs(v.frames.get(4));
+            assertThat(node.payload().toArray()).as("node data: the received array, never decoded").isSameAs(v.frames.get(4));
         } else {
             Delta delta = ((Commit) m).delta();
             assertThat(Canonical.of(delta.dependencies())).as("deps").isEqualTo(oracle.canonical(v.frames.get(2)));
@@ -298,7 +299,7 @@ class VectorCodec09Test {
             }
             case "info_s2c_RequestServerInfo" -> command(new ServerCommand.ServerInfo(true, "0.9.10"));
             case "data_s2c_Node" -> V09Codec.encodeNode(((Datablock) V09Codec.decodeData(ClientId.of(new byte[16]), f))
-                    .node());
+                    .node()).toArrays();
             case "data_s2c_Commit" -> {
                 Commit commit = (Commit) V09Codec.decodeData(ClientId.of(new byte[16]), f);
                 yield V09Codec.encodeCommit(commit.uuid(), commit.delta());
@@ -438,7 +439,7 @@ class VectorCodec09Test {
     @Test
     void nodesAndCommitsAreWrittenAsTheyCame() throws Exception {
         byte[] payload = {(byte) 0x80, 4, 'N', '.'};
-        byte[][] node = V09Codec.encodeNode(new Node("u-1", Node.COMMON, "", List.of(), payload));
+        byte[][] node = V09Codec.encodeNode(new Node("u-1", Node.COMMON, "", List.of(), payload)).toArrays();
         assertThat(node.length).isEqualTo(5);
         assertThat(node[0]).containsExactly(0x80, 0x04, 0x4b, 0x02, 0x2e);
         assertThat(oracle.canonical(node[3])).as("empty deps are [], never None").isEqualTo("[]");
@@ -460,6 +461,25 @@ class VectorCodec09Test {
         assertThat(oracle.canonical((byte[]) chunks.get(3)))
                 .isEqualTo("[" + Canonical.of("d1") + "," + Canonical.of("d2") + "]");
         assertThat((byte[]) chunks.get(4)).isEqualTo(payload);
+    }
+
+    @Test
+    void anUploadedPayloadIsAViewOfItsCommandAndGoesBackToAJoinerByteForByte() throws Exception {
+        byte[] payload = new byte[20_000];
+        new java.util.Random(9).nextBytes(payload);
+        byte[] upload = Pickles.dumps(map("STATE", "SET", "DATA", List.of(V09Codec.typeFrame(V09Codec.NODE),
+                utf8("u-3"), utf8("alice"), Pickles.dumps(List.of("d1")), payload)));
+        Node node = ((ClientCommand.UploadSet) V09Codec.decodeCommand(List.of(V09Codec.typeFrame(V09Codec.SERVER_SNAPSHOT),
+                utf8("alice"), upload)).command()).node();
+        assertThat(node.payload()).isEqualTo(Payload.of(payload));
+        assertThat(node.payload().slack()).as("a view of the upload frame").isPositive().isLessThan(200);
+
+        // The late joiner's SET and Node message carry it as if it were an array of its own.
+        byte[][] fromView = V09Codec.encodeCommand(new ServerCommand.SnapshotNode(node));
+        Node owning = new Node(node.uuid(), node.owner(), node.type(), node.dependencies(), payload.clone());
+        assertThat(fromView[2]).isEqualTo(V09Codec.encodeCommand(new ServerCommand.SnapshotNode(owning))[2]);
+        assertThat((byte[]) ((List<?>) dict(fromView[2]).get("DATA")).get(4)).isEqualTo(payload);
+        assertThat(V09Codec.encodeNode(node).toArrays()[4]).isEqualTo(payload);
     }
 
     @Test
@@ -768,7 +788,7 @@ class VectorCodec09Test {
         assertRejected("empty Node data", () -> V09Codec.decodeData(id, replace(node, 4, new byte[0])));
         assertRejected("empty delta", () -> V09Codec.decodeData(id, replace(commit, 3, new byte[0])));
         // Opaque means opaque: a blob that is no pickle at all is still carried.
-        assertThat(((Datablock) V09Codec.decodeData(id, replace(node, 4, utf8(SECRET)))).node().payload())
+        assertThat(((Datablock) V09Codec.decodeData(id, replace(node, 4, utf8(SECRET)))).node().payload().toArray())
                 .isEqualTo(utf8(SECRET));
     }
 

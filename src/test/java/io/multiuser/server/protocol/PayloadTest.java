@@ -1,0 +1,74 @@
+package io.multiuser.server.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32;
+
+import org.junit.jupiter.api.Test;
+
+/** A payload is its bytes, whether it owns its array or is a view of a longer frame. */
+class PayloadTest {
+
+    private static final byte[] FRAME = {9, 9, 1, 2, 3, 4, 9};
+
+    @Test
+    void aViewIsExactlyItsRangeOfTheFrame() throws Exception {
+        Payload view = Payload.view(FRAME, 2, 4);
+
+        assertThat(view.length()).isEqualTo(4);
+        assertThat(view.toArray()).containsExactly(1, 2, 3, 4);
+        assertThat(view.byteAt(3)).isEqualTo((byte) 4);
+        assertThatThrownBy(() -> view.byteAt(4)).isInstanceOf(IndexOutOfBoundsException.class);
+        ByteBuffer buffer = view.buffer();
+        assertThat(buffer.position()).isZero();
+        assertThat(buffer.remaining()).isEqualTo(4);
+        assertThat(buffer.get(0)).isEqualTo((byte) 1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        view.writeTo(out);
+        assertThat(out.toByteArray()).containsExactly(1, 2, 3, 4);
+        CRC32 viewCrc = new CRC32();
+        view.updateChecksum(viewCrc);
+        CRC32 arrayCrc = new CRC32();
+        arrayCrc.update(new byte[] {1, 2, 3, 4});
+        assertThat(viewCrc.getValue()).isEqualTo(arrayCrc.getValue());
+    }
+
+    @Test
+    void aWholeArrayIsSharedAndAViewIsCopiedOnlyWhenAnArrayIsAskedFor() {
+        byte[] bytes = {1, 2, 3, 4};
+        assertThat(Payload.of(bytes).toArray()).isSameAs(bytes);
+        assertThat(Payload.of(bytes).slack()).isZero();
+        Payload view = Payload.view(FRAME, 2, 4);
+        assertThat(view.slack()).isEqualTo(3);
+        assertThat(view.toArray()).isNotSameAs(FRAME).hasSize(4);
+    }
+
+    @Test
+    void equalityIsByContentLikePythonBytes() {
+        Payload view = Payload.view(FRAME, 2, 4);
+        Payload whole = Payload.of(new byte[] {1, 2, 3, 4});
+
+        assertThat(view).isEqualTo(whole).hasSameHashCodeAs(whole);
+        assertThat(view).isNotEqualTo(Payload.view(FRAME, 1, 4)).isNotEqualTo(Payload.of(new byte[] {1, 2, 3}));
+        assertThat(Payload.view(FRAME, 0, 0)).isEqualTo(Payload.EMPTY);
+    }
+
+    @Test
+    void trimmingCopiesOnlyAViewThatWouldKeepTooMuchOfItsFrameAlive() {
+        Payload view = Payload.view(FRAME, 2, 4);
+
+        assertThat(view.trimmed(3)).isSameAs(view);
+        Payload trimmed = view.trimmed(2);
+        assertThat(trimmed.slack()).isZero();
+        assertThat(trimmed).isEqualTo(view);
+    }
+
+    @Test
+    void aViewOutsideItsArrayIsRefused() {
+        assertThatThrownBy(() -> Payload.view(FRAME, 5, 3)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> Payload.view(FRAME, -1, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+}
