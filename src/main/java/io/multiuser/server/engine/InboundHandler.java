@@ -97,7 +97,7 @@ final class InboundHandler {
                     + e.getMessage());
             return;
         }
-        if (data != null && !impostor(data.sender(), m, "port " + port.description, "a datablock")) {
+        if (data != null && !impostor(data.sender(), m, port.category, "a datablock")) {
             session.onData(data);
         }
     }

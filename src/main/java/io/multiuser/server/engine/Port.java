@@ -14,8 +14,11 @@ public enum Port {
     HEARTBEAT("heartbeat");
 
     public final String description;
+    /** "port " + description, made once: the impostor check names it for every datablock it passes. */
+    final String category;
 
     Port(String description) {
         this.description = description;
+        this.category = "port " + description;
     }
 }
