@@ -196,15 +196,12 @@ public final class V09Codec {
             c[i] = PyValues.bytes(chunks.get(i), "ServerSnapshot SET 'DATA' item " + i);
         }
         Payload payload = PyValues.payload(chunks.get(4), "ServerSnapshot SET 'DATA' item 4");
-        if (payload.length() == 0) {
-            throw new MalformedMessageException("SET data is empty"); // as blob() says of an empty frame
-        }
         int type = typeNumber(c[0]);
         if (type != NODE) {
             throw new MalformedMessageException("ServerSnapshot SET chunk 0 must be type 2 (Node), got " + type);
         }
         return new Node(uuid(text(c[1], "SET uuid"), "SET uuid"), text(c[2], "SET owner"), "",
-                dependencies(c[3], "SET"), payload);
+                dependencies(c[3], "SET"), blob(payload, "SET data"));
     }
 
     private static ClientCommand auth(Object value) throws MalformedMessageException {
@@ -359,6 +356,13 @@ public final class V09Codec {
             throw new MalformedMessageException(what + " is empty");
         }
         return frame;
+    }
+
+    private static Payload blob(Payload payload, String what) throws MalformedMessageException {
+        if (payload.length() == 0) {
+            throw new MalformedMessageException(what + " is empty"); // as for a frame, above
+        }
+        return payload;
     }
 
     private static void expectFrames(List<byte[]> frames, int count, String what) throws MalformedMessageException {
