@@ -28,7 +28,13 @@ class FlowControlTest extends EngineTestBase {
         host("alice", scene);
         TestClient bob = client("bob");
         assertThat(bob.loginAsClient()).isEqualTo("RUNNING");
-        assertThat(bob.join()).hasSize(scene.size());
+        Map<String, TestClient.Block> got = bob.join();
+        assertThat(got).hasSize(scene.size());
+        // The payloads are views of their upload frames, and most wait in bob's backlog at some point.
+        for (Node node : scene) {
+            assertThat(java.util.Arrays.equals(got.get(node.uuid()).payload(), node.payload().toArray()))
+                    .as("%s arrived intact", node.uuid()).isTrue();
+        }
         assertThat(TestClient.catalog(watcher.await("RepSnapshotCommand"))).hasSize(scene.size());
 
         // About one PING a second, and never a gap near the timeout after which a client gives up.
