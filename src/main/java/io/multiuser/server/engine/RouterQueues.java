@@ -12,6 +12,7 @@ import java.util.Set;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.protocol.ClientId;
+import io.multiuser.server.protocol.Payload;
 import io.multiuser.server.wire.OutboundMessage;
 import zmq.Msg;
 import zmq.ZError;
@@ -140,9 +141,12 @@ final class RouterQueues {
         for (int i = 0; i < frames.length; i++) {
             socket.base().send(new Msg(frames[i]), i == last ? ZMQ.DONTWAIT : ZMQ.DONTWAIT | ZMQ.SNDMORE);
         }
-        if (message.payload() != null) {
-            // A buffer, not an array: the payload may be a view of a longer array (an uploaded frame).
-            socket.base().send(new Msg(message.payload().buffer()), ZMQ.DONTWAIT);
+        Payload payload = message.payload();
+        if (payload != null) {
+            // A view of a longer array (an uploaded frame) goes as a buffer over its range; a whole
+            // array as itself, without the buffer objects, once per receiver of every datablock.
+            socket.base().send(payload.slack() == 0 ? new Msg(payload.toArray()) : new Msg(payload.buffer()),
+                    ZMQ.DONTWAIT);
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 package io.multiuser.server.protocol;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One node of the replicated graph. The payload is opaque to the server (a pickle written
@@ -16,7 +17,7 @@ public record Node(String uuid, String owner, String type, List<String> dependen
 
     public Node {
         dependencies = List.copyOf(dependencies);
-        java.util.Objects.requireNonNull(payload, "payload");
+        Objects.requireNonNull(payload, "payload");
     }
 
     /** A node whose payload is the whole array, handed over: the caller must not modify it afterwards. */

@@ -74,11 +74,6 @@ public final class Payload {
         checksum.update(array, offset, length);
     }
 
-    public byte byteAt(int index) {
-        Objects.checkIndex(index, length);
-        return array[offset + index];
-    }
-
     @Override
     public boolean equals(Object o) {
         return o == this || o instanceof Payload p

@@ -1,6 +1,7 @@
 package io.multiuser.server.wire;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 import io.multiuser.server.protocol.Payload;
 
@@ -23,7 +24,7 @@ public record OutboundMessage(byte[][] frames, Payload payload) {
 
     /** A message whose only frame is a payload (a four-port datablock chunk). */
     public static OutboundMessage ofPayload(Payload payload) {
-        return new OutboundMessage(NO_FRAMES, java.util.Objects.requireNonNull(payload, "payload"));
+        return new OutboundMessage(NO_FRAMES, Objects.requireNonNull(payload, "payload"));
     }
 
     public int frameCount() {

@@ -78,11 +78,7 @@ public final class Pickles {
     }
 
     public static byte[] dumps(Object value) {
-        try {
-            return new ValuePickler().dumps(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return dumps(value, 64);
     }
 
     /**

@@ -20,8 +20,6 @@ class PayloadTest {
 
         assertThat(view.length()).isEqualTo(4);
         assertThat(view.toArray()).containsExactly(1, 2, 3, 4);
-        assertThat(view.byteAt(3)).isEqualTo((byte) 4);
-        assertThatThrownBy(() -> view.byteAt(4)).isInstanceOf(IndexOutOfBoundsException.class);
         ByteBuffer buffer = view.buffer();
         assertThat(buffer.position()).isZero();
         assertThat(buffer.remaining()).isEqualTo(4);
