@@ -144,6 +144,8 @@ $('logout').addEventListener('click', () => {
 /** A 401 or 403 later on (the secret changed on the server): back to the sign-in form. */
 function handleError(e, what) {
   if (e.status === 401 || e.status === 403) {
+    // Signed out already: a request that was under way when the admin logged out says nothing.
+    if (state.secret === null) return;
     sessionStorage.removeItem(SECRET_KEY);
     showLogin('Your sign-in is no longer valid; sign in again.');
   } else {

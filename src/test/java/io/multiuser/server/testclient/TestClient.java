@@ -255,6 +255,15 @@ public final class TestClient implements AutoCloseable {
         commands.send(ClientPickler.dumps(data));
     }
 
+    /**
+     * {@link #send}, but without waiting for a connection: a DEALER whose only connection was refused
+     * has no pipe to queue in, and a blocking send would wait for ever. False if nothing was queued.
+     */
+    public boolean trySend(String owner, String type, Object data) {
+        return commands.send(owner, ZMQ.SNDMORE | ZMQ.DONTWAIT) && commands.send(type, ZMQ.SNDMORE | ZMQ.DONTWAIT)
+                && commands.send(ClientPickler.dumps(data), ZMQ.DONTWAIT);
+    }
+
     /** Sends raw frames on P (for malformed-input tests). */
     public void sendRaw(byte[]... frames) {
         for (int i = 0; i < frames.length; i++) {
