@@ -112,6 +112,13 @@ final class FuzzFrames {
     private final Generation generation;
     private final Port port;
     private final Random rnd;
+    /** Set by a command generator that made a login with an old client version. */
+    private boolean oldVersionLogin;
+    /**
+     * The label of a message to be sent on a connection of its own (a fresh identity): a login with an
+     * old version, which an identity already logged in would have refused as a duplicate, every time.
+     */
+    static final String FRESH_CONNECTION = "old-version login";
     private final Targets targets;
     private final List<Vector> own;
     private final List<Vector> all;
@@ -418,8 +425,11 @@ final class FuzzFrames {
 
     private List<Message> hostile() {
         return switch (port) {
-            case COMMANDS -> List.of(new Message(Kind.HOSTILE, "command", generation == Generation.V01
-                    ? hostileCommand01() : hostileCommand09()));
+            case COMMANDS -> {
+                oldVersionLogin = false;
+                List<byte[]> command = generation == Generation.V01 ? hostileCommand01() : hostileCommand09();
+                yield List.of(new Message(Kind.HOSTILE, oldVersionLogin ? FRESH_CONNECTION : "command", command));
+            }
             case DATA_IN -> hostileDatablock01();
             case DATA -> List.of(new Message(Kind.HOSTILE, "datablock", hostileDatablock09()));
             case DATA_OUT -> rnd.nextBoolean() ? hostileDatablock01()
@@ -439,6 +449,7 @@ final class FuzzFrames {
                 type = "RepAuthCommand";
                 boolean admin = rnd.nextInt(4) == 0;
                 boolean oldVersion = rnd.nextInt(5) == 0;
+                oldVersionLogin = oldVersion && !admin;
                 data = p(map("AUTH_TYPE", admin ? "ADMIN" : "CLIENT", "AUTH_ID", admin || oldVersion ? freshName()
                         : loginName(), "PWD", rnd.nextBoolean() ? null : "admin", "VERSION", oldVersion ? "0.0.1"
                         : "0.1.25"));
@@ -507,6 +518,7 @@ final class FuzzFrames {
                 type = 9;
                 boolean admin = rnd.nextInt(4) == 0;
                 boolean oldVersion = rnd.nextInt(5) == 0;
+                oldVersionLogin = oldVersion && !admin;
                 data = p(map("AUTH_TYPE", admin ? "ADMIN" : "CLIENT", "AUTH_ID", admin || oldVersion ? freshName()
                         : loginName(), "S_PWD", rnd.nextInt(3) == 0 ? null : rnd.nextInt(3) == 0 ? "secret" : "",
                         "A_PWD", rnd.nextBoolean() ? null : "admin",

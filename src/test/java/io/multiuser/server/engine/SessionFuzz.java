@@ -760,7 +760,15 @@ public final class SessionFuzz {
                     // a frame over the port's limit makes the server close the connection: send it from the
                     // reconnecting socket (fresh identity), which is then replaced, so no other socket loses frames
                     boolean closing = batch.stream().anyMatch(m -> m.frames().stream().anyMatch(f -> f.length > maxFrame));
-                    ZMQ.Socket socket = closing ? sockets.get(sockets.size() - 1) : sockets.get(rnd.nextInt(sockets.size()));
+                    // an old-version login from an identity that logged in before would be a duplicate: the
+                    // version check would never be reached (a run once had no refusal for the version at all)
+                    boolean fresh = batch.stream().anyMatch(m -> m.label().equals(FuzzFrames.FRESH_CONNECTION));
+                    ZMQ.Socket socket = closing || fresh ? sockets.get(sockets.size() - 1)
+                            : sockets.get(rnd.nextInt(sockets.size()));
+                    if (fresh && sentOn.containsKey(socket)) {
+                        replaceChurnSocket();
+                        socket = sockets.get(sockets.size() - 1);
+                    }
                     for (FuzzFrames.Message m : batch) {
                         boolean oversize = m.frames().stream().anyMatch(f -> f.length > maxFrame);
                         if (oversize) {
