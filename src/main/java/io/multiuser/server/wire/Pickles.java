@@ -58,6 +58,10 @@ public final class Pickles {
         if (data.length == 0) {
             throw new MalformedMessageException("empty pickle");
         }
+        Object tiny = tiny(data);
+        if (tiny != NOT_TINY) {
+            return tiny;
+        }
         Object value;
         SafeUnpickler unpickler = new SafeUnpickler(sets, viewMinBytes);
         try {
@@ -75,6 +79,24 @@ public final class Pickles {
         // object, an unhashable key, a cycle), stops here instead of reaching every client.
         PyValues.checkModel(value, "pickle", sets);
         return value;
+    }
+
+    private static final Object NOT_TINY = new Object();
+
+    /**
+     * The small int (BININT1) or None of protocols 2 to 4, read without an unpickler: the four-port
+     * datablock header's chunk count and empty dependencies, and every three-port message's type,
+     * so several times per datablock. Anything else is {@link #NOT_TINY} and goes the whole way.
+     */
+    private static Object tiny(byte[] data) {
+        if (data.length < 4 || data.length > 5 || (data[0] & 0xff) != 0x80 || data[1] < 2 || data[1] > 4
+                || data[data.length - 1] != '.') {
+            return NOT_TINY;
+        }
+        if (data.length == 5 && data[2] == 'K') {
+            return Integer.valueOf(data[3] & 0xff);
+        }
+        return data.length == 4 && data[2] == 'N' ? null : NOT_TINY;
     }
 
     public static byte[] dumps(Object value) {

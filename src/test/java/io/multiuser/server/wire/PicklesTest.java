@@ -44,6 +44,24 @@ class PicklesTest {
     }
 
     @Test
+    void theTinyPicklesOfEveryDatablockReadAsTheUnpicklerWouldReadThem() throws Exception {
+        // chunk counts, empty dependencies and three-port type frames take a short cut: same values
+        for (int protocol = 2; protocol <= 4; protocol++) {
+            for (int n = 0; n < 256; n++) {
+                assertThat(Pickles.loads(new byte[] {(byte) 0x80, (byte) protocol, 'K', (byte) n, '.'})).isEqualTo(n);
+            }
+            assertThat(Pickles.loads(new byte[] {(byte) 0x80, (byte) protocol, 'N', '.'})).isNull();
+        }
+        assertThat(Pickles.loads(HexFormat.of().parseHex("80044b012e"))).as("CPython's pickle.dumps(1, 4)").isEqualTo(1);
+        // near misses still go the whole way, and are still refused where they were
+        for (String bad : List.of("80044b01", "80044b012f", "80044e", "8004582e")) {
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loads(HexFormat.of().parseHex(bad))))
+                    .as(bad).isInstanceOf(MalformedMessageException.class);
+        }
+        assertThat(Pickles.loads(HexFormat.of().parseHex("80024a00010000" + "2e"))).as("BININT: 256").isEqualTo(256);
+    }
+
+    @Test
     void aValueThatIsNotAPythonValueIsNeverAccepted() {
         // {'color': <MARK>}: razorvine would hand back its internal marker object.
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loads(
