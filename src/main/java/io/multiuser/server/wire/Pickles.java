@@ -50,6 +50,9 @@ public final class Pickles {
     /** Below this a bytes value is copied: a view's header costs more than it saves. */
     public static final int VIEW_MIN_BYTES = 4096;
 
+    /** What {@link #tiny} returns for a pickle it does not read itself. */
+    private static final Object NOT_TINY = new Object();
+
     private static Object load(byte[] data, boolean sets) throws MalformedMessageException {
         return load(data, sets, 0);
     }
@@ -80,8 +83,6 @@ public final class Pickles {
         PyValues.checkModel(value, "pickle", sets);
         return value;
     }
-
-    private static final Object NOT_TINY = new Object();
 
     /**
      * The small int (BININT1) or None of protocols 2 to 4, read without an unpickler: the four-port

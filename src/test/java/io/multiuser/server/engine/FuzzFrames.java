@@ -28,6 +28,12 @@ import io.multiuser.server.testclient.ClientPickler;
  */
 final class FuzzFrames {
 
+    /**
+     * The label of a message to be sent on a connection of its own (a fresh identity): a login with an
+     * old version, which an identity already logged in would have refused as a duplicate, every time.
+     */
+    static final String FRESH_CONNECTION = "old-version login";
+
     enum Kind { RANDOM, MUTATED, HOSTILE }
 
     /** One multipart message; {@code label} says what it is, for a failure's reproduction. */
@@ -114,11 +120,6 @@ final class FuzzFrames {
     private final Random rnd;
     /** Set by a command generator that made a login with an old client version. */
     private boolean oldVersionLogin;
-    /**
-     * The label of a message to be sent on a connection of its own (a fresh identity): a login with an
-     * old version, which an identity already logged in would have refused as a duplicate, every time.
-     */
-    static final String FRESH_CONNECTION = "old-version login";
     private final Targets targets;
     private final List<Vector> own;
     private final List<Vector> all;
