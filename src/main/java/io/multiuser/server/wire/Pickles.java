@@ -85,9 +85,9 @@ public final class Pickles {
     }
 
     /**
-     * The small int (BININT1) or None of protocols 2 to 4, read without an unpickler: the four-port
-     * datablock header's chunk count and empty dependencies, and every three-port message's type,
-     * so several times per datablock. Anything else is {@link #NOT_TINY} and goes the whole way.
+     * The small int (BININT1) or None of protocols 2 to 4, read without an unpickler: every
+     * four-port datablock header's chunk count and (most often) empty dependencies, and every
+     * three-port message's type frame. Anything else is {@link #NOT_TINY} and goes the whole way.
      */
     private static Object tiny(byte[] data) {
         if (data.length < 4 || data.length > 5 || (data[0] & 0xff) != 0x80 || data[1] < 2 || data[1] > 4

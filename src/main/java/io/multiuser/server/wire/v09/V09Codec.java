@@ -312,11 +312,8 @@ public final class V09Codec {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Frame 0. The client's 5-byte form is read directly; any other pickle of an int is accepted too. */
+    /** Frame 0: any pickle of an int 0..255 (the client's 5-byte form is read without an unpickler, by {@link Pickles}). */
     static int typeNumber(byte[] frame) throws MalformedMessageException {
-        if (frame.length == 5 && frame[0] == (byte) 0x80 && frame[1] == 4 && frame[2] == 'K' && frame[4] == '.') {
-            return frame[3] & 0xff;
-        }
         long type;
         try {
             type = PyValues.integer(Pickles.loads(frame), "type frame");
