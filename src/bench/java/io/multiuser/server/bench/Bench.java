@@ -699,6 +699,8 @@ public final class Bench {
         m.put("bench_jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
         m.put("harness_cpu_policy", harnessPolicy);
         m.put("server_options", serverOptions());
+        String serverJava = System.getProperty("server.java", "");
+        m.put("server_java", serverJava.isBlank() ? "the harness's" : serverJava);
         return m;
     }
 
@@ -711,8 +713,9 @@ public final class Bench {
         StringBuilder head = new StringBuilder("# Benchmark results\n\n");
         head.append(String.format("%s; %s cores (%s), %s MiB RAM; %s; %s. Suite: %.0f s.%n%n", m.get("date"),
                 m.get("cores"), m.get("cpu"), m.get("ram_mib"), m.get("jvm"), m.get("os"), json.get("suite_seconds")));
-        head.append(String.format("Server JVM options: `%s`. Harness (emulated clients, baselines) CPU policy: %s.%n%n",
-                String.join(" ", serverOptions()), m.get("harness_cpu_policy")));
+        head.append(String.format("Server JVM: %s. Server JVM options: `%s`. Harness (emulated clients, baselines) CPU"
+                + " policy: %s.%n%n", m.get("server_java"), String.join(" ", serverOptions()),
+                m.get("harness_cpu_policy")));
         head.append("## Targets\n\n| target | measured | result |\n|---|---|---|\n");
         for (String[] t : targets) {
             head.append("| ").append(t[0]).append(" | ").append(t[1]).append(" | ").append(t[2]).append(" |\n");

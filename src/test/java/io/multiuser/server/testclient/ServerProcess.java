@@ -58,8 +58,11 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess launch(int basePort, List<String> args, Map<String, String> env,
             String... jvmOptions) throws IOException {
         int http = freeHttpPort(basePort);
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Dquarkus.http.port=" + http));
+        // -Dserver.java=/path/to/bin/java runs the server on another JDK than the caller's (bench rounds)
+        String java = System.getProperty("server.java", "");
+        List<String> command = new ArrayList<>(List.of(java.isBlank()
+                ? Path.of(System.getProperty("java.home"), "bin", "java").toString() : java,
+                "-Dquarkus.http.port=" + http));
         command.addAll(List.of(jvmOptions));
         String storeOption = "-Dmultiuser.store.directory=";
         Path store = command.stream().filter(o -> o.startsWith(storeOption)).findFirst()
