@@ -666,6 +666,13 @@ public final class Bench {
         return m;
     }
 
+    /** The jcmd of the servers' JDK: the harness's, or the one next to -Dbench.server.java. */
+    static String jcmd() {
+        String serverJava = System.getProperty("server.java", "");
+        Path bin = serverJava.isBlank() ? Path.of(System.getProperty("java.home"), "bin") : Path.of(serverJava).getParent();
+        return bin == null ? "jcmd" : bin.resolve("jcmd").toString(); // a bare "java" is found on the PATH
+    }
+
     /** The server JVM's options besides each run's own (GC log, heap): collector, then any extra. */
     private static List<String> serverOptions() {
         List<String> gcFlags = optionList("bench.server.gc");
