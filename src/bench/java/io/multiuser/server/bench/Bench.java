@@ -666,13 +666,6 @@ public final class Bench {
         return m;
     }
 
-    /** The jcmd of the servers' JDK: the harness's, or the one next to -Dbench.server.java. */
-    static String jcmd() {
-        String serverJava = System.getProperty("server.java", "");
-        Path bin = serverJava.isBlank() ? Path.of(System.getProperty("java.home"), "bin") : Path.of(serverJava).getParent();
-        return bin == null ? "jcmd" : bin.resolve("jcmd").toString(); // a bare "java" is found on the PATH
-    }
-
     /** The server JVM's options besides each run's own (GC log, heap): collector, then any extra. */
     private static List<String> serverOptions() {
         List<String> gcFlags = optionList("bench.server.gc");
@@ -706,8 +699,7 @@ public final class Bench {
         m.put("bench_jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
         m.put("harness_cpu_policy", harnessPolicy);
         m.put("server_options", serverOptions());
-        String serverJava = System.getProperty("server.java", "");
-        m.put("server_java", serverJava.isBlank() ? "the harness's" : serverJava);
+        m.put("server_java", ServerProcess.java());
         return m;
     }
 

@@ -409,7 +409,7 @@ final class ProcessClientsBench {
      * (those under its garbage threshold), 13 MiB more than the live set with 100,000 nodes.
      */
     private static Heap heap(ServerProcess server) throws Exception {
-        String jcmd = Bench.jcmd();
+        String jcmd = ServerProcess.jcmd();
         String pid = String.valueOf(server.pid());
         String histogram = run(jcmd, pid, "GC.class_histogram");
         java.util.regex.Matcher total = java.util.regex.Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$")

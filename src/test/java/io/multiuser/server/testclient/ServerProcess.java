@@ -48,6 +48,18 @@ public final class ServerProcess implements AutoCloseable {
         return launch(base, List.of("-p", String.valueOf(base), "-pwd", password), Map.of(), jvmOptions);
     }
 
+    /** The server's java: the caller's, or the one -Dserver.java names (bench rounds on another JDK). */
+    public static String java() {
+        String java = System.getProperty("server.java", "");
+        return java.isBlank() ? Path.of(System.getProperty("java.home"), "bin", "java").toString() : java;
+    }
+
+    /** The jcmd of the server's JDK; for a bare "java", the one on the PATH. */
+    public static String jcmd() {
+        Path bin = Path.of(java()).getParent();
+        return bin == null ? "jcmd" : bin.resolve("jcmd").toString();
+    }
+
     /**
      * Starts the jar with these program arguments and extra environment (the caller's own
      * {@code MULTIUSER_*}, {@code port}, {@code password}, {@code timeout} variables are removed),
@@ -58,11 +70,7 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess launch(int basePort, List<String> args, Map<String, String> env,
             String... jvmOptions) throws IOException {
         int http = freeHttpPort(basePort);
-        // -Dserver.java=/path/to/bin/java runs the server on another JDK than the caller's (bench rounds)
-        String java = System.getProperty("server.java", "");
-        List<String> command = new ArrayList<>(List.of(java.isBlank()
-                ? Path.of(System.getProperty("java.home"), "bin", "java").toString() : java,
-                "-Dquarkus.http.port=" + http));
+        List<String> command = new ArrayList<>(List.of(java(), "-Dquarkus.http.port=" + http));
         command.addAll(List.of(jvmOptions));
         String storeOption = "-Dmultiuser.store.directory=";
         Path store = command.stream().filter(o -> o.startsWith(storeOption)).findFirst()

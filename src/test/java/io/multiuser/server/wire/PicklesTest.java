@@ -1,6 +1,7 @@
 package io.multiuser.server.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -58,7 +59,7 @@ class PicklesTest {
         assertThat(Pickles.loads(HexFormat.of().parseHex("80044b012e"))).as("CPython's pickle.dumps(1, 4)").isEqualTo(1);
         // near misses still go the whole way, and are still refused where they were
         for (String bad : List.of("80044b01", "80044b012f", "80044e", "8004582e")) {
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loads(HexFormat.of().parseHex(bad))))
+            assertThat(catchThrowable(() -> Pickles.loads(HexFormat.of().parseHex(bad))))
                     .as(bad).isInstanceOf(MalformedMessageException.class);
         }
         assertThat(Pickles.loads(HexFormat.of().parseHex("80024a00010000" + "2e"))).as("BININT: 256").isEqualTo(256);
@@ -67,11 +68,11 @@ class PicklesTest {
     @Test
     void aValueThatIsNotAPythonValueIsNeverAccepted() {
         // {'color': <MARK>}: razorvine would hand back its internal marker object.
-        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loads(
+        assertThat(catchThrowable(() -> Pickles.loads(
                 HexFormat.of().parseHex("80047d8c05636f6c6f7228732e")))).isInstanceOf(MalformedMessageException.class);
         // A list that contains itself: refused as too deep instead of looping or overflowing the stack.
         byte[] cycle = HexFormat.of().parseHex("80025d7100680061" + "2e");
-        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loads(cycle)))
+        assertThat(catchThrowable(() -> Pickles.loads(cycle)))
                 .isInstanceOf(MalformedMessageException.class).hasMessageContaining("deeper");
     }
 
@@ -110,7 +111,7 @@ class PicklesTest {
 
         assertThat(Pickles.loadsWithViews(frame, true)).isEqualTo(Payload.of(payload));
         byte[] truncated = java.util.Arrays.copyOf(frame, frame.length - 20);
-        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Pickles.loadsWithViews(truncated, true)))
+        assertThat(catchThrowable(() -> Pickles.loadsWithViews(truncated, true)))
                 .isInstanceOf(MalformedMessageException.class).hasMessageContaining("exceeds");
     }
 
