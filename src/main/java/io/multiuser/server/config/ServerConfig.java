@@ -100,6 +100,8 @@ public interface ServerConfig {
 
     Store store();
 
+    Payloads payloads();
+
     String DEFAULT_PASSWORD = "admin";
 
     /** The placeholder of the shipped Kubernetes Secret (kubernetes/base/secret.yaml): as public as the default. */
@@ -182,6 +184,20 @@ public interface ServerConfig {
         /** The log is compacted once it is over this size (bytes) and over twice the live scene. A number. */
         @WithDefault("67108864")
         String compactionMinSize();
+    }
+
+    /** Where the scene's big payloads are kept while the server runs (the store keeps them across restarts). */
+    interface Payloads {
+
+        /**
+         * Payloads of this many bytes or more (meshes, images) are kept in a file, which the page
+         * cache serves, rather than on the heap; 0 keeps every payload on the heap. A number.
+         */
+        @WithDefault("32768")
+        String spillThreshold();
+
+        /** Directory of the spill files, unlinked once open (nothing is left behind); default: java.io.tmpdir. */
+        Optional<String> spillDirectory();
     }
 
     /** How joiners get the scene. */

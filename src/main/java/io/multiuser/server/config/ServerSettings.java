@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import io.multiuser.server.engine.EngineSettings;
 import io.multiuser.server.hosting.PortRange;
 import io.multiuser.server.hosting.SessionSpec;
+import io.multiuser.server.memory.SpillSettings;
 import io.multiuser.server.persistence.StoreSettings;
 import io.multiuser.server.protocol.Generation;
 import io.multiuser.server.security.AddressPolicy;
@@ -38,7 +39,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
     public EngineSettings engineFor(SessionSpec spec) {
         return new EngineSettings(engine.bindAddress(), spec.port(), engine.ioThreads(), engine.maxMessageBytes(),
                 engine.sendHighWaterMark(), engine.maxQueuedBytesPerClient(), spec.timeoutMillis(),
-                engine.batchScheduling(), engine.addressPolicy());
+                engine.batchScheduling(), engine.addressPolicy(), engine.spill());
     }
 
     /** The session settings of a hosted session: its own passwords, versions and limits, this server's tuning. */
@@ -178,6 +179,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
                     + " must be between 1 and multiuser.security.max-block-seconds (" + maxBlock + ")");
         }
         Optional<StoreSettings> store = store(config.store(), problems);
+        SpillSettings spill = spill(config.payloads(), problems);
         List<SessionSpec> named = named(config, generation, timeout, problems);
         problems.throwIfAny();
 
@@ -201,7 +203,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         problems.throwIfAny();
         return new ServerSettings(
                 new EngineSettings(config.bindAddress(), port.intValue(), ioThreads.intValue(), maxMessage,
-                        highWaterMark.intValue(), maxQueued, timeout, batchScheduling, AddressPolicy.ALLOW_ALL),
+                        highWaterMark.intValue(), maxQueued, timeout, batchScheduling, AddressPolicy.ALLOW_ALL, spill),
                 session.toBuilder().maxUsers(maxUsers.intValue()).maxSceneBytes(maxSceneBytes).build(), store,
                 config.password().equals(ServerConfig.DEFAULT_PASSWORD)
                         || config.password().equals(ServerConfig.PLACEHOLDER_PASSWORD),
@@ -333,6 +335,28 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
                     + " mixes 'any' with versions: give either any or a list of versions");
         }
         return any ? List.of() : versions;
+    }
+
+    private static SpillSettings spill(ServerConfig.Payloads payloads, Problems problems) {
+        Long threshold = problems.number("multiuser.payloads.spill-threshold", payloads.spillThreshold(),
+                "payload size in bytes from which payloads are kept in a file");
+        if (threshold != null && threshold < 0) {
+            problems.add("multiuser.payloads.spill-threshold=" + threshold
+                    + " must not be negative (0 keeps every payload on the heap)");
+        }
+        String directory = payloads.spillDirectory().orElse(System.getProperty("java.io.tmpdir"));
+        Path path = null;
+        if (directory.isBlank()) {
+            problems.add("multiuser.payloads.spill-directory is empty: name a directory, or unset it for java.io.tmpdir");
+        } else {
+            try {
+                path = Path.of(directory);
+            } catch (InvalidPathException e) {
+                problems.add("multiuser.payloads.spill-directory=" + shown(directory) + " is not a valid path: "
+                        + e.getReason());
+            }
+        }
+        return threshold == null || threshold < 0 || path == null ? SpillSettings.OFF : new SpillSettings(threshold, path);
     }
 
     private static Optional<StoreSettings> store(ServerConfig.Store store, Problems problems) {

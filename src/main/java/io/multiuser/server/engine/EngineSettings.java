@@ -2,6 +2,7 @@ package io.multiuser.server.engine;
 
 import java.util.Objects;
 
+import io.multiuser.server.memory.SpillSettings;
 import io.multiuser.server.security.AddressPolicy;
 
 /**
@@ -20,6 +21,7 @@ import io.multiuser.server.security.AddressPolicy;
  *        {@link BatchScheduling})
  * @param addressPolicy which peer addresses may connect, checked at the ZeroMQ handshake (the
  *        engine starts with it; {@link ZmqEngine#addressPolicy(AddressPolicy)} changes it at run time)
+ * @param spill which of the session's payloads are kept in a file rather than on the heap
  */
 public record EngineSettings(
         String bindAddress,
@@ -30,10 +32,12 @@ public record EngineSettings(
         long maxQueuedBytesPerClient,
         long unreachableTimeoutMillis,
         boolean batchScheduling,
-        AddressPolicy addressPolicy) {
+        AddressPolicy addressPolicy,
+        SpillSettings spill) {
 
     public EngineSettings {
         Objects.requireNonNull(addressPolicy, "addressPolicy (AddressPolicy.ALLOW_ALL for no lists)");
+        Objects.requireNonNull(spill, "spill (SpillSettings.OFF to keep every payload on the heap)");
     }
 
     /** Loopback defaults for tests and tools; every setting has one, so callers name only what they change. */
@@ -51,6 +55,7 @@ public record EngineSettings(
         private long unreachableTimeoutMillis = 5000;
         private boolean batchScheduling = true;
         private AddressPolicy addressPolicy = AddressPolicy.ALLOW_ALL;
+        private SpillSettings spill = SpillSettings.OFF;
 
         public Builder bindAddress(String v) {
             bindAddress = v;
@@ -92,9 +97,14 @@ public record EngineSettings(
             return this;
         }
 
+        public Builder spill(SpillSettings v) {
+            spill = v;
+            return this;
+        }
+
         public EngineSettings build() {
             return new EngineSettings(bindAddress, basePort, ioThreads, maxMessageBytes, sendHighWaterMark,
-                    maxQueuedBytesPerClient, unreachableTimeoutMillis, batchScheduling, addressPolicy);
+                    maxQueuedBytesPerClient, unreachableTimeoutMillis, batchScheduling, addressPolicy, spill);
         }
     }
 }

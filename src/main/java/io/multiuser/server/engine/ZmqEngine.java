@@ -21,6 +21,8 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.logging.SessionLogContext;
+import io.multiuser.server.memory.HeapPacer;
+import io.multiuser.server.memory.PayloadSpill;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Generation;
@@ -90,6 +92,8 @@ public final class ZmqEngine implements AutoCloseable {
     private RouterQueues dataQueues;
     private Sockets sockets;
     private InboundHandler inbound;
+    /** The session's big payloads, out of the heap (off unless the settings name a threshold). */
+    private PayloadSpill spill;
     /**
      * Bound only while the policy names ranges: JeroMQ then holds every new handshake for the
      * handler's answer, and with no lists no connection should pay that round trip (or its risk of
@@ -338,9 +342,12 @@ public final class ZmqEngine implements AutoCloseable {
             dataQueues = new RouterQueues(sockets.get(dialect.dataOut()), settings.maxQueuedBytesPerClient());
             outbox = new SocketOutbox(dialect, commandQueues, dataQueues, sockets.get(Port.HEARTBEAT),
                     ZmqEngine::nowMillis, listener);
-            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener, journal, deltaMerger());
+            spill = new PayloadSpill(settings.spill(), HeapPacer.shared(), ZmqEngine::nowMillis);
+            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener,
+                    settings.spill().enabled() ? new SpillingJournal(journal, spill) : journal, deltaMerger());
             session.guard(loginGuard);
             session.restore(restoredScene);
+            spill.offerAll(session.graph().nodes()); // a restored scene is not journaled
             inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis, () -> loginGuard, peers);
 
             try (Selector selector = Selector.open()) {
@@ -536,6 +543,10 @@ public final class ZmqEngine implements AutoCloseable {
     private void housekeeping() {
         long now = nowMillis();
         outbox.sendDue();
+        if (spill.hasWork()) {
+            // after the turn's sends, which took the arrays they need
+            guarded("payload spill", () -> spill.flush(session.graph().nodes()));
+        }
         if (now - lastTick >= TICK_MILLIS) {
             lastTick = now;
             guarded("tick", session::tick);

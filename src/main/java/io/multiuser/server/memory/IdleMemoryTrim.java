@@ -1,6 +1,5 @@
 package io.multiuser.server.memory;
 
-import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.HashMap;
@@ -62,7 +61,7 @@ public class IdleMemoryTrim {
             return;
         }
         schedule = new TrimSchedule((int) Math.min((millis + 999) / 1000, Integer.MAX_VALUE));
-        concurrentCollector = concurrentCollector();
+        concurrentCollector = HeapPacer.explicitGcIsConcurrent();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "memory-trim");
             t.setDaemon(true);
@@ -130,15 +129,5 @@ public class IdleMemoryTrim {
                     config.idleTrimAfter().toSeconds(), what, figures);
         }
         return after;
-    }
-
-    /** Shenandoah runs System.gc() as a concurrent cycle (ExplicitGCInvokesConcurrent is its default). */
-    private static boolean concurrentCollector() {
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            if (gc.getName().startsWith("Shenandoah")) {
-                return true;
-            }
-        }
-        return false;
     }
 }

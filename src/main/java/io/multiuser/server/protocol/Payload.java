@@ -13,19 +13,41 @@ import java.util.zip.Checksum;
  * a scene upload carries each payload inside a pickled command, and keeping the payload as a
  * view of that frame spares a copy of every uploaded byte (and the garbage that copy leaves
  * during an upload). Equality is by content, like Python's bytes.
+ * <p>
+ * A big payload can also be moved out of the heap into a file ({@link #spill}): the same
+ * object then reads its bytes from there. Its identity stays, which the scene relies on (a
+ * node whose payload is the same object kept its data), and any thread may read it before,
+ * during and after the move.
  */
 public final class Payload {
 
     public static final Payload EMPTY = new Payload(new byte[0], 0, 0);
+    /** Streaming a spilled payload (to the store, into a pickle) goes through one buffer per thread. */
+    private static final int READ_CHUNK = 64 << 10;
+    private static final ThreadLocal<byte[]> CHUNK = ThreadLocal.withInitial(() -> new byte[READ_CHUNK]);
 
-    private final byte[] array;
     private final int offset;
     private final int length;
+    /** The bytes: a {@code byte[]} (from {@link #offset}), or a {@link Spilled} once moved to a file. */
+    private volatile Object data;
 
     private Payload(byte[] array, int offset, int length) {
-        this.array = array;
+        this.data = array;
         this.offset = offset;
         this.length = length;
+    }
+
+    /** Where spilled bytes are kept; read from any thread, never written through this. */
+    public interface Backing {
+        /** Reads exactly {@code length} bytes from {@code position} into {@code into} at {@code offset}. */
+        void read(long position, byte[] into, int offset, int length);
+
+        /** A fresh array of {@code length} bytes was read: it becomes garbage once used. */
+        default void copiedOut(int length) {
+        }
+    }
+
+    private record Spilled(Backing backing, long position) {
     }
 
     /** The whole array, shared: the caller hands it over and must not modify it afterwards. */
@@ -43,9 +65,27 @@ public final class Payload {
         return length;
     }
 
-    /** Bytes held besides the payload's own: what a view keeps alive of its frame. */
+    /** Whether the bytes are on the heap (not {@linkplain #spill spilled}). */
+    public boolean inMemory() {
+        return data instanceof byte[];
+    }
+
+    /**
+     * The bytes now live at {@code position} of {@code backing}, which already holds them: the
+     * array is let go. Also moves a spilled payload to another backing (a compacted file).
+     */
+    public void spill(Backing backing, long position) {
+        data = new Spilled(Objects.requireNonNull(backing, "backing"), position);
+    }
+
+    /** The backing of a spilled payload, or null while it is in memory. */
+    public Backing backing() {
+        return data instanceof Spilled s ? s.backing() : null;
+    }
+
+    /** Bytes held besides the payload's own: what a view keeps alive of its frame (none once spilled). */
     public int slack() {
-        return array.length - length;
+        return data instanceof byte[] array ? array.length - length : 0;
     }
 
     /**
@@ -56,34 +96,83 @@ public final class Payload {
         return slack() <= maxSlack ? this : of(toArray());
     }
 
-    /** The bytes as an array of exactly {@link #length()}: the array itself for a whole array, else a copy. */
+    /**
+     * The bytes as an array of exactly {@link #length()}: the array itself for a whole array in
+     * memory, else a fresh copy (read from the file for a spilled payload).
+     */
     public byte[] toArray() {
-        return offset == 0 && length == array.length ? array : Arrays.copyOfRange(array, offset, offset + length);
+        Object d = data;
+        if (d instanceof byte[] array) {
+            return offset == 0 && length == array.length ? array : Arrays.copyOfRange(array, offset, offset + length);
+        }
+        Spilled spilled = (Spilled) d;
+        byte[] copy = new byte[length];
+        read(spilled, 0, copy, length);
+        spilled.backing().copiedOut(length);
+        return copy;
     }
 
     /** A fresh buffer over the bytes (position 0, limit {@link #length()}); readers must not write to it. */
     public ByteBuffer buffer() {
-        return ByteBuffer.wrap(array, offset, length).slice();
+        Object d = data;
+        return d instanceof byte[] array ? ByteBuffer.wrap(array, offset, length).slice() : ByteBuffer.wrap(toArray());
     }
 
     public void writeTo(OutputStream out) throws IOException {
-        out.write(array, offset, length);
+        Object d = data;
+        if (d instanceof byte[] array) {
+            out.write(array, offset, length);
+            return;
+        }
+        byte[] chunk = CHUNK.get();
+        for (int done = 0; done < length; done += chunk.length) {
+            int n = Math.min(chunk.length, length - done);
+            read((Spilled) d, done, chunk, n);
+            out.write(chunk, 0, n);
+        }
     }
 
     public void updateChecksum(Checksum checksum) {
-        checksum.update(array, offset, length);
+        Object d = data;
+        if (d instanceof byte[] array) {
+            checksum.update(array, offset, length);
+            return;
+        }
+        byte[] chunk = CHUNK.get();
+        for (int done = 0; done < length; done += chunk.length) {
+            int n = Math.min(chunk.length, length - done);
+            read((Spilled) d, done, chunk, n);
+            checksum.update(chunk, 0, n);
+        }
+    }
+
+    private static void read(Spilled spilled, long from, byte[] into, int length) {
+        spilled.backing().read(spilled.position() + from, into, 0, length);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o == this || o instanceof Payload p
-                && Arrays.equals(array, offset, offset + length, p.array, p.offset, p.offset + p.length);
+        if (o == this) {
+            return true;
+        }
+        if (!(o instanceof Payload p) || p.length != length) {
+            return false;
+        }
+        Object mine = data;
+        Object theirs = p.data;
+        if (mine instanceof byte[] a && theirs instanceof byte[] b) {
+            return Arrays.equals(a, offset, offset + length, b, p.offset, p.offset + length);
+        }
+        return Arrays.equals(toArray(), p.toArray());
     }
 
     @Override
     public int hashCode() {
+        Object d = data;
+        byte[] array = d instanceof byte[] a ? a : toArray();
+        int from = d instanceof byte[] ? offset : 0;
         int h = 1;
-        for (int i = offset; i < offset + length; i++) {
+        for (int i = from; i < from + length; i++) {
             h = 31 * h + array[i];
         }
         return h;
@@ -91,6 +180,6 @@ public final class Payload {
 
     @Override
     public String toString() {
-        return "Payload[" + length + " bytes]";
+        return "Payload[" + length + " bytes" + (inMemory() ? "]" : ", spilled]");
     }
 }

@@ -50,6 +50,25 @@ class ServerSettingsTest {
     }
 
     @Test
+    void bigPayloadsLeaveTheHeapUnlessTheThresholdIsZero() {
+        ServerSettings s = settings();
+        assertThat(s.engine().spill().enabled()).isTrue();
+        assertThat(s.engine().spill().thresholdBytes()).isEqualTo(32768);
+        assertThat(s.engine().spill().directory()).isEqualTo(Path.of(System.getProperty("java.io.tmpdir")));
+        assertThat(s.engineFor(s.defaultSpec()).spill()).isEqualTo(s.engine().spill());
+
+        assertThat(settings("multiuser.payloads.spill-threshold", "0").engine().spill().enabled()).isFalse();
+        assertThat(settings("multiuser.payloads.spill-directory", "/var/tmp/mu").engine().spill().directory())
+                .isEqualTo(Path.of("/var/tmp/mu"));
+        assertThatThrownBy(() -> settings("multiuser.payloads.spill-threshold", "-1"))
+                .hasMessageContaining("multiuser.payloads.spill-threshold=-1 must not be negative");
+        assertThatThrownBy(() -> settings("multiuser.payloads.spill-threshold", "big"))
+                .hasMessageContaining("multiuser.payloads.spill-threshold=big");
+        assertThatThrownBy(() -> settings("multiuser.payloads.spill-directory", " "))
+                .hasMessageContaining("multiuser.payloads.spill-directory is empty");
+    }
+
+    @Test
     void defaultsAreTheOriginalServers() {
         ServerSettings s = settings();
         assertThat(s.engine().basePort()).isEqualTo(5555);

@@ -149,6 +149,25 @@ class SessionStoreTest {
     }
 
     @Test
+    void payloadsKeptInASpillFileAreStoredAsTheirBytes(@TempDir Path spillDirectory) {
+        io.multiuser.server.memory.PayloadSpill spill = new io.multiuser.server.memory.PayloadSpill(
+                new io.multiuser.server.memory.SpillSettings(1024, spillDirectory),
+                io.multiuser.server.memory.HeapPacer.shared(), () -> 0);
+        spill.uploading(true); // written to the spill file as they are offered
+        List<Node> scene = Nodes.scene(20, 100_000);
+        List<Flat> expected = flat(scene);
+        SessionStore store = open(dir, 60_000, Long.MAX_VALUE);
+        for (Node node : scene) {
+            spill.offer(node);
+            assertThat(node.payload().inMemory()).isFalse();
+            store.put(node); // the store's writer reads them back from the spill file
+        }
+        close(store);
+
+        assertThat(flat(open(dir).restored().nodes())).isEqualTo(expected);
+    }
+
+    @Test
     void changesAreDurableWithinTheFlushIntervalWithoutAClose() throws Exception {
         SessionStore store = open(dir, 100, Long.MAX_VALUE);
         Driver driver = new Driver(store, 2);

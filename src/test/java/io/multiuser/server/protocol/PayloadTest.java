@@ -69,4 +69,66 @@ class PayloadTest {
         assertThatThrownBy(() -> Payload.view(FRAME, 5, 3)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> Payload.view(FRAME, -1, 2)).isInstanceOf(IndexOutOfBoundsException.class);
     }
+
+    /** A backing over an array, counting the copies it handed out. */
+    private static final class ArrayBacking implements Payload.Backing {
+        final byte[] bytes;
+        int copied;
+
+        ArrayBacking(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public void read(long position, byte[] into, int offset, int length) {
+            System.arraycopy(bytes, (int) position, into, offset, length);
+        }
+
+        @Override
+        public void copiedOut(int length) {
+            copied += length;
+        }
+    }
+
+    @Test
+    void aSpilledPayloadKeepsItsIdentityAndReadsItsBytesFromItsBacking() throws Exception {
+        byte[] big = new byte[200_000]; // several read chunks
+        new java.util.Random(3).nextBytes(big);
+        Payload inMemory = Payload.of(big.clone());
+        Payload payload = Payload.view(big, 0, big.length);
+        byte[] file = new byte[big.length + 10];
+        System.arraycopy(big, 0, file, 10, big.length);
+        java.util.Arrays.fill(big, (byte) 0); // the bytes must come from the backing from now on
+        ArrayBacking backing = new ArrayBacking(file);
+
+        payload.spill(backing, 10);
+
+        assertThat(payload.inMemory()).isFalse();
+        assertThat(payload.backing()).isSameAs(backing);
+        assertThat(payload.slack()).isZero();
+        assertThat(payload.length()).isEqualTo(200_000);
+        assertThat(payload.toArray()).isEqualTo(inMemory.toArray());
+        assertThat(backing.copied).isEqualTo(200_000);
+        assertThat(payload.buffer().remaining()).isEqualTo(200_000);
+        assertThat(payload.buffer().get(199_999)).isEqualTo(inMemory.toArray()[199_999]);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        payload.writeTo(out);
+        assertThat(out.toByteArray()).isEqualTo(inMemory.toArray());
+        CRC32 spilledCrc = new CRC32();
+        payload.updateChecksum(spilledCrc);
+        CRC32 memoryCrc = new CRC32();
+        inMemory.updateChecksum(memoryCrc);
+        assertThat(spilledCrc.getValue()).isEqualTo(memoryCrc.getValue());
+        assertThat(payload).isEqualTo(inMemory).hasSameHashCodeAs(inMemory);
+        assertThat(inMemory).isEqualTo(payload);
+        assertThat(payload).hasToString("Payload[200000 bytes, spilled]");
+    }
+
+    @Test
+    void aPayloadInMemoryHasNoBacking() {
+        Payload payload = Payload.of(new byte[] {1});
+        assertThat(payload.inMemory()).isTrue();
+        assertThat(payload.backing()).isNull();
+        assertThatThrownBy(() -> payload.spill(null, 0)).isInstanceOf(NullPointerException.class);
+    }
 }

@@ -77,6 +77,19 @@ class PicklesTest {
     }
 
     @Test
+    void aPayloadKeptElsewhereIsPickledAsTheSameBytesValue() {
+        byte[] bytes = new byte[300_000]; // several read chunks
+        new java.util.Random(4).nextBytes(bytes);
+        byte[] expected = Pickles.dumps(Payload.of(bytes.clone()));
+        Payload spilled = Payload.of(bytes.clone());
+        spilled.spill((position, into, offset, length) -> System.arraycopy(bytes, (int) position, into, offset, length),
+                0);
+
+        assertThat(spilled.inMemory()).isFalse();
+        assertThat(Pickles.dumps(spilled)).isEqualTo(expected);
+    }
+
+    @Test
     void withViewsABigBytesValueIsAViewOfTheFrameAndASmallOneACopy() throws Exception {
         byte[] big = new byte[Pickles.VIEW_MIN_BYTES];
         new java.util.Random(3).nextBytes(big);

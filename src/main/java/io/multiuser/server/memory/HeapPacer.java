@@ -1,0 +1,113 @@
+package io.multiuser.server.memory;
+
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import javax.management.NotificationEmitter;
+
+import org.jboss.logging.Logger;
+
+/**
+ * Starts a collection after every so many bytes of big, short-lived arrays: the frames of spilled
+ * payloads once they are in their file, and the copies read back from it for a joiner. The compact
+ * heuristics would otherwise collect only every two seconds or after 10 % of the maximum heap (600 MB
+ * on a 24 GiB host), so a fast upload or join would grow the heap by its whole size in garbage
+ * (issue #19: the resident size while a scene is uploaded and joined).
+ * <p>
+ * One per JVM, like the heap it paces. Only under a collector that runs {@code System.gc()}
+ * concurrently (Shenandoah); elsewhere it counts nothing. The count starts again at the end of every
+ * cycle, whatever started it, so a trickle of big datablocks between the periodic cycles adds none.
+ */
+public final class HeapPacer {
+
+    private static final Logger LOG = Logger.getLogger(HeapPacer.class);
+    /** Garbage allowed between two cycles: well under the heap's idle size, well over one datablock. */
+    static final long DEFAULT_EVERY_BYTES = 8L << 20;
+    private static final HeapPacer SHARED = new HeapPacer(DEFAULT_EVERY_BYTES, explicitGcIsConcurrent());
+
+    private final long everyBytes;
+    private final boolean active;
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong explicitCycles = new AtomicLong();
+    private volatile Thread thread;
+
+    HeapPacer(long everyBytes, boolean active) {
+        this.everyBytes = everyBytes;
+        this.active = active;
+        if (active) {
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+                // Shenandoah's "Cycles" bean: one notification at the end of each concurrent cycle
+                if (gc instanceof NotificationEmitter emitter && gc.getName().endsWith("Cycles")) {
+                    emitter.addNotificationListener((notification, handback) -> cycleEnded(), null, null);
+                }
+            }
+        }
+    }
+
+    /** The JVM's pacer. */
+    public static HeapPacer shared() {
+        return SHARED;
+    }
+
+    /** {@code length} bytes of big arrays became, or will soon be, garbage. Cheap; any thread. */
+    public void transientBytes(long length) {
+        if (active && bytes.addAndGet(length) >= everyBytes) {
+            wake();
+        }
+    }
+
+    /** A cycle ended: what was garbage when it started is gone. */
+    void cycleEnded() {
+        bytes.set(0);
+    }
+
+    /** Explicit cycles started so far: for tests and logs. */
+    long explicitCycles() {
+        return explicitCycles.get();
+    }
+
+    private void wake() {
+        Thread t = thread;
+        if (t == null) {
+            synchronized (this) {
+                if (thread == null) {
+                    t = new Thread(this::run, "heap-pacer");
+                    t.setDaemon(true);
+                    thread = t;
+                    t.start();
+                    return;
+                }
+                t = thread;
+            }
+        }
+        LockSupport.unpark(t);
+    }
+
+    private void run() {
+        while (true) {
+            if (bytes.get() < everyBytes) {
+                LockSupport.park(this);
+                continue;
+            }
+            bytes.set(0);
+            explicitCycles.incrementAndGet();
+            try {
+                System.gc(); // concurrent: only this thread waits for it
+            } catch (RuntimeException e) {
+                LOG.debugf("Paced collection failed: %s", e);
+            }
+        }
+    }
+
+    /** Shenandoah runs System.gc() as a concurrent cycle (ExplicitGCInvokesConcurrent is its default). */
+    static boolean explicitGcIsConcurrent() {
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc.getName().startsWith("Shenandoah")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,90 @@
+package io.multiuser.server.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.multiuser.server.memory.SpillSettings;
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.testclient.FreePorts;
+import io.multiuser.server.testclient.Nodes;
+import io.multiuser.server.testclient.TestClient;
+import io.multiuser.server.testclient.TestClient.Block;
+
+/** An engine whose big payloads leave the heap: uploads, joins and edits over real sockets are byte for byte the same. */
+class PayloadSpillFlowTest extends EngineTestBase {
+
+    private static final int THRESHOLD = 4096;
+
+    @TempDir
+    Path spillDirectory;
+
+    @Override
+    ZmqEngine startEngine(List<String> acceptedVersions) {
+        port = FreePorts.base();
+        ZmqEngine e = new ZmqEngine(
+                EngineSettings.builder().basePort(port).unreachableTimeoutMillis(heartbeatTimeoutMillis())
+                        .spill(new SpillSettings(THRESHOLD, spillDirectory)).build(),
+                SessionSettings.builder().adminPassword(PASSWORD).heartbeatTimeoutMillis(heartbeatTimeoutMillis())
+                        .presenceIntervalMillis(50).build());
+        e.start();
+        return e;
+    }
+
+    private static List<Node> mixedScene() {
+        List<Node> scene = new ArrayList<>(Nodes.scene(30, 3 * THRESHOLD, 5));
+        scene.addAll(Nodes.scene(10, 100, 6)); // under the threshold: they stay on the heap
+        return scene;
+    }
+
+    @Test
+    void anUploadedSceneIsKeptInAFileAndJoinsByteIdentical() throws IOException {
+        List<Node> scene = mixedScene();
+        host("alice", scene);
+
+        for (Node node : scene) {
+            boolean big = node.payload().length() >= THRESHOLD;
+            assertThat(node(node.uuid()).payload().inMemory()).as(node.uuid()).isEqualTo(!big);
+        }
+        try (Stream<Path> files = Files.list(spillDirectory)) {
+            assertThat(files).as("spill files are unlinked once open").isEmpty();
+        }
+        TestClient bob = client("bob");
+        assertThat(bob.loginAsClient()).isEqualTo("RUNNING");
+        Map<String, Block> received = bob.join();
+        assertThat(received).hasSize(scene.size());
+        for (Node node : scene) {
+            assertThat(received.get(node.uuid()).payload()).as(node.uuid()).isEqualTo(node.payload().toArray());
+        }
+    }
+
+    @Test
+    void aLiveEditFansOutAtOnceAndLeavesTheHeapOnceItHasSettled() {
+        List<Node> scene = mixedScene();
+        TestClient alice = host("alice", scene);
+        TestClient bob = joiner("bob");
+        Node edited = Nodes.edited(scene.get(0), Nodes.payload(new Random(8), 5 * THRESHOLD));
+
+        bob.push(edited);
+        Block got = alice.awaitBlock(b -> b.uuid().equals(edited.uuid()), WAIT);
+        assertThat(got.payload()).isEqualTo(edited.payload().toArray());
+        assertThat(node(edited.uuid()).payload().inMemory()).as("a fresh edit stays on the heap").isTrue();
+
+        Awaitility.await().atMost(WAIT).until(() -> !node(edited.uuid()).payload().inMemory());
+        TestClient late = client("carol");
+        assertThat(late.loginAsClient()).isEqualTo("RUNNING");
+        assertThat(late.join().get(edited.uuid()).payload()).isEqualTo(edited.payload().toArray());
+    }
+}

@@ -1,0 +1,209 @@
+package io.multiuser.server.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.Payload;
+
+/** Which payloads leave the heap and when, with a real file in a temporary directory and a hand-moved clock. */
+class PayloadSpillTest {
+
+    private static final int THRESHOLD = 1024;
+
+    @TempDir
+    Path dir;
+    private long now = 1_000;
+    private final HeapPacer pacer = new HeapPacer(Long.MAX_VALUE, false);
+
+    private PayloadSpill spill() {
+        return new PayloadSpill(new SpillSettings(THRESHOLD, dir), pacer, () -> now);
+    }
+
+    private static Node node(String uuid, int bytes, int seed) {
+        byte[] payload = new byte[bytes];
+        new Random(seed).nextBytes(payload);
+        return new Node(uuid, "alice", "Mesh", List.of(), payload);
+    }
+
+    @Test
+    void aBigPayloadIsWrittenOnceItSettledAndReadsBackTheSame() {
+        PayloadSpill spill = spill();
+        Node big = node("a", 5000, 1);
+        Node small = node("b", THRESHOLD - 1, 2);
+        byte[] expected = big.payload().toArray().clone();
+        spill.offer(big);
+        spill.offer(small);
+
+        now += PayloadSpill.SETTLE_MILLIS - 1;
+        spill.flush(List.of(big, small));
+        assertThat(big.payload().inMemory()).isTrue();
+
+        now += 1;
+        spill.flush(List.of(big, small));
+        assertThat(big.payload().inMemory()).isFalse();
+        assertThat(small.payload().inMemory()).isTrue();
+        assertThat(big.payload().toArray()).isEqualTo(expected);
+        assertThat(spill.spilledPayloads()).isEqualTo(1);
+        assertThat(spill.fileBytes()).isEqualTo(5000);
+        assertThat(spill.hasWork()).isFalse();
+    }
+
+    @Test
+    void aNodeEditedBeforeItSettledIsNeverWrittenInItsOldVersion() {
+        PayloadSpill spill = spill();
+        Node first = node("a", 5000, 1);
+        spill.offer(first);
+        now += 1000;
+        Node second = node("a", 6000, 2);
+        spill.offer(second);
+        now += 1000; // the first version's time has come, but it is no longer the node's
+
+        spill.flush(List.of(second));
+        assertThat(first.payload().inMemory()).isTrue();
+        assertThat(second.payload().inMemory()).isTrue();
+        assertThat(spill.spilledPayloads()).isZero();
+
+        now += 1000;
+        spill.flush(List.of(second));
+        assertThat(second.payload().inMemory()).isFalse();
+        assertThat(spill.fileBytes()).isEqualTo(6000);
+    }
+
+    @Test
+    void deletedAndClearedNodesAreNotWritten() {
+        PayloadSpill spill = spill();
+        Node a = node("a", 5000, 1);
+        Node b = node("b", 5000, 2);
+        Node c = node("c", 5000, 3);
+        spill.offer(a);
+        spill.offer(b);
+        spill.forget("a");
+        spill.forgetAll();
+        spill.offer(c);
+        now += PayloadSpill.SETTLE_MILLIS;
+
+        spill.flush(List.of(c));
+        assertThat(a.payload().inMemory()).isTrue();
+        assertThat(b.payload().inMemory()).isTrue();
+        assertThat(c.payload().inMemory()).isFalse();
+        assertThat(spill.spilledPayloads()).isEqualTo(1);
+    }
+
+    @Test
+    void tooManyWaitingBytesWriteTheOldestButNeverTheNewestAtOnce() {
+        PayloadSpill spill = spill();
+        List<Node> nodes = new ArrayList<>();
+        int mib = 1 << 20;
+        for (int i = 0; i < PayloadSpill.PENDING_MAX_MIB + 4; i++) {
+            Node n = node("n" + i, mib, i);
+            nodes.add(n);
+            spill.offer(n); // no flush, no time: the budget alone
+        }
+        long written = nodes.stream().filter(n -> !n.payload().inMemory()).count();
+        assertThat(written).isEqualTo(4);
+        assertThat(nodes.subList(0, 4)).allMatch(n -> !n.payload().inMemory());
+        assertThat(nodes.get(nodes.size() - 1).payload().inMemory()).isTrue();
+
+        Node huge = node("huge", (PayloadSpill.PENDING_MAX_MIB + 1) * mib, 99);
+        spill.offer(huge); // alone over the budget: its own sends are still to come
+        assertThat(huge.payload().inMemory()).isTrue();
+    }
+
+    @Test
+    void anUploadIsWrittenAsItArrives() {
+        PayloadSpill spill = spill();
+        spill.uploading(true);
+        Node a = node("a", 5000, 1);
+        spill.offer(a);
+        assertThat(a.payload().inMemory()).isFalse();
+        spill.uploading(false);
+        Node b = node("b", 5000, 2);
+        spill.offer(b);
+        assertThat(b.payload().inMemory()).isTrue();
+    }
+
+    @Test
+    void aRestoredSceneIsOfferedWhole() {
+        PayloadSpill spill = spill();
+        List<Node> scene = List.of(node("a", 5000, 1), node("b", 10, 2), node("c", 7000, 3));
+        spill.offerAll(scene);
+        now += PayloadSpill.SETTLE_MILLIS;
+        spill.flush(scene);
+        assertThat(scene).extracting(n -> n.payload().inMemory()).containsExactly(false, true, false);
+    }
+
+    @Test
+    void aFileMostlyOfReplacedPayloadsIsCompactedIntoANewOne() {
+        PayloadSpill spill = spill();
+        spill.uploading(true); // every version written at once
+        int mib = 1 << 20;
+        Node keep = node("keep", mib, 0);
+        spill.offer(keep);
+        byte[] kept = keep.payload().toArray();
+        Node current = null;
+        for (int i = 0; i < PayloadSpill.CHECK_EVERY_MIB; i++) {
+            current = node("hot", mib, i + 1);
+            spill.offer(current);
+        }
+        List<Node> scene = List.of(keep, current);
+        Payload.Backing before = keep.payload().backing();
+        assertThat(spill.fileBytes()).isEqualTo((PayloadSpill.CHECK_EVERY_MIB + 1L) * mib);
+
+        spill.flush(scene); // looks: 2 MiB live of 65; the live ones move to a new file
+        spill.flush(scene);
+
+        assertThat(keep.payload().backing()).isNotSameAs(before);
+        assertThat(current.payload().backing()).isSameAs(keep.payload().backing());
+        assertThat(spill.fileBytes()).isEqualTo(2L * mib);
+        assertThat(keep.payload().toArray()).isEqualTo(kept);
+        assertThat(spill.hasWork()).isFalse();
+    }
+
+    @Test
+    void spillFilesAreUnlinkedAtOnceSoNothingIsLeftBehind() throws IOException {
+        PayloadSpill spill = spill();
+        spill.uploading(true);
+        Node a = node("a", 5000, 1);
+        spill.offer(a);
+        assertThat(a.payload().inMemory()).isFalse();
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files).isEmpty();
+        }
+    }
+
+    @Test
+    void aDirectoryThatCannotBeWrittenKeepsThePayloadsOnTheHeap() throws IOException {
+        Path notADirectory = Files.writeString(dir.resolve("file"), "x");
+        PayloadSpill spill = new PayloadSpill(new SpillSettings(THRESHOLD, notADirectory.resolve("sub")), pacer,
+                () -> now);
+        spill.uploading(true);
+        Node a = node("a", 5000, 1);
+        spill.offer(a);
+        assertThat(a.payload().inMemory()).isTrue();
+        assertThat(a.payload().length()).isEqualTo(5000);
+        assertThat(spill.spilledPayloads()).isZero();
+    }
+
+    @Test
+    void thresholdZeroKeepsEverythingOnTheHeap() {
+        PayloadSpill spill = new PayloadSpill(new SpillSettings(0, dir), pacer, () -> now);
+        spill.uploading(true);
+        Node a = node("a", 1 << 20, 1);
+        spill.offer(a);
+        now += PayloadSpill.SETTLE_MILLIS;
+        spill.flush(List.of(a));
+        assertThat(a.payload().inMemory()).isTrue();
+        assertThat(spill.hasWork()).isFalse();
+    }
+}
