@@ -2,10 +2,14 @@ package io.multiuser.server.memory;
 
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
+import javax.management.ListenerNotFoundException;
 import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
 
 import org.jboss.logging.Logger;
 
@@ -31,18 +35,49 @@ public final class HeapPacer {
     private final boolean active;
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong explicitCycles = new AtomicLong();
+    private final NotificationListener onCycleEnd = (notification, handback) -> cycleEnded();
     private volatile Thread thread;
+    private volatile boolean stopped;
 
     HeapPacer(long everyBytes, boolean active) {
         this.everyBytes = everyBytes;
         this.active = active;
         if (active) {
-            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-                // Shenandoah's "Cycles" bean: one notification at the end of each concurrent cycle
-                if (gc instanceof NotificationEmitter emitter && gc.getName().endsWith("Cycles")) {
-                    emitter.addNotificationListener((notification, handback) -> cycleEnded(), null, null);
+            for (NotificationEmitter cycles : cycleBeans()) {
+                cycles.addNotificationListener(onCycleEnd, null, null);
+            }
+        }
+    }
+
+    /** Shenandoah's "Cycles" bean: one notification at the end of each concurrent cycle. */
+    private static List<NotificationEmitter> cycleBeans() {
+        List<NotificationEmitter> beans = new ArrayList<>();
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof NotificationEmitter emitter && gc.getName().endsWith("Cycles")) {
+                beans.add(emitter);
+            }
+        }
+        return beans;
+    }
+
+    /**
+     * Stops pacing for good: the thread ends and the collector forgets the listener (the server's
+     * shutdown, so that a dev-mode reload leaves neither behind).
+     */
+    public void stop() {
+        stopped = true;
+        if (active) {
+            for (NotificationEmitter cycles : cycleBeans()) {
+                try {
+                    cycles.removeNotificationListener(onCycleEnd);
+                } catch (ListenerNotFoundException e) {
+                    // never added to this one
                 }
             }
+        }
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
         }
     }
 
@@ -53,7 +88,7 @@ public final class HeapPacer {
 
     /** {@code length} bytes of big arrays became, or will soon be, garbage. Cheap; any thread. */
     public void transientBytes(long length) {
-        if (active && bytes.addAndGet(length) >= everyBytes) {
+        if (active && !stopped && bytes.addAndGet(length) >= everyBytes) {
             wake();
         }
     }
@@ -75,6 +110,7 @@ public final class HeapPacer {
                 if (thread == null) {
                     t = new Thread(this::run, "heap-pacer");
                     t.setDaemon(true);
+                    t.setContextClassLoader(null); // keeps no application class loader alive
                     thread = t;
                     t.start();
                     return;
@@ -86,7 +122,7 @@ public final class HeapPacer {
     }
 
     private void run() {
-        while (true) {
+        while (!stopped) {
             if (bytes.get() < everyBytes) {
                 LockSupport.park(this);
                 continue;

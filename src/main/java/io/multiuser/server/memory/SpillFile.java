@@ -20,11 +20,8 @@ import io.multiuser.server.protocol.Payload;
  */
 final class SpillFile implements Payload.Backing {
 
-    private static final Cleaner CLEANER = Cleaner.create(r -> {
-        Thread t = new Thread(r, "payload-spill-cleaner");
-        t.setDaemon(true);
-        return t;
-    });
+    /** The JDK's own threads have no context class loader: a dev-mode reload does not keep this one alive. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final RandomAccessFile file;
     private final HeapPacer pacer;

@@ -36,4 +36,15 @@ class HeapPacerTest {
         Thread.sleep(200);
         assertThat(pacer.explicitCycles()).isZero();
     }
+
+    @Test
+    void aStoppedPacerStartsNoMoreCycles() throws InterruptedException {
+        HeapPacer pacer = new HeapPacer(1 << 20, true);
+        pacer.transientBytes(2 << 20);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pacer.explicitCycles() == 1);
+        pacer.stop();
+        pacer.transientBytes(2 << 20);
+        Thread.sleep(200);
+        assertThat(pacer.explicitCycles()).isEqualTo(1);
+    }
 }
