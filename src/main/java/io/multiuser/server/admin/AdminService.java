@@ -119,7 +119,8 @@ public class AdminService {
 
     /** The figures an admin sees, read on the engine thread (the published ones may be a moment old). */
     private static SessionStats exactStats(Session s) {
-        return new SessionStats(s.state(), 0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0, 0, 0);
+        return new SessionStats(s.state(), 0, 0, s.users().size(), s.graph().size(), s.graph().totalBytes(), 0, 0, 0, 0, 0,
+                0);
     }
 
     /** Every hosted session, from the figures its engine publishes (a stuck engine cannot hold up the list). */

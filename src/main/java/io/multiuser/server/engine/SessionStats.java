@@ -7,9 +7,10 @@ import io.multiuser.server.session.SessionState;
  * that gauges and health checks on other threads never touch the session itself.
  */
 public record SessionStats(SessionState state, int lobby, int syncing, int active, int nodes, long payloadBytes,
-        long backlogMessages, int chainEntries, long chainBytes, int downloads, long downloadBytesLeft) {
+        long backlogMessages, int chainEntries, long chainBytes, int downloads, long downloadBytesLeft,
+        long spillFileBytes) {
 
-    public static final SessionStats EMPTY = new SessionStats(SessionState.WAITING, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final SessionStats EMPTY = new SessionStats(SessionState.WAITING, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public int users() {
         return lobby + syncing + active;

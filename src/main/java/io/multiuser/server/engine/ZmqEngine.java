@@ -592,7 +592,8 @@ public final class ZmqEngine implements AutoCloseable {
         }
         stats = new SessionStats(session.state(), lobby, syncing, active, session.graph().size(),
                 session.graph().totalBytes(), commandQueues.backlogMessages() + dataQueues.backlogMessages(),
-                session.graph().chainEntries(), session.graph().chainBytes(), downloads, downloadBytesLeft);
+                session.graph().chainEntries(), session.graph().chainBytes(), downloads, downloadBytesLeft,
+                spill.fileBytes());
     }
 
     private void lost(ClientId id, RouterQueues queues, String which) {

@@ -41,6 +41,8 @@ final class SessionGauges {
         }
         stat(registry, tags, "session.nodes", null, "Nodes in the scene", s -> s.nodes());
         stat(registry, tags, "session.payload", "bytes", "Payload bytes held by the scene", s -> s.payloadBytes());
+        stat(registry, tags, "session.spill.file", "bytes", "Size of the file big payloads are kept in, dead ones"
+                + " included (it is unlinked: not visible in the directory)", s -> s.spillFileBytes());
         stat(registry, tags, "session.chain.entries", null, "Deltas held in the nodes' chains (protocol 0.9)",
                 s -> s.chainEntries());
         stat(registry, tags, "session.chain", "bytes", "Bytes held in the nodes' delta chains (protocol 0.9)",

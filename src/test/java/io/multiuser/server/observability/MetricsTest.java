@@ -90,6 +90,18 @@ class MetricsTest {
     }
 
     @Test
+    void bigPayloadsOfAnUploadAreCountedInTheSpillFile() {
+        assertThat(Scrape.now().get("multiuser_session_spill_file_bytes")).isZero(); // a fresh session
+        List<Node> scene = Nodes.scene(3, 40_000, 61); // over the default threshold of 32 KiB
+        try (TestClient admin = new TestClient(port, "s-admin")) {
+            assertThat(admin.loginAsAdmin(PASSWORD)).isEqualTo("LOBBY");
+            admin.upload(scene);
+            eventually(s -> s.get("multiuser_session_spill_file_bytes") == 120_000
+                    && s.get("multiuser_session_payload_bytes") == 120_000);
+        }
+    }
+
+    @Test
     void heartbeatsKicksAndTimeoutsAreCounted() {
         Scrape before = Scrape.now();
         try (TestClient admin = new TestClient(port, "h-admin"); TestClient bob = new TestClient(port, "h-bob");
