@@ -17,6 +17,15 @@ import org.zeromq.ZMQException;
  */
 final class SocketBinder {
 
+    /**
+     * Messages JeroMQ's I/O thread may read ahead of the engine per client on the command port. An
+     * admin's scene upload arrives there as fast as the network allows; with the default of 1,000 the
+     * I/O thread put most of it on the heap before the engine could spill any (issue #19: 10-20 MiB of
+     * the peak while 1,000 x 64 KiB were uploaded). A full queue holds the client back over TCP; nothing
+     * is lost, and commands are few and small otherwise.
+     */
+    static final int COMMAND_RECEIVE_HIGH_WATER_MARK = 16;
+
     private final EngineSettings settings;
     private final EngineDialect dialect;
 
@@ -97,6 +106,9 @@ final class SocketBinder {
             case DATA_IN -> context.createSocket(SocketType.PULL);
             case HEARTBEAT -> router(context, null);
         };
+        if (port == Port.COMMANDS) {
+            socket.setRcvHWM(COMMAND_RECEIVE_HIGH_WATER_MARK);
+        }
         socket.setMaxMsgSize(port == Port.DATA_OUT || port == Port.HEARTBEAT ? 4096 : settings.maxMessageBytes());
         socket.setIPv6(ipv6);
         return socket;

@@ -347,7 +347,6 @@ public final class ZmqEngine implements AutoCloseable {
                     settings.spill().enabled() ? new SpillingJournal(journal, spill) : journal, deltaMerger());
             session.guard(loginGuard);
             session.restore(restoredScene);
-            spill.offerAll(session.graph().nodes()); // a restored scene is not journaled
             inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis, () -> loginGuard, peers);
 
             try (Selector selector = Selector.open()) {
@@ -360,6 +359,8 @@ public final class ZmqEngine implements AutoCloseable {
                 }
                 SelectionKey wakeupKey = wakeup.source().register(selector, SelectionKey.OP_READ);
                 started.complete(null);
+                // not journaled, and a big one takes a while to write out: after the ports are reported bound
+                guarded("payload spill", () -> spill.offerAll(session.graph().nodes()));
                 loop(selector, wakeupKey);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("engine selector failed", e);

@@ -90,7 +90,7 @@ public final class PayloadSpill {
             latest.put(node.uuid(), entry);
             pendingBytes += payload.length();
             if (pendingBytes > PENDING_MAX_BYTES) {
-                writeSettled(entry.since, payload.length()); // an upload: its frames must not pile up for a whole turn
+                writeSettled(entry.since, payload.length()); // a burst of big edits must not pile up for a whole turn
             }
         }
     }

@@ -17,6 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.multiuser.server.memory.SpillSettings;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.session.Scene;
+import io.multiuser.server.session.SessionJournal;
+import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.testclient.FreePorts;
 import io.multiuser.server.testclient.Nodes;
@@ -86,5 +89,24 @@ class PayloadSpillFlowTest extends EngineTestBase {
         TestClient late = client("carol");
         assertThat(late.loginAsClient()).isEqualTo("RUNNING");
         assertThat(late.join().get(edited.uuid()).payload()).isEqualTo(edited.payload().toArray());
+    }
+
+    @Test
+    void aRestoredSceneLeavesTheHeapOnceItHasSettled() {
+        List<Node> scene = mixedScene();
+        ZmqEngine restored = new ZmqEngine(
+                EngineSettings.builder().basePort(FreePorts.base()).spill(new SpillSettings(THRESHOLD, spillDirectory))
+                        .build(),
+                SessionSettings.builder().adminPassword(PASSWORD).build(), SessionListener.NONE, SessionJournal.NONE,
+                Scene.of(scene));
+        restored.start();
+        try {
+            Awaitility.await().atMost(WAIT).until(() -> restored.call(s -> s.graph().nodes().stream()
+                    .filter(n -> !n.payload().inMemory()).count()).get() == 30);
+            assertThat(restored.call(s -> s.graph().get(scene.get(0).uuid()).payload().toArray()).join())
+                    .isEqualTo(Nodes.scene(30, 3 * THRESHOLD, 5).get(0).payload().toArray());
+        } finally {
+            restored.close();
+        }
     }
 }
