@@ -2,6 +2,7 @@ package io.multiuser.server.protocol;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -119,30 +120,35 @@ public final class Payload {
     }
 
     public void writeTo(OutputStream out) throws IOException {
-        Object d = data;
-        if (d instanceof byte[] array) {
-            out.write(array, offset, length);
-            return;
-        }
-        byte[] chunk = CHUNK.get();
-        for (int done = 0; done < length; done += chunk.length) {
-            int n = Math.min(chunk.length, length - done);
-            read((Spilled) d, done, chunk, n);
-            out.write(chunk, 0, n);
-        }
+        chunks(out::write);
     }
 
     public void updateChecksum(Checksum checksum) {
+        try {
+            chunks(checksum::update);
+        } catch (IOException e) {
+            throw new UncheckedIOException("a checksum does not do I/O", e);
+        }
+    }
+
+    /** Where {@link #chunks} hands the bytes. */
+    @FunctionalInterface
+    private interface ChunkSink {
+        void take(byte[] bytes, int offset, int length) throws IOException;
+    }
+
+    /** The bytes in order: the array's range at once, or a spilled payload through this thread's buffer. */
+    private void chunks(ChunkSink sink) throws IOException {
         Object d = data;
         if (d instanceof byte[] array) {
-            checksum.update(array, offset, length);
+            sink.take(array, offset, length);
             return;
         }
         byte[] chunk = CHUNK.get();
         for (int done = 0; done < length; done += chunk.length) {
             int n = Math.min(chunk.length, length - done);
             read((Spilled) d, done, chunk, n);
-            checksum.update(chunk, 0, n);
+            sink.take(chunk, 0, n);
         }
     }
 
