@@ -13,6 +13,8 @@ import javax.management.NotificationListener;
 
 import org.jboss.logging.Logger;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+
 /**
  * Starts a collection after every so many bytes of big, short-lived arrays: the frames of spilled
  * payloads once they are in their file, and the copies read back from it for a joiner. The compact
@@ -137,13 +139,23 @@ public final class HeapPacer {
         }
     }
 
-    /** Shenandoah runs System.gc() as a concurrent cycle (ExplicitGCInvokesConcurrent is its default). */
+    /**
+     * Whether System.gc() runs as a concurrent cycle: Shenandoah with ExplicitGCInvokesConcurrent,
+     * which its compact heuristics set; anywhere else it could stop the world.
+     */
     static boolean explicitGcIsConcurrent() {
+        boolean shenandoah = false;
         for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            if (gc.getName().startsWith("Shenandoah")) {
-                return true;
-            }
+            shenandoah |= gc.getName().startsWith("Shenandoah");
         }
-        return false;
+        if (!shenandoah) {
+            return false;
+        }
+        try {
+            return Boolean.parseBoolean(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                    .getVMOption("ExplicitGCInvokesConcurrent").getValue());
+        } catch (RuntimeException e) {
+            return false; // not a HotSpot JVM: rather no explicit cycle than a pause
+        }
     }
 }
