@@ -31,6 +31,7 @@ import io.multiuser.server.hosting.SessionObserver;
 import io.multiuser.server.hosting.SessionSpec;
 import io.multiuser.server.hosting.SessionStartException;
 import io.multiuser.server.logging.SessionLogContext;
+import io.multiuser.server.memory.HeapPacer;
 import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.security.CidrRange;
@@ -173,6 +174,7 @@ public class SessionServer {
 
     void onStop(@Observes ShutdownEvent event) {
         stopAll();
+        HeapPacer.shared().stop(); // no session left to pace for; a dev-mode reload keeps no thread or listener
     }
 
     private synchronized void stopAll() {

@@ -344,18 +344,9 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
             problems.add("multiuser.payloads.spill-threshold=" + threshold
                     + " must not be negative (0 keeps every payload on the heap)");
         }
-        String directory = payloads.spillDirectory().orElse(System.getProperty("java.io.tmpdir"));
-        Path path = null;
-        if (directory.isBlank()) {
-            problems.add("multiuser.payloads.spill-directory is empty: name a directory, or unset it for java.io.tmpdir");
-        } else {
-            try {
-                path = Path.of(directory);
-            } catch (InvalidPathException e) {
-                problems.add("multiuser.payloads.spill-directory=" + shown(directory) + " is not a valid path: "
-                        + e.getReason());
-            }
-        }
+        Path path = problems.path("multiuser.payloads.spill-directory",
+                payloads.spillDirectory().orElse(System.getProperty("java.io.tmpdir")),
+                "name a directory, or unset it for java.io.tmpdir");
         return threshold == null || threshold < 0 || path == null ? SpillSettings.OFF : new SpillSettings(threshold, path);
     }
 
@@ -380,17 +371,8 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
         if (!Boolean.TRUE.equals(enabled)) {
             return Optional.empty();
         }
-        Path directory = null;
-        if (store.directory().isBlank()) {
-            problems.add("multiuser.store.directory is empty: name a data directory, or set"
-                    + " multiuser.store.enabled=false to keep the session in memory only");
-        } else {
-            try {
-                directory = Path.of(store.directory());
-            } catch (InvalidPathException e) {
-                problems.add("multiuser.store.directory=" + shown(store.directory()) + " is not a valid path: " + e.getReason());
-            }
-        }
+        Path directory = problems.path("multiuser.store.directory", store.directory(), "name a data directory, or set"
+                + " multiuser.store.enabled=false to keep the session in memory only");
         return directory == null || flushInterval == null || compactionMinSize == null ? Optional.empty()
                 : Optional.of(new StoreSettings(directory, flushInterval.toMillis(), compactionMinSize));
     }
@@ -417,6 +399,20 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
                 return Long.parseLong(value.strip());
             } catch (NumberFormatException e) {
                 list.add(property + "=" + shown(value) + " is not a number (" + meaning + ")");
+                return null;
+            }
+        }
+
+        /** The path {@code value} names; null, with a problem, when it is blank ({@code ifEmpty} says what to do) or invalid. */
+        Path path(String property, String value, String ifEmpty) {
+            if (value.isBlank()) {
+                list.add(property + " is empty: " + ifEmpty);
+                return null;
+            }
+            try {
+                return Path.of(value);
+            } catch (InvalidPathException e) {
+                list.add(property + "=" + shown(value) + " is not a valid path: " + e.getReason());
                 return null;
             }
         }

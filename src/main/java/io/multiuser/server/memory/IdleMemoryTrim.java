@@ -72,7 +72,6 @@ public class IdleMemoryTrim {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        HeapPacer.shared().stop(); // the sessions have stopped: nothing more to pace
         if (timer != null) {
             timer.shutdownNow(); // dev mode's live reload must not leave the thread behind
         }

@@ -2,9 +2,7 @@ package io.multiuser.server.memory;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
@@ -197,25 +195,25 @@ public final class PayloadSpill {
     /** Looks at how much of the file is live; starts a compaction when less than half is. */
     private void check(Iterable<Node> scene) {
         appendedSinceCheck = 0;
-        long live = 0;
-        List<Payload> inFile = new ArrayList<>();
+        liveAtCheck = 0;
         for (Node node : scene) {
-            Payload payload = node.payload();
-            if (payload.backing() == file) {
-                live += payload.length();
-                inFile.add(payload);
+            if (node.payload().backing() == file) {
+                liveAtCheck += node.payload().length();
             }
         }
-        liveAtCheck = live;
-        if (!moving.isEmpty() || live * 2 >= file.size()) {
+        if (!moving.isEmpty() || liveAtCheck * 2 >= file.size()) {
             return;
         }
         try {
             SpillFile next = SpillFile.create(settings.directory(), pacer);
-            LOG.debugf("Compacting the payload spill file: %d of %d bytes live", live, file.size());
+            LOG.debugf("Compacting the payload spill file: %d of %d bytes live", liveAtCheck, file.size());
+            for (Node node : scene) {
+                if (node.payload().backing() == file) {
+                    moving.add(node.payload());
+                }
+            }
             movingFrom = file;
             file = next;
-            moving.addAll(inFile);
         } catch (IOException e) {
             failures.warn("compact", "Cannot create a payload spill file in " + settings.directory() + " (" + e
                     + "); the current one keeps growing");
