@@ -33,6 +33,7 @@ import io.multiuser.server.hosting.SessionStartException;
 import io.multiuser.server.logging.SessionLogContext;
 import io.multiuser.server.memory.HeapPacer;
 import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.platform.CompilerThreads;
 import io.multiuser.server.security.AddressPolicy;
 import io.multiuser.server.security.CidrRange;
 import io.multiuser.server.security.ServerSecurity;
@@ -90,6 +91,9 @@ public class SessionServer {
                     + " 'change-me'): anyone can host or kick as admin. Set it with -pwd, the env variable 'password',"
                     + " MULTIUSER_PASSWORD or kubernetes/base/secret.yaml. ***");
         }
+        if (resolved.idleCompilerThreads()) {
+            yieldCompilerThreads();
+        }
         if (resolved.store().isEmpty()) {
             LOG.warn("Session store disabled (multiuser.store.enabled=false): the scenes are lost when the server stops,"
                     + " and sessions created at run time are not remembered");
@@ -130,6 +134,16 @@ public class SessionServer {
         if (specs.size() > 1) {
             LOG.infof("Hosting %d sessions: %s", specs.size(), String.join(", ", names()));
         }
+    }
+
+    /** Before any port opens, so that the first edits' compilations already yield (see {@link CompilerThreads}). */
+    private static void yieldCompilerThreads() {
+        CompilerThreads.Outcome outcome = CompilerThreads.yieldToOtherThreads();
+        outcome.refused().ifPresentOrElse(
+                why -> LOG.infof("JIT compiler threads keep the normal CPU policy (%d of them switched to SCHED_IDLE: %s)",
+                        outcome.threads(), why),
+                () -> LOG.debugf("%d JIT compiler threads run under SCHED_IDLE: they use only CPU time nothing else wants",
+                        outcome.threads()));
     }
 
     /**

@@ -238,5 +238,13 @@ public interface ServerConfig {
          */
         @WithDefault("true")
         String batchScheduling();
+
+        /**
+         * Run the JVM's JIT compiler threads under Linux SCHED_IDLE, so that compiling never takes a
+         * core from the sessions or the clients beside them (a fresh server compiles for seconds).
+         * Needs no privilege, and cannot be undone while the server runs.
+         */
+        @WithDefault("true")
+        String idleCompilerThreads();
     }
 }

@@ -23,10 +23,12 @@ import io.quarkus.runtime.configuration.DurationConverter;
 
 /**
  * The validated configuration, split into what the engine, the session and the store need
- * ({@code store} is empty when the session is kept in memory only).
+ * ({@code store} is empty when the session is kept in memory only), and whether the JIT's threads
+ * yield to everything else ({@link io.multiuser.server.platform.CompilerThreads}).
  */
 public record ServerSettings(EngineSettings engine, SessionSettings session, Optional<StoreSettings> store,
-        boolean defaultPassword, List<SessionSpec> sessions, Optional<PortRange> portRange) {
+        boolean defaultPassword, List<SessionSpec> sessions, Optional<PortRange> portRange,
+        boolean idleCompilerThreads) {
 
     /** Where the data directory keeps the sessions other than {@code default} (which keeps the top level). */
     public static final String SESSIONS_DIRECTORY = "sessions";
@@ -150,6 +152,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
                     + " must be at least multiuser.engine.max-message-size (" + maxMessage + ")");
         }
         Boolean batchScheduling = problems.bool("multiuser.engine.batch-scheduling", engine.batchScheduling());
+        Boolean idleCompilers = problems.bool("multiuser.engine.idle-compiler-threads", engine.idleCompilerThreads());
 
         Long window = problems.number("multiuser.snapshot.window", config.snapshot().window(),
                 "snapshot nodes sent ahead of a joiner's requests");
@@ -207,7 +210,7 @@ public record ServerSettings(EngineSettings engine, SessionSettings session, Opt
                 session.toBuilder().maxUsers(maxUsers.intValue()).maxSceneBytes(maxSceneBytes).build(), store,
                 config.password().equals(ServerConfig.DEFAULT_PASSWORD)
                         || config.password().equals(ServerConfig.PLACEHOLDER_PASSWORD),
-                sessions, portRange);
+                sessions, portRange, idleCompilers);
     }
 
     /** The sessions of {@code multiuser.sessions."NAME".*}, in name order; what is unset comes from the default's keys. */

@@ -26,6 +26,7 @@ import javax.net.ssl.SSLParameters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.multiuser.server.platform.CompilerThreads;
 import io.multiuser.server.tunnel.StreamPipe;
 import io.multiuser.server.tunnel.TunnelAccess;
 import io.multiuser.server.tunnel.TunnelTlsEngine;
@@ -421,6 +422,9 @@ public final class Connector implements AutoCloseable {
             err.println(ConnectorOptions.USAGE);
             return 2;
         }
+        // Blender comes first on the artist's machine; the connector's JIT takes what it leaves.
+        // Nothing to tell the artist where that is refused: the connector works the same.
+        CompilerThreads.yieldToOtherThreads();
         Connector connector = new Connector(options, out);
         Runtime.getRuntime().addShutdownHook(new Thread(connector::close, "connector-stop"));
         try {

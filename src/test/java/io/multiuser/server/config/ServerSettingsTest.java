@@ -74,6 +74,7 @@ class ServerSettingsTest {
         assertThat(s.engine().basePort()).isEqualTo(5555);
         assertThat(s.engine().bindAddress()).isEqualTo("*");
         assertThat(s.engine().batchScheduling()).isTrue();
+        assertThat(s.idleCompilerThreads()).isTrue();
         assertThat(s.session().heartbeatTimeoutMillis()).isEqualTo(5000);
         assertThat(s.session().adminPassword()).isEqualTo("admin");
         assertThat(s.session().generation()).isEqualTo(Generation.V01);
@@ -202,11 +203,13 @@ class ServerSettingsTest {
     @Test
     void theSnapshotWindowAndEngineSettingsReachTheirRecords() {
         ServerSettings s = settings("multiuser.snapshot.window", "0", "multiuser.snapshot.window-bytes", "4096",
-                "multiuser.engine.io-threads", "2", "multiuser.engine.batch-scheduling", "false");
+                "multiuser.engine.io-threads", "2", "multiuser.engine.batch-scheduling", "false",
+                "multiuser.engine.idle-compiler-threads", "false");
         assertThat(s.session().snapshotWindowNodes()).isZero();
         assertThat(s.session().snapshotWindowBytes()).isEqualTo(4096);
         assertThat(s.engine().ioThreads()).isEqualTo(2);
         assertThat(s.engine().batchScheduling()).isFalse();
+        assertThat(s.idleCompilerThreads()).isFalse();
         assertThat(s.engine().unreachableTimeoutMillis()).isEqualTo(5000);
     }
 

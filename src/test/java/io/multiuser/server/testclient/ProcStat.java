@@ -3,6 +3,10 @@ package io.multiuser.server.testclient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.multiuser.server.platform.CompilerThreads;
 
 /** Fields of a Linux {@code /proc/…/stat} file (a process's or a thread's). */
 public final class ProcStat {
@@ -28,5 +32,16 @@ public final class ProcStat {
             values[i] = Long.parseLong(afterName[n[i] - 3]);
         }
         return values;
+    }
+
+    /** The CPU policy (proc(5) field 41: 0 normal, 3 batch, 5 idle) of each JIT compiler thread of a process, by "tid name". */
+    public static Map<String, Integer> compilerThreadPolicies(long pid) throws IOException {
+        Path tasks = Path.of("/proc", String.valueOf(pid), "task");
+        Map<String, Integer> policies = new TreeMap<>();
+        for (int tid : CompilerThreads.compilerThreadIds(tasks)) {
+            Path task = tasks.resolve(String.valueOf(tid));
+            policies.put(tid + " " + Files.readString(task.resolve("comm")).strip(), (int) field(task.resolve("stat"), 41));
+        }
+        return policies;
     }
 }

@@ -28,6 +28,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.multiuser.server.testclient.FreePorts;
+import io.multiuser.server.testclient.ProcStat;
 import io.multiuser.server.testclient.ServerProcess;
 import io.multiuser.server.testclient.TestClient;
 
@@ -40,6 +41,7 @@ class ConnectCommandIT {
 
     private static final String PASSWORD = "it-password";
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final int SCHED_IDLE = 5;
 
     private static Process connect(Path workingDirectory, Path log, String token, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -130,6 +132,9 @@ class ConnectCommandIT {
             try {
                 awaitText(log, "Connected to session default (protocol 0.1). In Blender, connect to IP 127.0.0.1, port "
                         + local + ".", connector);
+                // the artist's Blender comes first: the connector's JIT yields to it
+                assertThat(ProcStat.compilerThreadPolicies(connector.pid())).isNotEmpty()
+                        .allSatisfy((thread, policy) -> assertThat(policy).as(thread).isEqualTo(SCHED_IDLE));
                 try (TestClient artist = new TestClient(local, "jar-artist")) {
                     assertThat(artist.loginAsAdmin(PASSWORD)).isIn("LOBBY", "RUNNING");
                 }
