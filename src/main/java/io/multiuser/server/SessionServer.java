@@ -140,8 +140,8 @@ public class SessionServer {
     private static void yieldCompilerThreads() {
         CompilerThreads.Outcome outcome = CompilerThreads.yieldToOtherThreads();
         outcome.refused().ifPresentOrElse(
-                why -> LOG.infof("JIT compiler threads keep the normal CPU policy (%d of them switched to SCHED_IDLE: %s)",
-                        outcome.threads(), why),
+                why -> LOG.infof("JIT compiler threads keep the normal CPU policy (%s; %d switched to SCHED_IDLE):"
+                        + " a fresh server's compiling competes with its first edits", why, outcome.threads()),
                 () -> LOG.debugf("%d JIT compiler threads run under SCHED_IDLE: they use only CPU time nothing else wants",
                         outcome.threads()));
     }

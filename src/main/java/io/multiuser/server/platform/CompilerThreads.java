@@ -31,6 +31,7 @@ import com.sun.jna.Platform;
 public final class CompilerThreads {
 
     private static final int SCHED_IDLE = 5;
+    private static final int ESRCH = 3;
     private static final Path TASKS = Path.of("/proc/self/task");
 
     /**
@@ -65,8 +66,8 @@ public final class CompilerThreads {
                 LibC.get().sched_setscheduler(tid, SCHED_IDLE, new int[] {0});
                 switched++;
             } catch (LastErrorException e) {
-                // a thread HotSpot has just ended (ESRCH) is no loss; anything else is reported
-                if (e.getErrorCode() != 3) {
+                // a thread HotSpot has just ended is no loss; anything else is reported
+                if (e.getErrorCode() != ESRCH) {
                     return new Outcome(switched, Optional.of("sched_setscheduler refused, errno " + e.getErrorCode()));
                 }
             } catch (LinkageError | RuntimeException e) {
