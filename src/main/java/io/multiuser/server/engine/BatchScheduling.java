@@ -2,10 +2,7 @@ package io.multiuser.server.engine;
 
 import java.util.Optional;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.Platform;
-
-import io.multiuser.server.platform.LibC;
+import io.multiuser.server.platform.CpuPolicy;
 
 /**
  * Puts the calling thread under Linux's SCHED_BATCH policy; threads it starts afterwards inherit
@@ -22,8 +19,6 @@ import io.multiuser.server.platform.LibC;
  */
 public final class BatchScheduling {
 
-    private static final int SCHED_BATCH = 3;
-
     private BatchScheduling() {
     }
 
@@ -33,16 +28,6 @@ public final class BatchScheduling {
      * @return empty when applied, else why not (not Linux, libc not reachable, refused)
      */
     public static Optional<String> applyToCurrentThread() {
-        if (!Platform.isLinux()) {
-            return Optional.of("not Linux");
-        }
-        try {
-            LibC.get().sched_setscheduler(0, SCHED_BATCH, new int[] {0}); // pid 0: the calling thread
-            return Optional.empty();
-        } catch (LastErrorException e) {
-            return Optional.of("sched_setscheduler refused, errno " + e.getErrorCode());
-        } catch (LinkageError | RuntimeException e) {
-            return Optional.of("native access unavailable: " + e);
-        }
+        return CpuPolicy.apply(0, CpuPolicy.BATCH); // 0: the calling thread
     }
 }

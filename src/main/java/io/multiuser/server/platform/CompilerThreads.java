@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-import com.sun.jna.LastErrorException;
 import com.sun.jna.Platform;
 
 /**
@@ -30,8 +29,6 @@ import com.sun.jna.Platform;
  */
 public final class CompilerThreads {
 
-    private static final int SCHED_IDLE = 5;
-    private static final int ESRCH = 3;
     private static final Path TASKS = Path.of("/proc/self/task");
 
     /**
@@ -48,7 +45,7 @@ public final class CompilerThreads {
 
     /** Switches every compiler thread of this JVM to SCHED_IDLE (again, if it already is). */
     public static Outcome yieldToOtherThreads() {
-        if (!Platform.isLinux() || !Files.isDirectory(TASKS)) {
+        if (!Platform.isLinux()) {
             return new Outcome(0, Optional.of("not Linux"));
         }
         List<Integer> tids;
@@ -62,17 +59,11 @@ public final class CompilerThreads {
         }
         int switched = 0;
         for (int tid : tids) {
-            try {
-                LibC.get().sched_setscheduler(tid, SCHED_IDLE, new int[] {0});
-                switched++;
-            } catch (LastErrorException e) {
-                // a thread HotSpot has just ended is no loss; anything else is reported
-                if (e.getErrorCode() != ESRCH) {
-                    return new Outcome(switched, Optional.of("sched_setscheduler refused, errno " + e.getErrorCode()));
-                }
-            } catch (LinkageError | RuntimeException e) {
-                return new Outcome(switched, Optional.of("native access unavailable: " + e));
+            Optional<String> refused = CpuPolicy.apply(tid, CpuPolicy.IDLE); // a thread that has just ended is no loss
+            if (refused.isPresent()) {
+                return new Outcome(switched, refused);
             }
+            switched++;
         }
         return new Outcome(switched, Optional.empty());
     }

@@ -111,7 +111,7 @@ class BatchSchedulingTest {
     /** The scheduling policy: field 41 of the thread's stat file. */
     private static int policy(Path task) {
         try {
-            return (int) ProcStat.field(task.resolve("stat"), 41);
+            return ProcStat.policy(task);
         } catch (IOException e) {
             return -1;
         }

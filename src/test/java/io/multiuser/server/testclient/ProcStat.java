@@ -34,13 +34,18 @@ public final class ProcStat {
         return values;
     }
 
-    /** The CPU policy (proc(5) field 41: 0 normal, 3 batch, 5 idle) of each JIT compiler thread of a process, by "tid name". */
+    /** The CPU policy of a thread, from its /proc/PID/task/TID directory: 0 normal, 3 batch, 5 idle (field 41). */
+    public static int policy(Path task) throws IOException {
+        return (int) field(task.resolve("stat"), 41);
+    }
+
+    /** The CPU policy of each JIT compiler thread of a process, by "tid name". */
     public static Map<String, Integer> compilerThreadPolicies(long pid) throws IOException {
         Path tasks = Path.of("/proc", String.valueOf(pid), "task");
         Map<String, Integer> policies = new TreeMap<>();
         for (int tid : CompilerThreads.compilerThreadIds(tasks)) {
             Path task = tasks.resolve(String.valueOf(tid));
-            policies.put(tid + " " + Files.readString(task.resolve("comm")).strip(), (int) field(task.resolve("stat"), 41));
+            policies.put(tid + " " + Files.readString(task.resolve("comm")).strip(), policy(task));
         }
         return policies;
     }
