@@ -143,10 +143,11 @@ final class RouterQueues {
         }
         Payload payload = message.payload();
         if (payload != null) {
-            // A view of a longer array (an uploaded frame) goes as a buffer over its range; a whole
-            // array as itself, without the buffer objects, once per receiver of every datablock.
-            socket.base().send(payload.slack() == 0 ? new Msg(payload.toArray()) : new Msg(payload.buffer()),
-                    ZMQ.DONTWAIT);
+            // A whole array goes as itself, without the buffer objects, once per receiver of every
+            // datablock; a view of a longer array (an uploaded frame) as a buffer over its range, and a
+            // spilled payload over its file's pages.
+            socket.base().send(payload.inMemory() && payload.slack() == 0 ? new Msg(payload.toArray())
+                    : new Msg(payload.sendBuffer()), ZMQ.DONTWAIT);
         }
         return 0;
     }

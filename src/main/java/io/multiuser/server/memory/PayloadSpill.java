@@ -38,6 +38,14 @@ public final class PayloadSpill {
     private static final long CHECK_EVERY_BYTES = (long) CHECK_EVERY_MIB << 20;
     /** Bytes moved to a compacted file per turn: a few milliseconds of the engine's time. */
     private static final long MOVE_PER_TURN_BYTES = 4L << 20;
+    /**
+     * The file's pages sent from are dropped from the resident set after this many bytes: a join sends
+     * at most its snapshot window (8 MiB by default) ahead of what the joiner acknowledged, so what lies
+     * further back has gone out.
+     */
+    static final long RELEASE_EVERY_BYTES = 8L << 20;
+    /** ... or once no send has taken pages for this long: the end of a join. */
+    static final long RELEASE_AFTER_MILLIS = 1_000;
 
     private final SpillSettings settings;
     private final HeapPacer pacer;
@@ -54,6 +62,8 @@ public final class PayloadSpill {
     private long appendedSinceCheck;
     private long liveAtCheck;
     private long spilledPayloads;
+    private long lentSeen;
+    private long lentSeenAt;
 
     public PayloadSpill(SpillSettings settings, HeapPacer pacer, LongSupplier clockMillis) {
         this.settings = settings;
@@ -125,13 +135,18 @@ public final class PayloadSpill {
 
     /** Whether {@link #flush} may have work. */
     public boolean hasWork() {
-        return !pending.isEmpty() || !moving.isEmpty();
+        return !pending.isEmpty() || !moving.isEmpty() || file != null && file.lentSinceRelease() > 0;
     }
 
-    /** Writes the payloads that settled, and moves a share of a compaction; {@code scene} is the session's nodes. */
+    /**
+     * Writes the payloads that settled, moves a share of a compaction, and lets go of the file pages
+     * that sends took; {@code scene} is the session's nodes.
+     */
     public void flush(Iterable<Node> scene) {
-        writeSettled(clockMillis.getAsLong(), 0);
+        long now = clockMillis.getAsLong();
+        writeSettled(now, 0);
         move();
+        releaseSent(now);
         if (appendedSinceCheck >= Math.max(CHECK_EVERY_BYTES, liveAtCheck)) {
             check(scene);
         }
@@ -235,8 +250,28 @@ public final class PayloadSpill {
                 moving.clear();
             }
         }
-        if (moving.isEmpty()) {
+        if (moving.isEmpty() && movingFrom != null) {
+            movingFrom.release(); // its mappings go with it, but not before a collection
             movingFrom = null; // closed once nothing points into it
+        }
+    }
+
+    /** Drops the pages that sends took from the file, every so many bytes and once the sends stop. */
+    private void releaseSent(long now) {
+        if (file == null) {
+            return;
+        }
+        long lent = file.lentSinceRelease() + (movingFrom == null ? 0 : movingFrom.lentSinceRelease());
+        if (lent != lentSeen) {
+            lentSeen = lent;
+            lentSeenAt = now;
+        }
+        if (lent >= RELEASE_EVERY_BYTES || lent > 0 && now - lentSeenAt >= RELEASE_AFTER_MILLIS) {
+            file.release();
+            if (movingFrom != null) {
+                movingFrom.release();
+            }
+            lentSeen = 0;
         }
     }
 }

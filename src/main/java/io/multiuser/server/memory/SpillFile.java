@@ -5,9 +5,18 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
 
+import org.jboss.logging.Logger;
+
+import io.multiuser.server.platform.MappedPages;
 import io.multiuser.server.protocol.Payload;
 
 /**
@@ -15,47 +24,98 @@ import io.multiuser.server.protocol.Payload;
  * payloads that point into it. The file is unlinked as soon as it is open, so a crash leaves nothing
  * behind, and it is closed (its space freed) once no payload refers to it any more.
  * <p>
- * A {@link RandomAccessFile} rather than a {@code FileChannel}: an interrupted reader would close a
- * channel for every other thread, and an unlinked file cannot be opened again.
+ * A {@link RandomAccessFile} for the reads and writes rather than a {@code FileChannel}: an interrupted
+ * reader would close a channel for every other thread, and an unlinked file cannot be opened again.
+ * <p>
+ * A join sends payloads from the file's pages, not from heap copies ({@link #mapped}): copies of a
+ * 64 MiB scene cost a join more than they saved (fresh heap pages faulted in and zeroed for every
+ * copy, a paced collection after every few MiB). The file is mapped in windows of {@value #WINDOW_MIB}
+ * MiB, through a channel of its own (opened before the unlink) that only the engine's thread uses; if
+ * it is ever closed, sends fall back to copies. A payload up to {@value #WINDOWED_MAX_KIB} KiB never
+ * straddles two windows (it starts in the next one instead); a bigger one is mapped on its own. Pages
+ * a send touched count in the process's resident memory until {@link #release} drops them again.
  */
 final class SpillFile implements Payload.Backing {
 
+    private static final Logger LOG = Logger.getLogger(SpillFile.class);
     /** The JDK's own threads have no context class loader: a dev-mode reload does not keep this one alive. */
     private static final Cleaner CLEANER = Cleaner.create();
+    static final int WINDOW_MIB = 64;
+    static final int WINDOWED_MAX_KIB = 4096;
 
     private final RandomAccessFile file;
+    /** For mapping only; null where the file cannot be mapped (then every send reads a copy). */
+    private final FileChannel mapper;
     private final HeapPacer pacer;
-    /** Bytes appended; written by the engine thread only. */
+    private final long windowBytes;
+    private final long windowedMaxBytes;
+    /** Bytes appended (padding included); written by the engine thread only. */
     private long size;
+    /** The file's length: whole windows, so that any window can be mapped once it has a payload. */
+    private long extent;
+    /** Mapped windows by index (null: not yet); engine thread only, like everything below. */
+    private final List<MappedByteBuffer> windows = new ArrayList<>();
+    /** Windows sends took pages from since the last {@link #release}. */
+    private final BitSet touched = new BitSet();
+    /** Payloads mapped on their own since the last release (the mappings go with the garbage collector). */
+    private final List<ByteBuffer> lentAlone = new ArrayList<>();
+    private long lentSinceRelease;
 
-    private SpillFile(RandomAccessFile file, HeapPacer pacer) {
+    private SpillFile(RandomAccessFile file, FileChannel mapper, HeapPacer pacer, long windowBytes,
+            long windowedMaxBytes) {
         this.file = file;
+        this.mapper = mapper;
         this.pacer = pacer;
-        CLEANER.register(this, new Closer(file));
+        this.windowBytes = windowBytes;
+        this.windowedMaxBytes = windowedMaxBytes;
+        CLEANER.register(this, new Closer(file, mapper));
     }
 
     /** A new, empty spill file in {@code directory} (created if missing), already unlinked. */
     static SpillFile create(Path directory, HeapPacer pacer) throws IOException {
+        return create(directory, pacer, (long) WINDOW_MIB << 20, (long) WINDOWED_MAX_KIB << 10);
+    }
+
+    /** With other window sizes: for tests, which need not write 64 MiB to reach a window's end. */
+    static SpillFile create(Path directory, HeapPacer pacer, long windowBytes, long windowedMaxBytes)
+            throws IOException {
         Files.createDirectories(directory);
         Path path = Files.createTempFile(directory, "multiuser-payloads-", ".spill"); // owner-only on POSIX
         RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
+        FileChannel mapper = null;
+        if (MappedPages.available()) { // mapped pages that cannot be released would stay resident
+            try {
+                mapper = FileChannel.open(path, StandardOpenOption.READ);
+            } catch (IOException | UnsupportedOperationException e) {
+                LOG.debugf("Spilled payloads will be sent from copies: cannot map %s (%s)", path, e);
+            }
+        }
         try {
             Files.delete(path); // the open file stays usable (POSIX); nothing to clean up after a crash
         } catch (IOException e) {
             path.toFile().deleteOnExit(); // a system that cannot unlink an open file
         }
-        return new SpillFile(file, pacer);
+        return new SpillFile(file, mapper, pacer, windowBytes, windowedMaxBytes);
     }
 
     /** Appends the bytes of {@code payload} (in memory: a view is written as it is, not copied); returns where they start. */
     long append(Payload payload) throws IOException {
-        ByteBuffer bytes = payload.buffer();
+        ByteBuffer bytes = payload.buffer(); // a spilled one (a compaction's move): a copy read from its file
+        int length = bytes.remaining();
         long at = size;
-        synchronized (file) {
-            file.seek(at);
-            file.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
+        if (length <= windowedMaxBytes && at / windowBytes != (at + length - 1) / windowBytes) {
+            at = (at / windowBytes + 1) * windowBytes; // a small payload within one window: it can be sent from there
         }
-        size = at + bytes.remaining();
+        long windowsEnd = (at + length + windowBytes - 1) / windowBytes * windowBytes;
+        synchronized (file) {
+            if (windowsEnd > extent) {
+                file.setLength(windowsEnd); // sparse: the gap takes no disk space
+                extent = windowsEnd;
+            }
+            file.seek(at);
+            file.write(bytes.array(), bytes.arrayOffset() + bytes.position(), length);
+        }
+        size = at + length;
         return at;
     }
 
@@ -80,14 +140,86 @@ final class SpillFile implements Payload.Backing {
         pacer.transientBytes(length); // a copy on the heap for one send: garbage once sent
     }
 
+    /**
+     * A read-only buffer over the payload's pages in the file, or null when they cannot be mapped. For
+     * the engine's thread, which sends it; its pages count as resident until the next {@link #release}.
+     */
+    @Override
+    public ByteBuffer mapped(long position, int length) {
+        if (mapper == null || length == 0) {
+            return null;
+        }
+        try {
+            ByteBuffer slice;
+            if (length > windowedMaxBytes) {
+                slice = mapper.map(FileChannel.MapMode.READ_ONLY, position, length);
+                lentAlone.add(slice);
+            } else {
+                int index = (int) (position / windowBytes);
+                if (index != (position + length - 1) / windowBytes) {
+                    return null; // append keeps a payload this small within one window: never, but a copy if so
+                }
+                slice = window(index).slice((int) (position - index * windowBytes), length);
+                touched.set(index);
+            }
+            lentSinceRelease += length;
+            return slice;
+        } catch (IOException | RuntimeException e) {
+            // closed (an interrupt), or no address space left: this send copies, like before mapping
+            LOG.debugf("Cannot map a spilled payload (%s); sending a copy", e);
+            return null;
+        }
+    }
+
+    private MappedByteBuffer window(int index) throws IOException {
+        while (windows.size() <= index) {
+            windows.add(null);
+        }
+        MappedByteBuffer window = windows.get(index);
+        if (window == null) {
+            window = mapper.map(FileChannel.MapMode.READ_ONLY, (long) index * windowBytes, windowBytes);
+            windows.set(index, window);
+        }
+        return window;
+    }
+
+    /** Payload bytes sent from the file's pages since the last {@link #release}. */
+    long lentSinceRelease() {
+        return lentSinceRelease;
+    }
+
+    /**
+     * Drops the pages sends took from the file from the resident set. A send still under way only
+     * faults its pages in again.
+     */
+    void release() {
+        for (int i = touched.nextSetBit(0); i >= 0; i = touched.nextSetBit(i + 1)) {
+            MappedPages.release(windows.get(i));
+        }
+        for (ByteBuffer alone : lentAlone) {
+            MappedPages.release(alone);
+        }
+        touched.clear();
+        lentAlone.clear();
+        lentSinceRelease = 0;
+    }
+
     /** Closes the file once unreachable; must not refer to the {@link SpillFile} itself. */
-    private record Closer(RandomAccessFile file) implements Runnable {
+    private record Closer(RandomAccessFile file, FileChannel mapper) implements Runnable {
         @Override
         public void run() {
+            // nothing to do if closing fails: the file was unlinked at creation, its space goes with the descriptors
             try {
                 file.close();
             } catch (IOException e) {
-                // nothing to do: the file was unlinked at creation, its space goes with the descriptor
+                // see above
+            }
+            try {
+                if (mapper != null) {
+                    mapper.close(); // mappings still in use stay valid: they hold the file themselves
+                }
+            } catch (IOException e) {
+                // see above
             }
         }
     }

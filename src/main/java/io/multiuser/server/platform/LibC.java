@@ -3,6 +3,7 @@ package io.multiuser.server.platform;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 
 /**
@@ -20,6 +21,11 @@ public final class LibC {
         int malloc_trim(long pad);
 
         MallInfo2.ByValue mallinfo2(); // glibc 2.33+
+
+        /** {@code addr} page-aligned. */
+        int madvise(Pointer addr, long length, int advice) throws LastErrorException;
+
+        int getpagesize();
     }
 
     /** glibc's {@code struct mallinfo2}: ten size_t counters. */

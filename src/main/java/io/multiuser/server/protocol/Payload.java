@@ -46,6 +46,14 @@ public final class Payload {
         /** A fresh array of {@code length} bytes was read: it becomes garbage once used. */
         default void copiedOut(int length) {
         }
+
+        /**
+         * A read-only buffer over the {@code length} bytes at {@code position} without copying them
+         * (a file's mapped pages), or null when this backing cannot give one.
+         */
+        default ByteBuffer mapped(long position, int length) {
+            return null;
+        }
     }
 
     private record Spilled(Backing backing, long position) {
@@ -117,6 +125,20 @@ public final class Payload {
     public ByteBuffer buffer() {
         Object d = data;
         return d instanceof byte[] array ? ByteBuffer.wrap(array, offset, length).slice() : ByteBuffer.wrap(toArray());
+    }
+
+    /**
+     * The bytes for one send, like {@link #buffer()}, but a spilled payload's come from its file's
+     * pages where the backing can map them, not from a copy on the heap.
+     */
+    public ByteBuffer sendBuffer() {
+        if (data instanceof Spilled spilled) {
+            ByteBuffer mapped = spilled.backing().mapped(spilled.position(), length);
+            if (mapped != null) {
+                return mapped;
+            }
+        }
+        return buffer();
     }
 
     public void writeTo(OutputStream out) throws IOException {

@@ -1,6 +1,7 @@
 package io.multiuser.server.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.multiuser.server.platform.MappedPages;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.protocol.Payload;
 
@@ -57,6 +59,33 @@ class PayloadSpillTest {
         assertThat(spill.spilledPayloads()).isEqualTo(1);
         assertThat(spill.fileBytes()).isEqualTo(5000);
         assertThat(spill.hasWork()).isFalse();
+    }
+
+    @Test
+    void thePagesSendsTookAreLetGoAfterEnoughBytesOrOnceTheSendsStop() {
+        assumeThat(MappedPages.available()).as("64-bit Linux").isTrue();
+        PayloadSpill spill = spill();
+        Node big = node("a", 5000, 1);
+        spill.offer(big);
+        now += PayloadSpill.SETTLE_MILLIS;
+        spill.flush(List.of(big));
+        assertThat(spill.hasWork()).isFalse();
+
+        assertThat(big.payload().sendBuffer().isDirect()).as("sent from the file's pages").isTrue();
+        assertThat(spill.hasWork()).as("pages to let go").isTrue();
+        spill.flush(List.of(big));
+        now += PayloadSpill.RELEASE_AFTER_MILLIS - 1;
+        spill.flush(List.of(big));
+        assertThat(spill.hasWork()).as("a join may still be sending").isTrue();
+        now += 1;
+        spill.flush(List.of(big));
+        assertThat(spill.hasWork()).as("the sends stopped a second ago").isFalse();
+
+        for (long lent = 0; lent < PayloadSpill.RELEASE_EVERY_BYTES; lent += 5000) {
+            big.payload().sendBuffer();
+        }
+        spill.flush(List.of(big));
+        assertThat(spill.hasWork()).as("a window's worth sent: let go at once").isFalse();
     }
 
     @Test

@@ -124,6 +124,58 @@ class PayloadTest {
         assertThat(payload).hasToString("Payload[200000 bytes, spilled]");
     }
 
+    /** An {@link ArrayBacking} that can also lend its bytes without a copy, as a mapped file does. */
+    private static final class LendingBacking implements Payload.Backing {
+        final ArrayBacking array;
+        boolean lends;
+
+        LendingBacking(byte[] bytes) {
+            this.array = new ArrayBacking(bytes);
+        }
+
+        @Override
+        public void read(long position, byte[] into, int offset, int length) {
+            array.read(position, into, offset, length);
+        }
+
+        @Override
+        public void copiedOut(int length) {
+            array.copiedOut(length);
+        }
+
+        @Override
+        public ByteBuffer mapped(long position, int length) {
+            return lends ? ByteBuffer.wrap(array.bytes, (int) position, length).slice().asReadOnlyBuffer() : null;
+        }
+    }
+
+    @Test
+    void aSendTakesASpilledPayloadsBytesWithoutACopyWhereItsBackingLendsThem() {
+        byte[] file = {9, 9, 1, 2, 3, 4, 9};
+        LendingBacking backing = new LendingBacking(file);
+        Payload payload = Payload.of(new byte[] {1, 2, 3, 4});
+        payload.spill(backing, 2);
+
+        backing.lends = true;
+        ByteBuffer lent = payload.sendBuffer();
+        assertThat(lent.remaining()).isEqualTo(4);
+        assertThat(lent.get(0)).isEqualTo((byte) 1);
+        assertThat(lent.get(3)).isEqualTo((byte) 4);
+        assertThat(backing.array.copied).as("no copy was read").isZero();
+
+        backing.lends = false;
+        ByteBuffer copy = payload.sendBuffer();
+        byte[] bytes = new byte[copy.remaining()];
+        copy.get(bytes);
+        assertThat(bytes).containsExactly(1, 2, 3, 4);
+        assertThat(backing.array.copied).as("a copy, counted as garbage to come").isEqualTo(4);
+
+        Payload view = Payload.view(FRAME, 1, 3);
+        ByteBuffer inMemory = view.sendBuffer();
+        assertThat(inMemory.hasArray() && inMemory.array() == FRAME).as("a view is sent from its frame").isTrue();
+        assertThat(inMemory.remaining()).isEqualTo(3);
+    }
+
     @Test
     void aPayloadInMemoryHasNoBacking() {
         Payload payload = Payload.of(new byte[] {1});
