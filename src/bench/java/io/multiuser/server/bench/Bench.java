@@ -519,6 +519,33 @@ public final class Bench {
     }
 
     /** Resident memory of a process, from /proc (the bench runs on Linux). */
+    /**
+     * Sets the process's peak RSS (VmHWM) to its current RSS (proc(5): 5 into clear_refs), so that
+     * {@link #peakRssMib} tells the peak of what follows; false where the kernel refuses.
+     */
+    static boolean resetPeakRss(long pid) {
+        try {
+            Files.writeString(Path.of("/proc/" + pid + "/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The process's peak RSS (VmHWM) since it started or since {@link #resetPeakRss}; NaN when unknown. */
+    static double peakRssMib(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process ended
+        }
+        return Double.NaN;
+    }
+
     static double rssMib(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {

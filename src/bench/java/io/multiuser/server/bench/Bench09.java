@@ -263,6 +263,10 @@ final class Bench09 {
         }
         md.append(String.format("%nOver 50 ms RTT, %d nodes would take ≈ %.1f s (%.1f ms per node).%n", nodes,
                 extrapolated, perNode));
+        if (loop.get("rss_peak_joins_mib") instanceof Double peak) {
+            md.append(String.format("Server RSS during the %d loopback joins: %.0f MiB before, peak %.0f MiB (VmHWM).%n",
+                    JOINS, num(loop.get("rss_before_joins_mib")), peak));
+        }
         if (four != null) {
             md.append(String.format("Four-port protocol, same run, %,d × 64 KiB (catalog → DONE): loopback %s s,"
                     + " 50 ms RTT %s s with the default snapshot window%s.%n", nodes,
@@ -309,11 +313,17 @@ final class Bench09 {
                         r.put("join", join(relay.basePort(), "j-wan", expected, null, 0, 30 + count / 10));
                     }
                 } else {
+                    Thread.sleep(3000); // the upload's garbage collected: the peak below is the joins'
+                    r.put("rss_before_joins_mib", Bench.rssMib(server.pid()));
+                    boolean peakKnown = Bench.resetPeakRss(server.pid());
                     List<Map<String, Object>> runs = new ArrayList<>();
                     for (int i = 1; i <= JOINS; i++) {
                         runs.add(join(server.basePort, "j-loop-" + i, expected, null, 0, 60));
                     }
                     r.put("join", median(runs, "login_to_done_seconds"));
+                    if (peakKnown) {
+                        r.put("rss_peak_joins_mib", Bench.peakRssMib(server.pid()));
+                    }
                 }
             } finally {
                 deleteStore(server);

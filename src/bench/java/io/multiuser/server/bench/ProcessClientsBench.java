@@ -463,7 +463,7 @@ final class ProcessClientsBench {
 
         RssSampler(long pid) {
             this.pid = pid;
-            this.markReset = resetHighWaterMark(pid);
+            this.markReset = Bench.resetPeakRss(pid);
             thread = new Thread(() -> {
                 while (running.get()) {
                     try {
@@ -480,32 +480,12 @@ final class ProcessClientsBench {
             thread.start();
         }
 
-        /** proc(5): writing 5 to clear_refs sets VmHWM to the current RSS. */
-        private static boolean resetHighWaterMark(long pid) {
-            try {
-                Files.writeString(Path.of("/proc/" + pid + "/clear_refs"), "5");
-                return true;
-            } catch (IOException | RuntimeException e) {
-                return false;
-            }
-        }
-
         double stop() throws InterruptedException {
             running.set(false);
             thread.join(1000);
             double sampled = maxKib.get() / 1024.0;
-            if (markReset) {
-                try {
-                    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                        if (line.startsWith("VmHWM:")) {
-                            return Math.max(sampled, Long.parseLong(line.replaceAll("\\D", "")) / 1024.0);
-                        }
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // the server ended: the samples are all there is
-                }
-            }
-            return sampled;
+            double peak = markReset ? Bench.peakRssMib(pid) : Double.NaN;
+            return Double.isNaN(peak) ? sampled : Math.max(sampled, peak);
         }
     }
 

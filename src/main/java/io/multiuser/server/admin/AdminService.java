@@ -248,7 +248,7 @@ public class AdminService {
         checkNoUsers(name, force, "import"); // before reading a big file for nothing
         StoreReader.Replay replay;
         try {
-            replay = StoreReader.read(file);
+            replay = StoreReader.read(file, hosted(name).payloadStash()); // big payloads off the heap, as restored
         } catch (StoreFormatException e) {
             throw AdminException.badRequest("not a session export: " + e.getMessage());
         } catch (IOException e) {

@@ -49,7 +49,7 @@ final class SpillingJournal implements SessionJournal {
 
     @Override
     public void cleared() {
-        spill.forgetAll();
+        spill.cleared();
         store.cleared();
     }
 

@@ -9,6 +9,8 @@ import io.multiuser.server.engine.EngineSettings;
 import io.multiuser.server.engine.EngineStartException;
 import io.multiuser.server.engine.ZmqEngine;
 import io.multiuser.server.logging.SessionLogContext;
+import io.multiuser.server.memory.HeapPacer;
+import io.multiuser.server.memory.PayloadStash;
 import io.multiuser.server.persistence.SessionStore;
 import io.multiuser.server.persistence.StoreException;
 import io.multiuser.server.persistence.StoreSettings;
@@ -80,8 +82,10 @@ public final class HostedSession {
             if (storeSettings.isPresent()) {
                 try {
                     // folded like the session's chains, or a day of edits of one mesh would pile up in the store
+                    // big payloads go straight to the spill file the engine adopts: no scene on the heap whole
                     opened = SessionStore.open(storeSettings.get(), storeListener,
-                            DeltaCompaction.forGeneration(spec.generation()));
+                            DeltaCompaction.forGeneration(spec.generation()),
+                            payloadStash());
                 } catch (StoreException e) {
                     throw failed(e.getMessage());
                 }
@@ -169,6 +173,14 @@ public final class HostedSession {
 
     public SessionSpec spec() {
         return spec;
+    }
+
+    /**
+     * Where a scene read from disk for this session (its restore, an admin's import) puts its big
+     * payloads: the spill file the engine then adopts, so that the scene is never on the heap whole.
+     */
+    public PayloadStash payloadStash() {
+        return new PayloadStash(engineSettings.spill(), HeapPacer.shared());
     }
 
     public SessionSettings sessionSettings() {

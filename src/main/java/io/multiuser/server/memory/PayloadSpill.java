@@ -88,6 +88,10 @@ public final class PayloadSpill {
     public void offer(Node node) {
         forget(node.uuid());
         Payload payload = node.payload();
+        if (!payload.inMemory()) {
+            adopt(payload);
+            return;
+        }
         if (settings.enabled() && payload.length() >= settings.thresholdBytes() && payload.inMemory()) {
             if (uploading) {
                 write(payload); // an upload's nodes go to nobody before it ends: its frames need not wait
@@ -100,6 +104,26 @@ public final class PayloadSpill {
             if (pendingBytes > PENDING_MAX_BYTES) {
                 writeSettled(entry.since, payload.length()); // a burst of big edits must not pile up for a whole turn
             }
+        }
+    }
+
+    /**
+     * A payload already in a spill file: a restored or imported scene's, which {@link PayloadStash}
+     * put in a file of its own. The first such file becomes this session's, if it has none (the
+     * scene was empty or just cleared); a payload in any other file moves to this one, like a
+     * compaction's, so that one file holds the session's pages.
+     */
+    private void adopt(Payload payload) {
+        Payload.Backing backing = payload.backing();
+        if (backing == file || backing == movingFrom || !(backing instanceof SpillFile other)) {
+            return;
+        }
+        if (file == null) {
+            file = other;
+            LOG.debugf("The scene's big payloads were read into a spill file in %s; the session keeps it",
+                    settings.directory());
+        } else {
+            moving.add(payload);
         }
     }
 
@@ -122,6 +146,22 @@ public final class PayloadSpill {
             pendingBytes -= previous.payload.length();
             previous.payload = null;
         }
+    }
+
+    /**
+     * The scene was cleared (or is being replaced): nothing in the file is live any more, so the next
+     * payload starts a new one, or the replacing scene's file is adopted. The old file goes once the
+     * sends still reading it are done.
+     */
+    public void cleared() {
+        forgetAll();
+        releaseAll();
+        file = null;
+        movingFrom = null;
+        moving.clear();
+        appendedSinceCheck = 0;
+        liveAtCheck = 0;
+        lentSeen = 0;
     }
 
     /** Every node is gone (the scene was cleared or replaced). */
@@ -239,8 +279,9 @@ public final class PayloadSpill {
         long moved = 0;
         Payload payload;
         while (moved < MOVE_PER_TURN_BYTES && (payload = moving.poll()) != null) {
-            if (payload.backing() != movingFrom) {
-                continue;
+            Payload.Backing backing = payload.backing();
+            if (backing == file || backing == null) {
+                continue; // moved already (a node may be queued twice), or never spilled
             }
             try {
                 payload.spill(file, file.append(payload)); // read back into a heap copy, then written
@@ -267,11 +308,17 @@ public final class PayloadSpill {
             lentSeenAt = now;
         }
         if (lent >= RELEASE_EVERY_BYTES || lent > 0 && now - lentSeenAt >= RELEASE_AFTER_MILLIS) {
-            file.release();
-            if (movingFrom != null) {
-                movingFrom.release();
-            }
+            releaseAll();
             lentSeen = 0;
+        }
+    }
+
+    private void releaseAll() {
+        if (file != null) {
+            file.release();
+        }
+        if (movingFrom != null) {
+            movingFrom.release();
         }
     }
 }

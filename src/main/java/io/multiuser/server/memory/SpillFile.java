@@ -102,20 +102,46 @@ final class SpillFile implements Payload.Backing {
     long append(Payload payload) throws IOException {
         ByteBuffer bytes = payload.buffer(); // a spilled one (a compaction's move): a copy read from its file
         int length = bytes.remaining();
+        long at = place(length);
+        write(at, bytes.array(), bytes.arrayOffset() + bytes.position(), length);
+        size = at + length;
+        return at;
+    }
+
+    /**
+     * Room for {@code length} bytes at the end, to be filled with {@link #write}; returns where. Room
+     * never filled (a restore whose record turned out damaged) is dead bytes, like a replaced payload's.
+     */
+    long reserve(int length) throws IOException {
+        long at = place(length);
+        size = at + length;
+        return at;
+    }
+
+    /** Writes {@code length} bytes of {@code bytes} from {@code offset} at {@code position} of the file. */
+    void write(long position, byte[] bytes, int offset, int length) throws IOException {
+        synchronized (file) {
+            file.seek(position);
+            file.write(bytes, offset, length);
+        }
+    }
+
+    /**
+     * Where {@code length} bytes go: the end, or the next window's start for a small payload that would
+     * straddle two; the file grows to whole windows to hold them.
+     */
+    private long place(int length) throws IOException {
         long at = size;
         if (length <= windowedMaxBytes && at / windowBytes != (at + length - 1) / windowBytes) {
             at = (at / windowBytes + 1) * windowBytes; // a small payload within one window: it can be sent from there
         }
         long windowsEnd = (at + length + windowBytes - 1) / windowBytes * windowBytes;
-        synchronized (file) {
-            if (windowsEnd > extent) {
+        if (windowsEnd > extent) {
+            synchronized (file) {
                 file.setLength(windowsEnd); // sparse: the gap takes no disk space
-                extent = windowsEnd;
             }
-            file.seek(at);
-            file.write(bytes.array(), bytes.arrayOffset() + bytes.position(), length);
+            extent = windowsEnd;
         }
-        size = at + length;
         return at;
     }
 

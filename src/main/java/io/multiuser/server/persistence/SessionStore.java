@@ -14,6 +14,7 @@ import java.time.format.DateTimeFormatter;
 
 import org.jboss.logging.Logger;
 
+import io.multiuser.server.memory.PayloadStash;
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Node;
@@ -68,6 +69,12 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
 
     /** A store whose in-memory chains (three-port) are folded by {@code merger}, as the session's are. */
     public static SessionStore open(StoreSettings settings, StoreListener listener, DeltaMerger merger) {
+        return open(settings, listener, merger, PayloadStash.none());
+    }
+
+    /** ... and whose restored big payloads go to {@code stash}'s spill file, not onto the heap. */
+    public static SessionStore open(StoreSettings settings, StoreListener listener, DeltaMerger merger,
+            PayloadStash stash) {
         Path dir = settings.directory().toAbsolutePath().normalize();
         StoreSettings absolute = new StoreSettings(dir, settings.flushIntervalMillis(), settings.compactionMinBytes());
         FileChannel lockChannel = null;
@@ -79,7 +86,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
                 throw new StoreException("Data directory " + dir + " is in use by another multi-user-server process;"
                         + " give each server its own multiuser.store.directory");
             }
-            SessionStore store = restore(absolute, listener, lockChannel, lock, merger);
+            SessionStore store = restore(absolute, listener, lockChannel, lock, merger, stash);
             store.writer.start();
             return store;
         } catch (AccessDeniedException e) {
@@ -104,7 +111,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
     }
 
     private static SessionStore restore(StoreSettings settings, StoreListener listener, FileChannel lockChannel,
-            FileLock lock, DeltaMerger merger) throws IOException {
+            FileLock lock, DeltaMerger merger, PayloadStash stash) throws IOException {
         Path dir = settings.directory();
         Path log = dir.resolve(LOG_FILE);
         if (Files.deleteIfExists(dir.resolve(COMPACT_FILE))) {
@@ -118,7 +125,7 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
         if (Files.exists(log)) {
             StoreReader.Replay replay;
             try (InputStream in = Files.newInputStream(log)) {
-                replay = StoreReader.read(in, durable);
+                replay = StoreReader.read(in, durable, stash);
             } catch (StoreFormatException e) {
                 throw new StoreException("Refusing to start on " + log + ": " + e.getMessage() + ". The file is left"
                         + " untouched: run the server version that wrote it, or move it away to start an empty session.");
@@ -151,7 +158,9 @@ public final class SessionStore implements SessionJournal, AutoCloseable {
             LOG.infof("Session store in %s: no saved scene, the session starts empty", dir);
         } else {
             LOG.infof("Restored the session from %s: %d nodes, %d bytes in %.2f s (%d records); owners reset to"
-                    + " COMMON", log, restored.nodes().size(), restored.payloadBytes(), millis / 1000.0, records);
+                    + " COMMON%s", log, restored.nodes().size(), restored.payloadBytes(), millis / 1000.0, records,
+                    stash.stashedBytes() == 0 ? "" : "; " + stash.stashedBytes() + " bytes of big payloads read"
+                            + " straight into a spill file");
         }
         return new SessionStore(settings, lockChannel, lock, restored, pending, writer);
     }

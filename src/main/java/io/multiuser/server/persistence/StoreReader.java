@@ -13,8 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
+import io.multiuser.server.memory.PayloadStash;
 import io.multiuser.server.protocol.Delta;
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.protocol.Payload;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionState;
 
@@ -63,11 +65,16 @@ public final class StoreReader {
      * creating the file) is damage at offset 0.
      */
     public static Replay read(InputStream source) throws IOException {
-        return read(source, new DurableScene());
+        return read(source, PayloadStash.none());
+    }
+
+    /** {@link #read}, the big payloads into {@code stash}'s spill file rather than onto the heap. */
+    public static Replay read(InputStream source, PayloadStash stash) throws IOException {
+        return read(source, new DurableScene(), stash);
     }
 
     /** {@link #read}, into {@code scene} (new), which the store then keeps in step with the log. */
-    static Replay read(InputStream source, DurableScene scene) throws IOException {
+    static Replay read(InputStream source, DurableScene scene, PayloadStash stash) throws IOException {
         Counting in = new Counting(new BufferedInputStream(source, 1 << 16));
         byte[] header = in.readNBytes(StoreFormat.HEADER_BYTES);
         if (header.length < StoreFormat.HEADER_BYTES) {
@@ -92,7 +99,7 @@ public final class StoreReader {
             long start = in.count;
             Record record;
             try {
-                record = next(in);
+                record = next(in, stash);
             } catch (EOFException e) {
                 boolean clean = in.count == start; // nothing after the last complete record
                 return result(scene, records, start, clean ? null : new Damage(start, "record cut short"),
@@ -170,7 +177,7 @@ public final class StoreReader {
         }
     }
 
-    private static Record next(Counting raw) throws IOException, BadRecord {
+    private static Record next(Counting raw, PayloadStash stash) throws IOException, BadRecord {
         DataInputStream in = new DataInputStream(raw);
         int length = in.readInt();
         int crc = in.readInt();
@@ -178,7 +185,7 @@ public final class StoreReader {
             throw new BadRecord("record length " + length + " is impossible");
         }
         // Fields straight from the stream with the checksum running: a payload is read once, into its own array.
-        Fields body = new Fields(in, length);
+        Fields body = new Fields(in, length, stash);
         Record record;
         try {
             record = parse(body);
@@ -204,7 +211,7 @@ public final class StoreReader {
                 String nodeType = f.string();
                 List<String> dependencies = f.strings();
                 int size = f.count(Integer.MAX_VALUE, "payload length");
-                yield new Record.Put(new Node(uuid, owner, nodeType, dependencies, f.bytes(size)));
+                yield new Record.Put(new Node(uuid, owner, nodeType, dependencies, f.payload(size)));
             }
             case StoreFormat.OWNER -> new Record.Owner(f.string(), f.string());
             case StoreFormat.DELETE -> new Record.Delete(f.string());
@@ -233,11 +240,13 @@ public final class StoreReader {
         /** Larger arrays are allocated as their bytes arrive: a garbage length cannot exhaust the heap. */
         private static final int EAGER_ALLOCATION_MAX = 64 << 20;
         private final DataInputStream in;
+        private final PayloadStash stash;
         private final CRC32C check = new CRC32C();
         private int remaining;
 
-        Fields(DataInputStream in, int length) {
+        Fields(DataInputStream in, int length, PayloadStash stash) {
             this.in = in;
+            this.stash = stash;
             this.remaining = length;
         }
 
@@ -270,6 +279,22 @@ public final class StoreReader {
 
         byte[] bytes(int n) throws IOException, BadRecord {
             return read(n);
+        }
+
+        /** A node's payload: a big one streamed into the stash's file, checksummed on the way. */
+        Payload payload(int n) throws IOException, BadRecord {
+            if (!stash.takes(n)) {
+                return Payload.of(read(n));
+            }
+            if (n > remaining) {
+                throw new BadRecord("record body ends inside a field");
+            }
+            Payload payload = stash.take((into, offset, length) -> {
+                in.readFully(into, offset, length);
+                check.update(into, offset, length);
+            }, n);
+            remaining -= n;
+            return payload;
         }
 
         private byte[] read(int n) throws IOException, BadRecord {

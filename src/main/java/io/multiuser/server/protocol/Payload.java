@@ -38,6 +38,12 @@ public final class Payload {
         this.length = length;
     }
 
+    private Payload(Spilled spilled, int length) {
+        this.data = spilled;
+        this.offset = 0;
+        this.length = length;
+    }
+
     /** Where spilled bytes are kept; read from any thread, never written through this. */
     public interface Backing {
         /** Reads exactly {@code length} bytes from {@code position} into {@code into} at {@code offset}. */
@@ -68,6 +74,14 @@ public final class Payload {
     public static Payload view(byte[] array, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, array.length);
         return new Payload(array, offset, length);
+    }
+
+    /** {@code length} bytes that are already at {@code position} of {@code backing} (never on the heap). */
+    public static Payload spilled(Backing backing, long position, int length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("negative length: " + length);
+        }
+        return new Payload(new Spilled(Objects.requireNonNull(backing, "backing"), position), length);
     }
 
     public int length() {

@@ -15,12 +15,19 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.multiuser.server.memory.HeapPacer;
+import io.multiuser.server.memory.PayloadStash;
 import io.multiuser.server.memory.SpillSettings;
+import io.multiuser.server.persistence.SessionStore;
+import io.multiuser.server.persistence.StoreListener;
+import io.multiuser.server.persistence.StoreSettings;
+import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionJournal;
 import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
+import io.multiuser.server.session.SessionState;
 import io.multiuser.server.testclient.FreePorts;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.TestClient;
@@ -64,9 +71,14 @@ class PayloadSpillFlowTest extends EngineTestBase {
         try (Stream<Path> files = Files.list(spillDirectory)) {
             assertThat(files).as("spill files are unlinked once open").isEmpty();
         }
-        TestClient bob = client("bob");
-        assertThat(bob.loginAsClient()).isEqualTo("RUNNING");
-        Map<String, Block> received = bob.join();
+        joinsByteIdentical("bob", scene);
+    }
+
+    /** A client that logs in and joins gets every node of {@code scene} byte for byte. */
+    private void joinsByteIdentical(String name, List<Node> scene) {
+        TestClient joiner = client(name);
+        assertThat(joiner.loginAsClient()).isEqualTo("RUNNING");
+        Map<String, Block> received = joiner.join();
         assertThat(received).hasSize(scene.size());
         for (Node node : scene) {
             assertThat(received.get(node.uuid()).payload()).as(node.uuid()).isEqualTo(node.payload().toArray());
@@ -107,6 +119,35 @@ class PayloadSpillFlowTest extends EngineTestBase {
                     .isEqualTo(Nodes.scene(30, 3 * THRESHOLD, 5).get(0).payload().toArray());
         } finally {
             restored.close();
+        }
+    }
+
+    @Test
+    void aSceneRestoredFromTheStoreStaysInItsSpillFileAndJoinsByteIdentical(@TempDir Path storeDirectory) {
+        List<Node> scene = mixedScene();
+        StoreSettings storeSettings = new StoreSettings(storeDirectory, 0, Long.MAX_VALUE);
+        SessionStore first = SessionStore.open(storeSettings, StoreListener.NONE);
+        scene.forEach(first::put);
+        first.stateChanged(SessionState.ACTIVE);
+        first.close();
+        engine.close();
+
+        SessionStore store = SessionStore.open(storeSettings, StoreListener.NONE, DeltaMerger.NONE,
+                new PayloadStash(new SpillSettings(THRESHOLD, spillDirectory), HeapPacer.shared()));
+        try {
+            assertThat(store.restored().nodes()).filteredOn(n -> n.payload().length() >= THRESHOLD).hasSize(30)
+                    .allSatisfy(n -> assertThat(n.payload().inMemory()).as("never on the heap").isFalse());
+            port = FreePorts.base();
+            engine = new ZmqEngine(EngineSettings.builder().basePort(port).spill(new SpillSettings(THRESHOLD,
+                    spillDirectory)).build(), SessionSettings.builder().adminPassword(PASSWORD).build(),
+                    SessionListener.NONE, store, store.restored());
+            engine.start();
+            Awaitility.await().atMost(WAIT).until(() -> engine.stats().spillFileBytes() == 30L * 3 * THRESHOLD);
+            joinsByteIdentical("bob", scene);
+        } finally {
+            engine.close();
+            engine = null;
+            store.close();
         }
     }
 }

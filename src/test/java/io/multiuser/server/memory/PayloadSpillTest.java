@@ -3,6 +3,8 @@ package io.multiuser.server.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -234,5 +236,56 @@ class PayloadSpillTest {
         spill.flush(List.of(a));
         assertThat(a.payload().inMemory()).isTrue();
         assertThat(spill.hasWork()).isFalse();
+    }
+
+    /** A node whose payload a restore put in {@code stash}'s file, as StoreReader does. */
+    private static Node stashed(PayloadStash stash, String uuid, int bytes, int seed) throws IOException {
+        byte[] payload = node(uuid, bytes, seed).payload().toArray();
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
+        return new Node(uuid, "alice", "Mesh", List.of(), stash.take(in::readFully, bytes));
+    }
+
+    @Test
+    void aRestoredScenesFileBecomesTheSessionsAndAClearedSceneStartsANewOne() throws IOException {
+        PayloadStash stash = new PayloadStash(new SpillSettings(THRESHOLD, dir), pacer);
+        List<Node> restored = List.of(stashed(stash, "a", 5000, 1), stashed(stash, "b", 7000, 2));
+        PayloadSpill spill = spill();
+
+        spill.offerAll(restored);
+
+        assertThat(spill.fileBytes()).as("the stash's file, adopted").isEqualTo(12_000);
+        assertThat(restored.get(1).payload().toArray()).isEqualTo(node("b", 7000, 2).payload().toArray());
+        spill.uploading(true);
+        Node c = node("c", 3000, 3);
+        spill.offer(c);
+        assertThat(spill.fileBytes()).as("appended to the same file").isEqualTo(15_000);
+        assertThat(c.payload().backing()).isSameAs(restored.get(0).payload().backing());
+
+        spill.cleared();
+        assertThat(spill.fileBytes()).isZero();
+        Node d = node("d", 4000, 4);
+        spill.offer(d);
+        assertThat(spill.fileBytes()).as("a new file").isEqualTo(4000);
+        assertThat(d.payload().backing()).isNotSameAs(c.payload().backing());
+    }
+
+    @Test
+    void aPayloadInAnotherFileMovesIntoTheSessionsOwn() throws IOException {
+        PayloadSpill spill = spill();
+        spill.uploading(true);
+        Node own = node("a", 5000, 1);
+        spill.offer(own);
+        spill.uploading(false);
+        PayloadStash stash = new PayloadStash(new SpillSettings(THRESHOLD, dir), pacer);
+        Node foreign = stashed(stash, "b", 6000, 2);
+        Payload.Backing foreignFile = foreign.payload().backing();
+
+        spill.offer(foreign);
+        assertThat(spill.hasWork()).isTrue();
+        spill.flush(List.of(own, foreign));
+
+        assertThat(foreign.payload().backing()).isNotSameAs(foreignFile).isSameAs(own.payload().backing());
+        assertThat(foreign.payload().toArray()).isEqualTo(node("b", 6000, 2).payload().toArray());
+        assertThat(spill.fileBytes()).isEqualTo(11_000);
     }
 }

@@ -19,6 +19,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.multiuser.server.memory.HeapPacer;
+import io.multiuser.server.memory.PayloadStash;
+import io.multiuser.server.memory.SpillSettings;
+import io.multiuser.server.protocol.DeltaMerger;
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Scene;
 import io.multiuser.server.session.SessionState;
@@ -167,6 +171,80 @@ class SessionStoreTest {
         assertThat(flat(open(dir).restored().nodes())).isEqualTo(expected);
     }
 
+    private SessionStore openStashing(Path directory, PayloadStash stash) {
+        SessionStore store = SessionStore.open(new StoreSettings(directory, 0, Long.MAX_VALUE), StoreListener.NONE,
+                DeltaMerger.NONE, stash);
+        open.add(store);
+        return store;
+    }
+
+    private static PayloadStash stash(Path spillDirectory) {
+        return new PayloadStash(new SpillSettings(1024, spillDirectory), HeapPacer.shared());
+    }
+
+    /** 20 big nodes and 10 under the stash's threshold, interleaved. */
+    private static List<Node> mixedScene() {
+        List<Node> big = Nodes.scene(20, 100_000);
+        List<Node> small = Nodes.scene(10, 500);
+        List<Node> scene = new ArrayList<>();
+        for (int i = 0; i < big.size(); i++) {
+            scene.add(big.get(i));
+            if (i % 2 == 0) {
+                scene.add(small.get(i / 2));
+            }
+        }
+        return scene;
+    }
+
+    @Test
+    void theBigPayloadsOfARestoreGoToASpillFileNotTheHeap(@TempDir Path spillDirectory) throws IOException {
+        List<Node> scene = mixedScene();
+        SessionStore store = open(dir);
+        scene.forEach(store::put);
+        close(store);
+
+        PayloadStash stash = stash(spillDirectory);
+        SessionStore reopened = openStashing(dir, stash);
+
+        assertThat(flat(reopened.restored().nodes())).isEqualTo(flat(scene));
+        for (Node node : reopened.restored().nodes()) {
+            assertThat(node.payload().inMemory()).as(node.uuid()).isEqualTo(node.payload().length() < 1024);
+        }
+        assertThat(stash.stashedBytes()).isEqualTo(20 * 100_000L);
+        try (Stream<Path> files = Files.list(spillDirectory)) {
+            assertThat(files).as("the spill file is unlinked once open").isEmpty();
+        }
+    }
+
+    @Test
+    void aBigPayloadDamagedOnDiskIsCutAsOneOnTheHeapWouldBe(@TempDir Path spillDirectory) throws Exception {
+        List<Node> scene = Nodes.scene(10, 5000);
+        long sizeAfterFive = logWithABitFlippedInTheSixthRecord(scene, 3000); // in its payload, which goes to the stash
+        Path log = dir.resolve(SessionStore.LOG_FILE);
+
+        SessionStore reopened = openStashing(dir, stash(spillDirectory));
+
+        assertThat(flat(reopened.restored().nodes())).isEqualTo(flat(scene.subList(0, 5)));
+        assertThat(Files.size(log)).isEqualTo(sizeAfterFive);
+        assertThat(reopened.restored().nodes()).allSatisfy(n -> assertThat(n.payload().inMemory()).isFalse());
+    }
+
+    @Test
+    void aStashThatCannotWriteLeavesTheRestoreOnTheHeap(@TempDir Path elsewhere) throws IOException {
+        List<Node> scene = mixedScene();
+        SessionStore store = open(dir);
+        scene.forEach(store::put);
+        close(store);
+        Path notADirectory = Files.writeString(elsewhere.resolve("file"), "x");
+
+        PayloadStash stash = stash(notADirectory.resolve("sub"));
+        SessionStore reopened = openStashing(dir, stash);
+
+        assertThat(flat(reopened.restored().nodes())).isEqualTo(flat(scene));
+        assertThat(reopened.restored().nodes()).allSatisfy(n -> assertThat(n.payload().inMemory()).isTrue());
+        assertThat(stash.stashedBytes()).isZero();
+    }
+
     @Test
     void changesAreDurableWithinTheFlushIntervalWithoutAClose() throws Exception {
         SessionStore store = open(dir, 100, Long.MAX_VALUE);
@@ -249,29 +327,17 @@ class SessionStoreTest {
 
     @Test
     void aCorruptedRecordIsCutWithEverythingAfterItAndTheRestKept() throws Exception {
-        SessionStore store = open(dir);
         List<Node> scene = Nodes.scene(10, 500);
-        long sizeAfterFive = 0;
-        long size = StoreFormat.HEADER_BYTES;
-        for (int i = 0; i < scene.size(); i++) {
-            store.put(scene.get(i));
-            size = awaitGrowth(store, size);
-            if (i == 4) {
-                sizeAfterFive = size;
-            }
-        }
-        close(store);
+        long sizeAfterFive = logWithABitFlippedInTheSixthRecord(scene, 100);
         Path log = dir.resolve(SessionStore.LOG_FILE);
-        byte[] bytes = Files.readAllBytes(log);
-        bytes[(int) sizeAfterFive + 100] ^= 0x10; // one bit in the sixth record's body
-        Files.write(log, bytes);
+        long logBytes = Files.size(log);
 
         SessionStore reopened = open(dir);
         assertThat(flat(reopened.restored().nodes())).isEqualTo(flat(scene.subList(0, 5)));
         assertThat(Files.size(log)).isEqualTo(sizeAfterFive);
         List<Path> saved = damagedFiles(dir);
         assertThat(saved).hasSize(1);
-        assertThat(Files.size(saved.get(0))).isEqualTo(bytes.length - sizeAfterFive);
+        assertThat(Files.size(saved.get(0))).isEqualTo(logBytes - sizeAfterFive);
     }
 
     @Test
@@ -384,6 +450,29 @@ class SessionStoreTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Logs the ten nodes of {@code scene}, one record each, then flips one bit {@code offset} bytes into
+     * the sixth record; returns the log's length after the fifth.
+     */
+    private long logWithABitFlippedInTheSixthRecord(List<Node> scene, int offset) throws Exception {
+        SessionStore store = open(dir);
+        long sizeAfterFive = 0;
+        long size = StoreFormat.HEADER_BYTES;
+        for (int i = 0; i < scene.size(); i++) {
+            store.put(scene.get(i));
+            size = awaitGrowth(store, size);
+            if (i == 4) {
+                sizeAfterFive = size;
+            }
+        }
+        close(store);
+        Path log = dir.resolve(SessionStore.LOG_FILE);
+        byte[] bytes = Files.readAllBytes(log);
+        bytes[(int) sizeAfterFive + offset] ^= 0x10;
+        Files.write(log, bytes);
+        return sizeAfterFive;
     }
 
     private static List<Path> damagedFiles(Path directory) throws IOException {
