@@ -3,6 +3,7 @@ package io.multiuser.server.engine;
 import java.util.Collections;
 import java.util.List;
 
+import io.multiuser.server.memory.HeapPacer;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.DataMessage;
 import io.multiuser.server.protocol.Delta;
@@ -49,7 +50,13 @@ final class V09Dialect implements EngineDialect {
 
     @Override
     public byte[][] encodeCommand(ServerCommand command) {
-        return V09Codec.encodeCommand(command);
+        byte[][] frames = V09Codec.encodeCommand(command);
+        if (command instanceof ServerCommand.SnapshotNode) {
+            // A late join's copy of each node, payload inside the pickle: garbage once sent, and a
+            // scene's worth per joiner, faster than the collector's own pace on a fast link.
+            HeapPacer.shared().transientBytes(frames[2].length);
+        }
+        return frames;
     }
 
     @Override

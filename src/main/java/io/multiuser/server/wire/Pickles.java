@@ -2,6 +2,7 @@ package io.multiuser.server.wire;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -101,21 +102,82 @@ public final class Pickles {
     }
 
     public static byte[] dumps(Object value) {
-        return dumps(value, 64);
-    }
-
-    /**
-     * As {@link #dumps(Object)}, into a buffer sized for {@code expectedBytes} up front: a value
-     * carrying a big payload is then written without the buffer doubling its way up to it.
-     */
-    public static byte[] dumps(Object value, int expectedBytes) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(expectedBytes);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
         try {
             new ValuePickler().dump(value, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * As {@link #dumps(Object)}, into an array of exactly the pickle's size, measured by a first pass
+     * that counts a {@link Payload}'s bytes without reading them: a value carrying a big payload (a
+     * late join's every node) leaves that one array, not a buffer grown to it and then a copy.
+     */
+    public static byte[] dumpsExact(Object value) {
+        try {
+            Measure measure = new Measure();
+            new ValuePickler().dump(value, measure);
+            Exact out = new Exact(measure.bytes);
+            new ValuePickler().dump(value, out);
+            return out.full();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Counts what would be written. */
+    private static final class Measure extends OutputStream {
+        long bytes;
+
+        @Override
+        public void write(int b) {
+            bytes++;
+        }
+
+        @Override
+        public void write(byte[] b, int offset, int length) {
+            bytes += length;
+        }
+    }
+
+    /** Writes into an array of a known size. */
+    private static final class Exact extends OutputStream {
+        private final byte[] array;
+        private int count;
+
+        Exact(long size) throws IOException {
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IOException("a pickle of " + size + " bytes does not fit one array");
+            }
+            array = new byte[(int) size];
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if (count == array.length) {
+                throw new IOException("the pickle came out longer than measured");
+            }
+            array[count++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int offset, int length) throws IOException {
+            if (length > array.length - count) {
+                throw new IOException("the pickle came out longer than measured");
+            }
+            System.arraycopy(b, offset, array, count, length);
+            count += length;
+        }
+
+        byte[] full() throws IOException {
+            if (count != array.length) {
+                throw new IOException("the pickle came out shorter than measured");
+            }
+            return array;
+        }
     }
 
     /** Razorvine's pickler, but bytes go out as bytes (BINBYTES), not as a bytearray constructor call. */
@@ -134,7 +196,11 @@ public final class Pickles {
             }
             if (o instanceof Payload payload) {
                 saveBytesHeader(payload.length());
-                payload.writeTo(out);
+                if (out instanceof Measure measure) {
+                    measure.bytes += payload.length(); // a spilled payload is not read just to be counted
+                } else {
+                    payload.writeTo(out);
+                }
                 return;
             }
             if (o instanceof Set<?> set) {

@@ -90,6 +90,27 @@ class PicklesTest {
     }
 
     @Test
+    void anExactlySizedPickleIsTheSameBytesAndReadsASpilledPayloadOnce() {
+        byte[] bytes = new byte[200_000];
+        new java.util.Random(5).nextBytes(bytes);
+        int[] reads = {0};
+        Payload spilled = Payload.of(bytes.clone());
+        spilled.spill((position, into, offset, length) -> {
+            reads[0] += length;
+            System.arraycopy(bytes, (int) position, into, offset, length);
+        }, 0);
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("STATE", "SET");
+        value.put("DATA", java.util.List.of("uuid", new byte[] {1, 2, 3}, spilled, 7L, "ü"));
+
+        byte[] exact = Pickles.dumpsExact(value);
+
+        assertThat(reads[0]).as("measured without reading the payload, then written once").isEqualTo(200_000);
+        assertThat(exact).isEqualTo(Pickles.dumps(value));
+        assertThat(Pickles.dumpsExact(java.util.List.of())).isEqualTo(Pickles.dumps(java.util.List.of()));
+    }
+
+    @Test
     void withViewsABigBytesValueIsAViewOfTheFrameAndASmallOneACopy() throws Exception {
         byte[] big = new byte[Pickles.VIEW_MIN_BYTES];
         new java.util.Random(3).nextBytes(big);

@@ -244,10 +244,10 @@ public final class V09Codec {
             OutboundMessage node = encodeNode(set.node());
             List<Object> chunks = new ArrayList<>(Arrays.asList((Object[]) node.frames()));
             chunks.add(node.payload()); // pickled as bytes
-            // Sized up front: a late join sends every payload this way, and doubling up to each one
+            // Exactly sized: a late join sends every payload this way, and a grown buffer and its copy
             // would leave several times the scene in garbage.
             return new byte[][] {typeFrame(SNAPSHOT), utf8(c.ownerFrame()),
-                Pickles.dumps(CommandFields.dict("STATE", "SET", "DATA", chunks), (int) node.bytes() + 256)};
+                Pickles.dumpsExact(CommandFields.dict("STATE", "SET", "DATA", chunks))};
         } else if (c instanceof ServerCommand.SnapshotRemoved) {
             type = SNAPSHOT;
             data = CommandFields.dict("STATE", "SET", "DATA", REMOVED);
