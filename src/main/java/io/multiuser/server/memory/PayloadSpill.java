@@ -92,7 +92,7 @@ public final class PayloadSpill {
             adopt(payload);
             return;
         }
-        if (settings.enabled() && payload.length() >= settings.thresholdBytes() && payload.inMemory()) {
+        if (settings.enabled() && payload.length() >= settings.thresholdBytes()) {
             if (uploading) {
                 write(payload); // an upload's nodes go to nobody before it ends: its frames need not wait
                 return;

@@ -143,7 +143,8 @@ public final class Payload {
 
     /**
      * The bytes for one send, like {@link #buffer()}, but a spilled payload's come from its file's
-     * pages where the backing can map them, not from a copy on the heap.
+     * pages where the backing can map them, not from a copy on the heap. For the thread that owns the
+     * session's sockets: a spill file keeps count of the pages it lends, unsynchronised.
      */
     public ByteBuffer sendBuffer() {
         if (data instanceof Spilled spilled) {
