@@ -535,20 +535,20 @@ public final class Bench {
     /** The process's peak RSS (VmHWM) since it started or since {@link #resetPeakRss}; NaN when unknown. */
     static double peakRssMib(long pid) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-                }
-            }
+            return statusMib(pid, "VmHWM:");
         } catch (IOException | RuntimeException e) {
-            // the process ended
+            return Double.NaN; // the process ended
         }
-        return Double.NaN;
     }
 
     static double rssMib(long pid) throws IOException {
+        return statusMib(pid, "VmRSS:");
+    }
+
+    /** A kB field of /proc/PID/status, in MiB; NaN when absent. */
+    private static double statusMib(long pid, String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmRSS:")) {
+            if (line.startsWith(field)) {
                 return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
             }
         }

@@ -164,8 +164,8 @@ public final class PayloadSpill {
         lentSeen = 0;
     }
 
-    /** Every node is gone (the scene was cleared or replaced). */
-    public void forgetAll() {
+    /** No payload waiting is written any more (the file refused them, or the scene was cleared). */
+    void forgetAll() {
         for (Pending entry : latest.values()) {
             entry.payload = null;
         }

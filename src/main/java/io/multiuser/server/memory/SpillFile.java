@@ -51,8 +51,6 @@ final class SpillFile implements Payload.Backing {
     private final long windowedMaxBytes;
     /** Bytes appended (padding included); written by the engine thread only. */
     private long size;
-    /** The file's length: whole windows, so that any window can be mapped once it has a payload. */
-    private long extent;
     /** Mapped windows by index (null: not yet); engine thread only, like everything below. */
     private final List<MappedByteBuffer> windows = new ArrayList<>();
     /** Windows sends took pages from since the last {@link #release}. */
@@ -128,21 +126,25 @@ final class SpillFile implements Payload.Backing {
 
     /**
      * Where {@code length} bytes go: the end, or the next window's start for a small payload that would
-     * straddle two; the file grows to whole windows to hold them.
+     * straddle two. The file's length is always whole windows (so that any window can be mapped once it
+     * holds a payload): it grows when the bytes reach past the last one.
      */
     private long place(int length) throws IOException {
         long at = size;
         if (length <= windowedMaxBytes && at / windowBytes != (at + length - 1) / windowBytes) {
             at = (at / windowBytes + 1) * windowBytes; // a small payload within one window: it can be sent from there
         }
-        long windowsEnd = (at + length + windowBytes - 1) / windowBytes * windowBytes;
-        if (windowsEnd > extent) {
+        long windowsEnd = windowsEnd(at + length);
+        if (windowsEnd > windowsEnd(size)) {
             synchronized (file) {
                 file.setLength(windowsEnd); // sparse: the gap takes no disk space
             }
-            extent = windowsEnd;
         }
         return at;
+    }
+
+    private long windowsEnd(long bytes) {
+        return (bytes + windowBytes - 1) / windowBytes * windowBytes;
     }
 
     long size() {
@@ -181,17 +183,15 @@ final class SpillFile implements Payload.Backing {
                 slice = mapper.map(FileChannel.MapMode.READ_ONLY, position, length);
                 lentAlone.add(slice);
             } else {
-                int index = (int) (position / windowBytes);
-                if (index != (position + length - 1) / windowBytes) {
-                    return null; // append keeps a payload this small within one window: never, but a copy if so
-                }
+                int index = (int) (position / windowBytes); // place() keeps a payload this small within one window
                 slice = window(index).slice((int) (position - index * windowBytes), length);
                 touched.set(index);
             }
             lentSinceRelease += length;
             return slice;
         } catch (IOException | RuntimeException e) {
-            // closed (an interrupt), or no address space left: this send copies, like before mapping
+            // closed (an interrupt), no address space left, or (never) a payload across two windows:
+            // this send copies, like before mapping
             LOG.debugf("Cannot map a spilled payload (%s); sending a copy", e);
             return null;
         }

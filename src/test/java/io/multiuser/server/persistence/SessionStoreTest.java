@@ -196,12 +196,17 @@ class SessionStoreTest {
         return scene;
     }
 
-    @Test
-    void theBigPayloadsOfARestoreGoToASpillFileNotTheHeap(@TempDir Path spillDirectory) throws IOException {
-        List<Node> scene = mixedScene();
+    /** Logs {@code scene} in {@link #dir} and closes the store; returns the scene. */
+    private List<Node> logged(List<Node> scene) {
         SessionStore store = open(dir);
         scene.forEach(store::put);
         close(store);
+        return scene;
+    }
+
+    @Test
+    void theBigPayloadsOfARestoreGoToASpillFileNotTheHeap(@TempDir Path spillDirectory) throws IOException {
+        List<Node> scene = logged(mixedScene());
 
         PayloadStash stash = stash(spillDirectory);
         SessionStore reopened = openStashing(dir, stash);
@@ -231,10 +236,7 @@ class SessionStoreTest {
 
     @Test
     void aStashThatCannotWriteLeavesTheRestoreOnTheHeap(@TempDir Path elsewhere) throws IOException {
-        List<Node> scene = mixedScene();
-        SessionStore store = open(dir);
-        scene.forEach(store::put);
-        close(store);
+        List<Node> scene = logged(mixedScene());
         Path notADirectory = Files.writeString(elsewhere.resolve("file"), "x");
 
         PayloadStash stash = stash(notADirectory.resolve("sub"));
