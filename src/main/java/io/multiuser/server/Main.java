@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 import io.multiuser.server.config.LegacyArguments;
 import io.multiuser.server.config.StartupFailure;
 import io.multiuser.server.connector.Connector;
+import io.multiuser.server.connector.ConnectorLogging;
 import io.quarkus.runtime.Application;
 import io.quarkus.runtime.ApplicationLifecycleManager;
 import io.quarkus.runtime.Quarkus;
@@ -28,6 +29,7 @@ public class Main {
     public static void main(String... args) {
         if (args.length > 0 && args[0].equals("connect")) {
             // the artist's connector: plain Java, so no server, HTTP port or store ever starts
+            ConnectorLogging.install();
             System.exit(Connector.main(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
             return;
         }

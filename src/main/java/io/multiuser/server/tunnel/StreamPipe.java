@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.impl.VertxByteBufAllocator;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketBase;
@@ -69,6 +70,9 @@ public final class StreamPipe {
         Side fromSocket = new Side(false);
         fromWebSocket.peer = fromSocket;
         fromSocket.peer = fromWebSocket;
+        // The frame decoder copies each payload into a buffer of the channel's allocator, which Vert.x
+        // makes an unpooled heap one (zeroed, then copied again into direct memory for the socket).
+        wsVertx.channel().config().setAllocator(VertxByteBufAllocator.POOLED_ALLOCATOR);
         // in front of Vert.x' handler: data never reaches Vert.x' buffers again
         wsVertx.pipeline().addBefore(wsVertx.name(), NAME, fromWebSocket);
         tcpVertx.pipeline().addBefore(tcpVertx.name(), NAME, fromSocket);

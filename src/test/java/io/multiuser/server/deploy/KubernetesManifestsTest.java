@@ -42,6 +42,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
@@ -808,6 +809,26 @@ class KubernetesManifestsTest {
                 .filter(v -> v.getPersistentVolumeClaim() != null).findFirst().orElseThrow();
         one(objects, io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class,
                 claim.getPersistentVolumeClaim().getClaimName());
+    }
+
+    @Test
+    void theSpillFilesLandOnABoundedScratchVolumeTheSchedulerKnowsAbout() throws Exception {
+        List<HasMetadata> objects = render("kubernetes");
+        // no spill directory in the config map: the sessions spill into java.io.tmpdir, /tmp
+        assertThat(one(objects, ConfigMap.class, "multi-user-server-config").getData())
+                .doesNotContainKey("MULTIUSER_PAYLOADS_SPILL_DIRECTORY");
+        String volumeName = server(objects).getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp"))
+                .findFirst().orElseThrow().getName();
+        var volume = one(objects, Deployment.class, "multi-user-server").getSpec().getTemplate().getSpec().getVolumes()
+                .stream().filter(v -> v.getName().equals(volumeName)).findFirst().orElseThrow();
+        assertThat(volume.getEmptyDir()).as("/tmp is scratch space").isNotNull();
+        assertThat(volume.getEmptyDir().getMedium()).as("on disk, not counted as memory").isNullOrEmpty();
+        var limit = volume.getEmptyDir().getSizeLimit();
+        assertThat(limit).as("a bounded /tmp").isNotNull();
+        var request = server(objects).getResources().getRequests().get("ephemeral-storage");
+        assertThat(request).as("the scheduler reserves scratch space").isNotNull();
+        assertThat(Quantity.getAmountInBytes(request))
+                .isLessThanOrEqualTo(Quantity.getAmountInBytes(limit));
     }
 
     @Test
