@@ -136,6 +136,20 @@ final class FuzzFrames {
     }
 
     /** The next message(s) to send, in order, on one socket (a 0.1 datablock is a header and its chunks). */
+    /**
+     * A login that succeeds: fuzz name {@code index}, which no fuzzer holds yet. The commands port's
+     * fuzzer sends it from identities 0 and 1 before anything else (see {@code SessionFuzz}).
+     */
+    Message login(int index) {
+        String name = targets.fuzzNames().get(index);
+        List<byte[]> command = generation == Generation.V01
+                ? frames(ascii(name), ascii("RepAuthCommand"), p(map("AUTH_TYPE", "CLIENT", "AUTH_ID", name, "PWD",
+                        null, "VERSION", "0.1.25")))
+                : frames(typeFrame(9), ascii(name), p(map("AUTH_TYPE", "CLIENT", "AUTH_ID", name, "S_PWD", "",
+                        "A_PWD", null, "VERSION", "0.9.10")));
+        return new Message(Kind.HOSTILE, "login", command);
+    }
+
     List<Message> next() {
         int r = rnd.nextInt(100);
         if (r < 30) {

@@ -35,7 +35,7 @@ class FuzzTest {
         }
         // P+2 fair-queues header and chunk messages: refused headers, stray chunks, other frame counts
         assertThat(r.port("P+2").decodeDrops()).as("P+2: fuzz datablocks refused").isPositive();
-        assertThat(r.port("P+2").sessionDrops()).as("P+2: datablocks refused by the session's rules")
+        assertThat(r.port("P+2").sessionDrops()).as("P+2: datablocks refused by the session's rules (seed %d)", r.seed())
                 .containsKeys("UNAUTHENTICATED", "NO_RIGHTS");
     }
 
@@ -45,7 +45,7 @@ class FuzzTest {
         for (String port : new String[] {"P", "P+1", "P+2"}) {
             assertThat(r.port(port).decodeDrops()).as("%s: fuzz messages refused while decoding", port).isPositive();
         }
-        assertThat(r.port("P+1").sessionDrops()).as("P+1: datablocks refused by the session's rules")
+        assertThat(r.port("P+1").sessionDrops()).as("P+1: datablocks refused by the session's rules (seed %d)", r.seed())
                 .containsKeys("UNAUTHENTICATED", "NO_RIGHTS", "UNKNOWN_TARGET");
     }
 
@@ -118,7 +118,7 @@ class FuzzTest {
                     .isTrue();
         }
         // the fuzz reached the session, not only the codecs: logins, refusals, rule violations
-        assertThat(r.port("P").sessionDrops()).as("P: commands refused by the session's rules")
+        assertThat(r.port("P").sessionDrops()).as("P: commands refused by the session's rules (seed %d)", r.seed())
                 .containsKeys("UNAUTHENTICATED", "NO_RIGHTS");
         assertThat(r.commandsByType()).as("commands decoded on P").isNotEmpty();
         assertThat(r.loginsAccepted()).as("fuzzers that logged in").isPositive();

@@ -90,6 +90,8 @@ public final class SessionFuzz {
     static final Duration SETTLE = Duration.ofSeconds(30);
     private static final int HONEST_NODES_EACH = 3;
     private static final List<String> FUZZ_NAMES = List.of("fuzz-0", "fuzz-1", "fuzz-2", "fuzz-3", "fuzz-4", "fuzz-5");
+    /** Pool identities that log in (as the first fuzz names) before any other fuzz frame goes out. */
+    private static final int LOGGED_IN_FIRST = 2;
 
     /** What one port got and what the engine made of it. */
     public record PortReport(String port, String role, long messages, long frames, long bytes, long random,
@@ -322,6 +324,9 @@ public final class SessionFuzz {
                     t.setDaemon(true);
                     t.start();
                     threads.add(t);
+                    if (f.port == Port.COMMANDS) {
+                        awaitFirstLogins(t);
+                    }
                 }
                 long nextCheck = 0;
                 while (threads.stream().anyMatch(Thread::isAlive)) {
@@ -394,6 +399,25 @@ public final class SessionFuzz {
                     + " (limit %d MiB)", mib(result.unexplainedHeapGrowthBytes()), HEAP_GROWTH_LIMIT >> 20));
         }
         return result.withProblems(List.copyOf(problems));
+    }
+
+    /**
+     * Until the commands port's fuzzer has logged identities 0 and 1 in (its first messages), before the
+     * other ports' fuzzers start: their datablocks and heartbeats from those identities then meet a
+     * logged-in user's rules from the first frame. Left to chance, a clean-clone CI run (2026-12-02) had
+     * the three-port data port refuse every datablock as unauthenticated: no fuzz login had come from
+     * identity 0 or 1 while it ran.
+     */
+    private void awaitFirstLogins(Thread commandsFuzzer) throws InterruptedException {
+        List<String> first = FUZZ_NAMES.subList(0, LOGGED_IN_FIRST);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!call(s -> s.users().stream().map(User::name).toList()).containsAll(first)) {
+            if (System.nanoTime() > deadline || !commandsFuzzer.isAlive()) {
+                problem("identities 0 and 1 were not logged in as " + first + " within 10 s");
+                return;
+            }
+            Thread.sleep(5);
+        }
     }
 
     /** While the fuzzers run: the engine is up and both honest users are still in the session. */
@@ -751,6 +775,16 @@ public final class SessionFuzz {
                 }
                 sockets.add(socket(churnIdentity())); // the last one reconnects now and then
                 socketCount = sockets.size();
+                if (port == Port.COMMANDS) {
+                    for (int i = 0; i < LOGGED_IN_FIRST; i++) {
+                        FuzzFrames.Message login = generator.login(i);
+                        if (!send(sockets.get(i), login.frames())) {
+                            throw new IllegalStateException("the first login of identity " + i + " was not sent");
+                        }
+                        count(login);
+                        sentOn.merge(sockets.get(i), 1, Integer::sum);
+                    }
+                }
                 long nextChurn = 200 + rnd.nextInt(300);
                 while (frames < target) {
                     if (System.nanoTime() > deadline) {
