@@ -20,7 +20,7 @@ import com.sun.management.HotSpotDiagnosticMXBean;
  * payloads once they are in their file, the copies read back from it (a compaction's moves, and a
  * send where the file cannot be mapped: a join sends from its pages), and the pickles a three-port
  * late join wraps each node in. The compact
- * heuristics would otherwise collect only every two seconds or after 10 % of the maximum heap (600 MB
+ * heuristics would otherwise collect only every ten seconds or after 10 % of the maximum heap (600 MB
  * on a 24 GiB host), so a fast upload or join would grow the heap by its whole size in garbage
  * (issue #19: the resident size while a scene is uploaded and joined).
  * <p>
