@@ -135,7 +135,6 @@ final class FuzzFrames {
         this.own = all.stream().filter(v -> belongsTo(v.name(), generation, port)).toList();
     }
 
-    /** The next message(s) to send, in order, on one socket (a 0.1 datablock is a header and its chunks). */
     /**
      * A login that succeeds: fuzz name {@code index}, which no fuzzer holds yet. The commands port's
      * fuzzer sends it from identities 0 and 1 before anything else (see {@code SessionFuzz}).
@@ -150,6 +149,7 @@ final class FuzzFrames {
         return new Message(Kind.HOSTILE, "login", command);
     }
 
+    /** The next message(s) to send, in order, on one socket (a 0.1 datablock is a header and its chunks). */
     List<Message> next() {
         int r = rnd.nextInt(100);
         if (r < 30) {
