@@ -661,7 +661,7 @@ final class Bench09 {
     }
 
     /** {@code jcmd <pid> GC.run}: a full collection in the server, so that the heap figure is its live set. */
-    private static boolean forceGc(long pid) {
+    static boolean forceGc(long pid) {
         try {
             Process p = new ProcessBuilder(ServerProcess.jcmd(),
                     String.valueOf(pid), "GC.run").redirectErrorStream(true)
