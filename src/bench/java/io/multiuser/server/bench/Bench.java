@@ -501,7 +501,7 @@ public final class Bench {
                 r.put("nodes", count);
                 r.put("rss_mib", rssMib(server.pid()));
                 // the periodic cycle comes every 10 s: one now, so that the heap figure is the scene's
-                Bench09.forceGc(server.pid());
+                r.put("gc_run", server.collect());
                 r.put("heap_used_mib", heapMib(server.httpPort));
             }
             gc = gcPauses(gcLog, "memory server (100,000-node upload)");

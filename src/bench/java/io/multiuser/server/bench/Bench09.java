@@ -420,7 +420,7 @@ final class Bench09 {
                 login(host);
                 upload(host, List.of(new NodeData(uuid, Node.COMMON, List.of(), data)));
                 AdminHttp admin = new AdminHttp(server.httpPort, PASSWORD);
-                forceGc(server.pid());
+                server.collect();
                 r.put("heap_before_mib", heapMib(server.httpPort));
                 r.put("rss_before_mib", Bench.rssMib(server.pid()));
                 double received0 = metric(server.httpPort, "multiuser_datablocks_received_total");
@@ -476,7 +476,7 @@ final class Bench09 {
                 r.put("chain_bytes_metric", metric(server.httpPort, "multiuser_session_chain_bytes"));
                 r.put("heap_after_mib", heapMib(server.httpPort));
                 r.put("rss_mib", Bench.rssMib(server.pid()));
-                r.put("gc_run", forceGc(server.pid()));
+                r.put("gc_run", server.collect());
                 r.put("heap_after_gc_mib", heapMib(server.httpPort));
                 r.put("rss_after_gc_mib", Bench.rssMib(server.pid()));
                 if (store) {
@@ -658,26 +658,6 @@ final class Bench09 {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
                 + "/q/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         return r.body().split("\n");
-    }
-
-    /** {@code jcmd <pid> GC.run}: a full collection in the server, so that the heap figure is its live set. */
-    static boolean forceGc(long pid) {
-        try {
-            Process p = new ProcessBuilder(ServerProcess.jcmd(),
-                    String.valueOf(pid), "GC.run").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return false;
-            }
-            Thread.sleep(500); // the metrics are read from the pools: let the collection finish
-            return p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     /** The 1-minute load average, from /proc/loadavg: this box is shared with other builds. */

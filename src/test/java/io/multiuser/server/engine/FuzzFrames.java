@@ -143,9 +143,9 @@ final class FuzzFrames {
         String name = targets.fuzzNames().get(index);
         List<byte[]> command = generation == Generation.V01
                 ? frames(ascii(name), ascii("RepAuthCommand"), p(map("AUTH_TYPE", "CLIENT", "AUTH_ID", name, "PWD",
-                        null, "VERSION", "0.1.25")))
+                        null, "VERSION", version())))
                 : frames(typeFrame(9), ascii(name), p(map("AUTH_TYPE", "CLIENT", "AUTH_ID", name, "S_PWD", "",
-                        "A_PWD", null, "VERSION", "0.9.10")));
+                        "A_PWD", null, "VERSION", version())));
         return new Message(Kind.HOSTILE, "login", command);
     }
 

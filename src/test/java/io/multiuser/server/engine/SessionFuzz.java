@@ -413,7 +413,7 @@ public final class SessionFuzz {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!call(s -> s.users().stream().map(User::name).toList()).containsAll(first)) {
             if (System.nanoTime() > deadline || !commandsFuzzer.isAlive()) {
-                problem("identities 0 and 1 were not logged in as " + first + " within 10 s");
+                problem("the first " + LOGGED_IN_FIRST + " pool identities were not logged in as " + first + " within 10 s");
                 return;
             }
             Thread.sleep(5);

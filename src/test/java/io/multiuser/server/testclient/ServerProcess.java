@@ -144,6 +144,29 @@ public final class ServerProcess implements AutoCloseable {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * {@code jcmd <pid> GC.run}: a collection in the server (a concurrent cycle under Shenandoah), so
+     * that a heap figure read afterwards is the live set and not the garbage since the last periodic
+     * cycle. False when jcmd failed or took over a minute.
+     */
+    public boolean collect() {
+        try {
+            Process p = new ProcessBuilder(jcmd(), String.valueOf(pid()), "GC.run").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            Thread.sleep(500); // heap metrics are read from the pools: let the cycle's end reach them
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** The server's operating-system process id (for /proc/<pid>/status). */
     public long pid() {
         return process.pid();
