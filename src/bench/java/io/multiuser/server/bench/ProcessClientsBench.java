@@ -239,6 +239,7 @@ final class ProcessClientsBench {
         threads0.forEach((k, v) -> threads.merge(k, -v, Long::sum));
         threads.values().removeIf(v -> v <= 0);
         List<Long> latencies = new ArrayList<>();
+        List<Long> sentAt = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
         long duplicated = 0;
         for (int i = 0; i < clients.size(); i++) {
@@ -252,6 +253,7 @@ final class ProcessClientsBench {
                     duplicated++;
                 }
                 latencies.add(Long.parseLong(f[4]) - Long.parseLong(f[3]));
+                sentAt.add(Long.parseLong(f[3]));
             }
         }
         long expected = (long) c.count() * c.senders() * (c.clients() - 1); // senders never get their own
@@ -272,8 +274,31 @@ final class ProcessClientsBench {
         row.put("via", via);
         row.put("phase", p);
         row.put("cpu_ticks_by_thread", threads);
+        int[] slowest = slowestBySecond(latencies, sentAt, sorted);
+        row.put("slowest_1pct_by_second", slowest);
+        System.out.println("  slowest 1 % by second of sending: " + Arrays.toString(slowest));
         rows.add(row);
         return p;
+    }
+
+    /**
+     * How many of the deliveries at or above the p99 were sent in each second of the phase: a
+     * collector cycle shows as one crowded second, the JIT's catching up as the first few.
+     */
+    static int[] slowestBySecond(List<Long> latencies, List<Long> sentAt, long[] sorted) {
+        if (sorted.length == 0) {
+            return new int[0];
+        }
+        long p99 = sorted[Math.min(sorted.length - 1, (int) (0.99 * sorted.length))];
+        long first = sentAt.stream().mapToLong(Long::longValue).min().orElseThrow();
+        long last = sentAt.stream().mapToLong(Long::longValue).max().orElseThrow();
+        int[] counts = new int[(int) ((last - first) / 1_000_000_000L) + 1];
+        for (int i = 0; i < latencies.size(); i++) {
+            if (latencies.get(i) >= p99) {
+                counts[(int) ((sentAt.get(i) - first) / 1_000_000_000L)]++;
+            }
+        }
+        return counts;
     }
 
     private static double pct(long[] sorted, double q) {
