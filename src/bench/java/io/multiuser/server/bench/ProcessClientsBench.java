@@ -285,11 +285,11 @@ final class ProcessClientsBench {
      * How many of the deliveries at or above the p99 were sent in each second of the phase: a
      * collector cycle shows as one crowded second, the JIT's catching up as the first few.
      */
-    static int[] slowestBySecond(List<Long> latencies, List<Long> sentAt, long[] sorted) {
+    private static int[] slowestBySecond(List<Long> latencies, List<Long> sentAt, long[] sorted) {
         if (sorted.length == 0) {
             return new int[0];
         }
-        long p99 = sorted[Math.min(sorted.length - 1, (int) (0.99 * sorted.length))];
+        long p99 = sorted[rank(sorted.length, 0.99)];
         long first = sentAt.stream().mapToLong(Long::longValue).min().orElseThrow();
         long last = sentAt.stream().mapToLong(Long::longValue).max().orElseThrow();
         int[] counts = new int[(int) ((last - first) / 1_000_000_000L) + 1];
@@ -302,7 +302,12 @@ final class ProcessClientsBench {
     }
 
     private static double pct(long[] sorted, double q) {
-        return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) (q * sorted.length))] / 1e6;
+        return sorted.length == 0 ? Double.NaN : sorted[rank(sorted.length, q)] / 1e6;
+    }
+
+    /** The index of quantile {@code q} among {@code n} sorted values. */
+    private static int rank(int n, double q) {
+        return Math.min(n - 1, (int) (q * n));
     }
 
     /** CPU ticks of the whole process, and of its JIT compiler threads. */
