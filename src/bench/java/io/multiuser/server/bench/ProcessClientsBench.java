@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -290,9 +291,9 @@ final class ProcessClientsBench {
             return new int[0];
         }
         long p99 = sorted[rank(sorted.length, 0.99)];
-        long first = sentAt.stream().mapToLong(Long::longValue).min().orElseThrow();
-        long last = sentAt.stream().mapToLong(Long::longValue).max().orElseThrow();
-        int[] counts = new int[(int) ((last - first) / 1_000_000_000L) + 1];
+        LongSummaryStatistics sent = sentAt.stream().mapToLong(Long::longValue).summaryStatistics();
+        long first = sent.getMin();
+        int[] counts = new int[(int) ((sent.getMax() - first) / 1_000_000_000L) + 1];
         for (int i = 0; i < latencies.size(); i++) {
             if (latencies.get(i) >= p99) {
                 counts[(int) ((sentAt.get(i) - first) / 1_000_000_000L)]++;
@@ -449,7 +450,9 @@ final class ProcessClientsBench {
                     + histogram.substring(Math.max(0, histogram.length() - 300)));
         }
         double live = Long.parseLong(total.group(1)) / (1024.0 * 1024);
-        run(jcmd, pid, "GC.run");
+        if (!server.collect()) {
+            throw new IllegalStateException("jcmd GC.run failed in the server");
+        }
         String info = run(jcmd, pid, "GC.heap_info");
         // Shenandoah: " 6028M max, 6028M soft max, 386M committed, 51158K used" (also "135M used");
         // G1: " garbage-first heap   total 262144K, used 40963K [...". Not "Metaspace used ...K".
@@ -478,7 +481,6 @@ final class ProcessClientsBench {
         return out;
     }
 
-    /** Samples a process's RSS every 100 ms until stopped; the maximum. */
     /**
      * The peak RSS of a phase: the kernel's high-water mark (VmHWM), reset when the phase starts, which
      * misses no short peak (a join takes 0.1 s); where the reset is refused, the maximum sampled every
