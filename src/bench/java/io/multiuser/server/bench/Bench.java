@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -329,12 +328,12 @@ public final class Bench {
                     median[0] >= 0.70);
         }
         List<FanOut.Result> paced = results.stream().filter(r -> r.via().equals("server") && isPacedTargetCase(r.c()))
-                .sorted(Comparator.comparingDouble(FanOut.Result::p99Ms)).toList();
+                .toList();
         if (!paced.isEmpty()) {
             List<FanOut.Result> floors = results.stream().filter(r -> r.via().equals("raw relay")
-                    && isPacedTargetCase(r.c())).sorted(Comparator.comparingDouble(FanOut.Result::p99Ms)).toList();
-            FanOut.Result median = paced.get(paced.size() / 2);
-            FanOut.Result floor = floors.isEmpty() ? null : floors.get(floors.size() / 2);
+                    && isPacedTargetCase(r.c())).toList();
+            FanOut.Result median = Medians.by(paced, FanOut.Result::p99Ms);
+            FanOut.Result floor = Medians.by(floors, FanOut.Result::p99Ms);
             long lost = paced.stream().mapToLong(FanOut.Result::lost).sum();
             String runs = paced.size() == 1 ? "" : "; median of " + paced.size() + " runs alternating with the relay,"
                     + " p99s " + String.join(", ", paced.stream().map(r -> String.format("%.2f", r.p99Ms())).toList())

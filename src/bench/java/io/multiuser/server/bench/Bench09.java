@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -565,10 +564,8 @@ final class Bench09 {
      * figure as {@code key_all} and whether every run was complete with a replica equal to the host's.
      */
     private static Map<String, Object> median(List<Map<String, Object>> runs, String key) {
-        List<Map<String, Object>> sorted = new ArrayList<>(runs);
-        sorted.sort(Comparator.comparingDouble(m -> Boolean.TRUE.equals(m.get("complete"))
+        Map<String, Object> out = new LinkedHashMap<>(Medians.by(runs, m -> Boolean.TRUE.equals(m.get("complete"))
                 && m.get(key) instanceof Number n ? n.doubleValue() : Double.MAX_VALUE));
-        Map<String, Object> out = new LinkedHashMap<>(sorted.get(sorted.size() / 2));
         out.put("runs", runs.size());
         out.put(key + "_all", runs.stream().map(m -> m.get(key)).toList());
         out.put("all_complete_and_equal", runs.stream().allMatch(m -> Boolean.TRUE.equals(m.get("complete"))

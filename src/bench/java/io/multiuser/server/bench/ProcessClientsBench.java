@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,13 +76,6 @@ final class ProcessClientsBench {
         double coldOverWarm() {
             return cold().p99() / warm().p99();
         }
-    }
-
-    /** The round whose {@code ratio} is the median (the upper one of an even count). */
-    static Round median(List<Round> rounds, ToDoubleFunction<Round> ratio) {
-        List<Round> sorted = new ArrayList<>(rounds);
-        sorted.sort(Comparator.comparingDouble(ratio));
-        return sorted.get(sorted.size() / 2);
     }
 
     /** "; median of 3 alternating rounds, WHAT: 1.20, 1.61, 0.98 ×", or nothing for a single round. */
@@ -165,21 +157,21 @@ final class ProcessClientsBench {
         for (Phase p : all) {
             noLoss &= p.lost() == 0 && p.duplicated() == 0 && p.delivered() == p.expected();
         }
-        Round bigMedian = median(bigRounds, Round::p50OverRelay);
+        Round bigMedian = Medians.by(bigRounds, Round::p50OverRelay);
         targets.target("processes: 8 clients each pushing 1 MiB at 1/s: p50 ≤ 1.5 × the raw relay's p50",
                 String.format("%.1f ms vs %.1f ms (%.2f ×); p99 %.1f vs %.1f ms%s", bigMedian.cold().p50(),
                         bigMedian.relay().p50(), bigMedian.p50OverRelay(), bigMedian.cold().p99(),
                         bigMedian.relay().p99(), ofRounds(bigRounds, Round::p50OverRelay,
                                 "each a fresh server against the relay run next to it")),
                 bigMedian.p50OverRelay() <= 1.5);
-        Round fresh = median(smallRounds, Round::freshOverRelay);
+        Round fresh = Medians.by(smallRounds, Round::freshOverRelay);
         targets.target("processes: 1 → 8 × 1 KiB at 200/s, fresh server (first " + seconds
                 + " s): p99 ≤ 1.5 × the raw relay's p99", String.format("%.1f ms vs %.1f ms (%.2f ×); p50 %.2f vs %.2f"
                         + " ms%s", fresh.cold().p99(), fresh.relay().p99(), fresh.freshOverRelay(), fresh.cold().p50(),
                         fresh.relay().p50(), ofRounds(smallRounds, Round::freshOverRelay,
                                 "each a fresh server against the relay run next to it")),
                 fresh.freshOverRelay() <= 1.5);
-        Round firstTen = median(smallRounds, Round::coldOverWarm);
+        Round firstTen = Medians.by(smallRounds, Round::coldOverWarm);
         targets.target("processes: 1 → 8 × 1 KiB at 200/s: first-" + seconds + "-s p99 ≤ 1.5 × the warm p99",
                 String.format("%.1f ms vs %.1f ms (%.2f ×); server CPU %.1f s (JIT %.1f s) vs %.1f s (JIT %.1f s)%s",
                         firstTen.cold().p99(), firstTen.warm().p99(), firstTen.coldOverWarm(),

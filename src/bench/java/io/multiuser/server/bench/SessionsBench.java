@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,7 +139,7 @@ final class SessionsBench {
                         + " server; users after the run %s", many.get("lost"), many.get("expected"),
                         many.get("duplicated"), many.get("own_echoes"), cross, Boolean.TRUE.equals(
                                 many.get("users_after_ok")) ? "as expected" : many.get("users_after")), clean);
-        String baselineRuns = String.join(", ", ((List<?>) one.get("p99_ms_all_runs")).stream()
+        String baselineRuns = String.join(", ", ((List<?>) one.get("p99_ms_all")).stream()
                 .map(p -> String.format("%.2f", num(p))).toList());
         targets.target(label + ": p99 ≤ 2 × the p99 of 1 session × " + CLIENTS + " clients (same run)",
                 String.format("%.2f × (p99 %.2f ms vs %.2f ms, the median of the baseline's runs %s ms; worst session"
@@ -163,7 +162,7 @@ final class SessionsBench {
 
     /**
      * A fresh single-session server; {@code repeats} runs one after the other, and the one with the
-     * median p99 (with every run's p99 in {@code p99_ms_all_runs}): a quiet or a stalled 20 s on this
+     * median p99 (with every run's p99 in {@code p99_ms_all}): a quiet or a stalled 20 s on this
      * shared machine moved the one-run baseline between 1 and 4 ms.
      */
     private Map<String, Object> baseline(int clients, int runSeconds, int repeats) throws Exception {
@@ -175,11 +174,9 @@ final class SessionsBench {
                 runs.add(new Run(1, runSeconds));
             }
             Map<String, Object> r = load(server, List.of(new Target("default", server.basePort, 0)), clients, runs);
-            List<Map<String, Object>> done = new ArrayList<>(castList(r.get("runs")));
-            List<Object> p99s = done.stream().map(run -> run.get("p99_ms")).toList();
-            done.sort(Comparator.comparingDouble(run -> num(run.get("p99_ms"))));
-            Map<String, Object> median = new LinkedHashMap<>(done.get(done.size() / 2));
-            median.put("p99_ms_all_runs", p99s);
+            List<Map<String, Object>> done = castList(r.get("runs"));
+            Map<String, Object> median = new LinkedHashMap<>(Medians.by(done, run -> num(run.get("p99_ms"))));
+            median.put("p99_ms_all", done.stream().map(run -> run.get("p99_ms")).toList());
             return median;
         } finally {
             server.close(); // and its temporary store with it
