@@ -345,6 +345,9 @@ final class ProcessClientsBench {
         int[] slowest = slowestBySecond(latencies, sentAt, sorted);
         row.put("slowest_1pct_by_second", slowest);
         System.out.println("  slowest 1 % by second of sending: " + Arrays.toString(slowest));
+        double[] medians = p50ByWindow(latencies, sentAt);
+        row.put("p50_ms_by_5s_of_sending", medians);
+        System.out.println("  p50 ms by 5 s of sending: " + Arrays.toString(medians));
         rows.add(row);
         return p;
     }
@@ -367,6 +370,28 @@ final class ProcessClientsBench {
             }
         }
         return counts;
+    }
+
+    /** The median latency of the deliveries sent in each 5 s of the phase: a fresh server's cost fades over them. */
+    private static double[] p50ByWindow(List<Long> latencies, List<Long> sentAt) {
+        if (sentAt.isEmpty()) {
+            return new double[0];
+        }
+        long first = sentAt.stream().mapToLong(Long::longValue).min().getAsLong();
+        List<List<Long>> windows = new ArrayList<>();
+        for (int i = 0; i < latencies.size(); i++) {
+            int w = (int) ((sentAt.get(i) - first) / 5_000_000_000L);
+            while (windows.size() <= w) {
+                windows.add(new ArrayList<>());
+            }
+            windows.get(w).add(latencies.get(i));
+        }
+        double[] out = new double[windows.size()];
+        for (int w = 0; w < out.length; w++) {
+            long[] sorted = windows.get(w).stream().mapToLong(Long::longValue).sorted().toArray();
+            out[w] = Math.round(pct(sorted, 0.50) * 100) / 100.0;
+        }
+        return out;
     }
 
     private static double pct(long[] sorted, double q) {

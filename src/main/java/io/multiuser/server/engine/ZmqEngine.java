@@ -21,6 +21,7 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.logging.SessionLogContext;
+import io.multiuser.server.logging.ThrottledLog;
 import io.multiuser.server.memory.HeapPacer;
 import io.multiuser.server.memory.PayloadSpill;
 import io.multiuser.server.protocol.ClientId;
@@ -71,6 +72,7 @@ public final class ZmqEngine implements AutoCloseable {
     /** Engine thread only: what {@link #drainWakeups()} reads into. */
     private final ByteBuffer wakeupBuffer = ByteBuffer.allocate(256);
     private volatile boolean running;
+    private final ThrottledLog ioTrouble = new ThrottledLog(LOG, 1, 60_000);
     private volatile long lastLoopNanos;
     private volatile SessionStats stats = SessionStats.EMPTY;
     /** The base port really bound: the configured one, or the one picked for port 0. */
@@ -304,6 +306,17 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
+    /** An exception JeroMQ's poller caught and went on from: its term handshakes race with closing sockets. */
+    private void ioThreadRecovered(Thread thread, Throwable e) {
+        if (!running) {
+            LOG.debugf("JeroMQ I/O thread %s, while the engine stops: %s", thread.getName(), e);
+        } else {
+            synchronized (ioTrouble) { // with io-threads > 1, more than one thread may call
+                ioTrouble.warn("io", "JeroMQ I/O thread " + thread.getName() + " went on after " + e);
+            }
+        }
+    }
+
     private void wake() {
         try {
             wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
@@ -325,6 +338,10 @@ public final class ZmqEngine implements AutoCloseable {
         }
         ZContext context = new ZContext(settings.ioThreads());
         context.setLinger(0);
+        // JeroMQ prints what its I/O threads recover from as stack traces; one line instead
+        context.setNotificationExceptionHandler(this::ioThreadRecovered);
+        context.setUncaughtExceptionHandler((thread, e) -> LOG.errorf(e, "JeroMQ I/O thread %s stopped: %s",
+                thread.getName(), e));
         try {
             try {
                 // first: JeroMQ checks a connection only when it finds the handler bound (see ZapHandler)

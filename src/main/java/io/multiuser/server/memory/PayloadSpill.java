@@ -139,11 +139,12 @@ public final class PayloadSpill {
         uploading = underWay;
     }
 
-    /** The node is gone: a payload of it still waiting is not written. */
+    /** The node is gone or has a new payload: the old one, if still waiting, is not written, and its frame is garbage. */
     public void forget(String uuid) {
         Pending previous = latest.remove(uuid);
         if (previous != null) {
             pendingBytes -= previous.payload.length();
+            pacer.replacedBytes(previous.payload.length());
             previous.payload = null;
         }
     }

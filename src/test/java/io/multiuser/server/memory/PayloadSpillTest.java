@@ -8,11 +8,13 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,6 +63,42 @@ class PayloadSpillTest {
         assertThat(spill.spilledPayloads()).isEqualTo(1);
         assertThat(spill.fileBytes()).isEqualTo(5000);
         assertThat(spill.hasWork()).isFalse();
+    }
+
+    @Test
+    void aBigPayloadEditedBeforeItSettledCountsAsGarbageForThePacer() {
+        HeapGauge atItsPeak = new HeapGauge() {
+            @Override
+            public long used() {
+                return 100 << 20;
+            }
+
+            @Override
+            public long peak() {
+                return 100 << 20;
+            }
+
+            @Override
+            public long committed() {
+                return 100 << 20;
+            }
+
+            @Override
+            public void resetPeak() {
+                // stays at its peak
+            }
+        };
+        HeapPacer counting = new HeapPacer(2 * THRESHOLD, true, null, atItsPeak);
+        PayloadSpill spill = new PayloadSpill(new SpillSettings(THRESHOLD, dir), counting, () -> now);
+        spill.offer(node("small", THRESHOLD - 1, 1));
+        spill.offer(node("small", THRESHOLD - 1, 2));
+        spill.offer(node("small", THRESHOLD - 1, 3));
+        spill.offer(node("a", THRESHOLD, 1));
+        spill.offer(node("a", THRESHOLD, 2));
+        assertThat(counting.requestedCycles()).as("1 KiB of big payloads replaced, the small ones never count").isZero();
+        spill.offer(node("a", THRESHOLD, 3));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> counting.requestedCycles() == 1);
+        assertThat(spill.spilledPayloads()).isZero();
     }
 
     @Test
