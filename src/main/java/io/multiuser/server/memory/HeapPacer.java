@@ -4,15 +4,18 @@ import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import javax.management.ListenerNotFoundException;
 import javax.management.NotificationEmitter;
 import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
 
 import org.jboss.logging.Logger;
 
+import com.sun.management.GarbageCollectionNotificationInfo;
 import com.sun.management.HotSpotDiagnosticMXBean;
 
 /**
@@ -43,6 +46,13 @@ public final class HeapPacer {
     /** Garbage allowed between two cycles: well under the heap's idle size, well over one datablock. */
     static final long DEFAULT_EVERY_BYTES = 8L << 20;
     static final int REPLACED_BUDGET_FACTOR = 4;
+    /**
+     * HotSpot's names of the causes Shenandoah treats as explicit, after which it uncommits every free
+     * region at once: {@code System.gc()} (the idle trim's, this pacer's fallback), {@code jcmd GC.run},
+     * JVMTI, heap inspection and dumps.
+     */
+    private static final Set<String> EXPLICIT_CAUSES = Set.of("System.gc()", "Diagnostic Command",
+            "JvmtiEnv ForceGarbageCollection", "Heap Inspection Initiated GC", "Heap Dump Initiated GC");
     private static final HeapPacer SHARED = new HeapPacer(DEFAULT_EVERY_BYTES, explicitGcIsConcurrent());
     /** How long a lowered soft maximum may take to start a cycle: the control thread looks every 1-10 ms. */
     private static final long NUDGE_NANOS = 200_000_000L;
@@ -58,10 +68,10 @@ public final class HeapPacer {
     private final AtomicLong pauses = new AtomicLong();
     /** Shenandoah's beans: "Cycles" tells the end of each concurrent cycle, "Pauses" each of its pauses. */
     private final NotificationListener onCollection = (notification, handback) -> {
-        if (handback == Bean.CYCLES) {
-            cycleEnded();
-        } else {
+        if (handback == Bean.PAUSES) {
             pauseSeen();
+        } else if (notification.getUserData() instanceof CompositeData data) {
+            cycleEnded(GarbageCollectionNotificationInfo.from(data).getGcCause());
         }
     };
     private volatile Thread thread;
@@ -149,15 +159,16 @@ public final class HeapPacer {
         }
     }
 
-    /** The heap gave its free memory back (an idle trim): what it held before counts as never touched. */
-    public void heapGivenBack() {
-        heap.resetPeak();
-    }
-
-    /** A cycle ended: what was garbage when it started is gone. */
-    void cycleEnded() {
+    /**
+     * A cycle ended: what was garbage when it started is gone. After an explicit one the heap also gave
+     * its free memory back, so what it held before no longer counts as touched.
+     */
+    void cycleEnded(String cause) {
         bytes.set(0);
         replaced.set(0);
+        if (EXPLICIT_CAUSES.contains(cause)) {
+            heap.resetPeak();
+        }
     }
 
     /** A pause of the collector: a cycle is under way, the lowered soft maximum has done its job. */

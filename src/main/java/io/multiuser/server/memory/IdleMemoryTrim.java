@@ -114,7 +114,6 @@ public class IdleMemoryTrim {
         boolean heap = concurrentCollector;
         if (heap) {
             System.gc();
-            HeapPacer.shared().heapGivenBack();
         }
         boolean nativeTrimmed = NativeHeap.trim();
         OptionalLong after = NativeHeap.residentBytes();

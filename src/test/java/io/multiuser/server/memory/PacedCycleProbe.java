@@ -5,7 +5,8 @@ import java.lang.management.ManagementFactory;
 
 /**
  * Run in its own JVM under the deployed collector flags by {@link PacedCycleTest}: touches 96 MiB of
- * heap, lets it go, asks for one cycle (paced, or {@code System.gc()}) and prints what the heap kept.
+ * heap, lets it go, asks for one cycle (paced, or {@code System.gc()}) and prints what the heap kept
+ * and the most it held as the pacer sees it.
  */
 public final class PacedCycleProbe {
 
@@ -28,9 +29,8 @@ public final class PacedCycleProbe {
         sink = null;
         arrays = null;
         long cyclesBefore = cycles();
-        HeapPacer pacer = null;
+        HeapPacer pacer = new HeapPacer(1 << 20, true);
         if (paced) {
-            pacer = new HeapPacer(1 << 20, true);
             pacer.transientBytes(2 << 20);
         } else {
             System.gc();
@@ -40,9 +40,9 @@ public final class PacedCycleProbe {
             Thread.sleep(10);
         }
         Thread.sleep(1_000); // an uncommit follows the cycle at once, if there is one
-        System.out.printf("cycles=%d committed=%d used=%d softMax=%d configured=%d ignored=%d%n",
-                cycles() - cyclesBefore, heap.committed(), heap.used(), softMax.current(), softMax.configured(),
-                pacer == null ? 0 : pacer.nudgesIgnored());
+        System.out.printf("cycles=%d committed=%d used=%d peak=%d softMax=%d configured=%d ignored=%d%n",
+                cycles() - cyclesBefore, heap.committed(), heap.used(), heap.peak(), softMax.current(),
+                softMax.configured(), pacer.nudgesIgnored());
     }
 
     private static long cycles() {

@@ -33,13 +33,16 @@ class PacedCycleTest {
                 .isGreaterThanOrEqualTo(PacedCycleProbe.TOUCHED_MIB * MIB);
         assertThat(heap.get("ignored")).as("started by the lowered soft maximum, not System.gc()").isZero();
         assertThat(heap.get("softMax")).as("set back").isEqualTo(heap.get("configured"));
+        assertThat(heap.get("peak")).as("still counted as touched").isGreaterThanOrEqualTo(PacedCycleProbe.TOUCHED_MIB * MIB);
     }
 
     @Test
-    void anExplicitCycleGivesTheHeapBack() throws Exception {
+    void anExplicitCycleGivesTheHeapBackAndThePeakIsForgotten() throws Exception {
         Map<String, Long> heap = probe("explicit");
         assertThat(heap.get("cycles")).isPositive();
         assertThat(heap.get("committed")).isLessThan(PacedCycleProbe.TOUCHED_MIB / 2 * MIB);
+        assertThat(heap.get("peak")).as("the pacer saw the explicit cycle and forgot what the heap held")
+                .isLessThan(PacedCycleProbe.TOUCHED_MIB / 2 * MIB);
     }
 
     private static Map<String, Long> probe(String mode) throws IOException, InterruptedException {
