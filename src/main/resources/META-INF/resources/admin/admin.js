@@ -12,6 +12,7 @@ const state = {
   live: null, // AbortController of the selected session's event stream
   latency: new Map(), // user name -> recent latencies (ms)
   sessionsTimer: null,
+  liveNotice: null, // the status line's text while the live view reconnects: cleared when it is back
 };
 
 // ------------------------------------------------------------------ helpers
@@ -232,14 +233,18 @@ async function startLive(name) {
         handleError(e, 'Live view');
         return;
       }
-      status(`Live view of ${name} interrupted (${e.message}); reconnecting…`);
+      state.liveNotice = `Live view of ${name} interrupted (${e.message}); reconnecting…`;
+      status(state.liveNotice);
     }
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }
 
 function renderLive(view) {
-  status('');
+  // Back from an interruption: clear only that notice. Any other line (a failed action's reason) stays
+  // until the next action replaces it (the live view updates every second).
+  if (state.liveNotice !== null && $('status').textContent === state.liveNotice) status('');
+  state.liveNotice = null;
   const s = view.session;
   const facts = [
     ['State', s.serving ? s.state : 'DOWN: ' + s.failure], ['Protocol', s.protocol + (s.privateSession ? ' (private)' : '')],

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -101,9 +102,13 @@ class AdminPageTest {
             Awaitility.await(what).atMost(WAIT).ignoreExceptions().until(condition::getAsBoolean);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             shot("failed");
-            throw new AssertionError("waiting for " + what + "; the page's status line: '"
-                    + browser.findElement(By.id("status")).getText() + "' (screenshot failed.png)", e);
+            throw new AssertionError("waiting for " + what + "; the page's status line: '" + statusLine()
+                    + "' (screenshot failed.png)", e);
         }
+    }
+
+    private static String statusLine() {
+        return browser.findElement(By.id("status")).getText();
     }
 
     private static int progressValue() {
@@ -188,6 +193,12 @@ class AdminPageTest {
             try (TestClient again = new TestClient(port, "ui-host")) {
                 assertThat(again.loginAsAdmin(PASSWORD)).startsWith("FAILED: banned from this server");
             }
+            // The action's outcome stays on the status line while the live view goes on updating the page.
+            awaitTrue("the ban on the status line", () -> statusLine().matches("Banned ui-host \\(ban \\S+\\)\\."));
+            String banned = statusLine();
+            String facts = browser.findElement(By.id("session-facts")).getText(); // its uptime changes every second
+            awaitTrue("a live update", () -> !browser.findElement(By.id("session-facts")).getText().equals(facts));
+            assertThat(statusLine()).isEqualTo(banned);
             shot("5b-banned");
 
             // Scene summary of the session: 600 nodes of the test type.
@@ -200,13 +211,15 @@ class AdminPageTest {
             // the name is required: a click before the keys land is refused by the form, not sent
             awaitTrue("the artist's name in the form", () ->
                     "ui-artist".equals(browser.findElement(By.id("token-label")).getDomProperty("value")));
-            browser.findElement(By.id("token-create")).click();
+            // Enter in the form, not a click: the activity list above it grows with every live update, and a
+            // click aimed at a button that has just moved lands beside it.
+            browser.findElement(By.id("token-label")).sendKeys(Keys.ENTER);
             awaitTrue("the connect command", () -> browser.findElement(By.id("token-command")).getText()
                     .matches("java -jar quarkus-run\\.jar connect wss://\\S+/tunnel/" + SESSION + " --token mut_\\S+"));
             awaitTrue("the token's row", () -> browser.findElements(By.cssSelector("#tokens tbody tr")).stream()
                     .anyMatch(tr -> tr.getText().contains("ui-artist") && tr.getText().contains("valid")));
             shot("5c-token");
-            browser.findElement(By.cssSelector("#tokens tbody tr button")).click();
+            browser.findElement(By.cssSelector("#tokens tbody tr button")).sendKeys(Keys.ENTER);
             await(By.id("confirm-ok")).click();
             awaitTrue("the revoked token", () -> browser.findElements(By.cssSelector("#tokens tbody tr")).stream()
                     .anyMatch(tr -> tr.getText().contains("ui-artist") && tr.getText().contains("revoked")));
