@@ -9,6 +9,7 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -16,6 +17,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;
+import io.quarkus.vertx.http.HttpsServerStart;
 
 /**
  * The certificate HTTPS (and so the tunnel) presents, as the TLS registry holds it, whatever its
@@ -49,12 +51,17 @@ public class TunnelServerCertificate {
                     : "no artist can connect. Configure quarkus.tls.* or remove it to get a self-signed one");
             return;
         }
-        X509Certificate c = certificate.get();
-        boolean self = c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
-        LOG.infof("Tunnel: wss://HOST:%d/tunnel/SESSION (TLS 1.3 in %s engine), %s certificate '%s'", sslPort,
-                TunnelTlsEngine.describe(TunnelTlsEngine.preferred(null)), self ? "self-signed" : "CA-issued",
-                c.getSubjectX500Principal().getName());
-        LOG.infof("Tunnel certificate SHA-256 fingerprint: %s", TunnelCertificate.fingerprint(c));
+        LOG.infof("Tunnel certificate SHA-256 fingerprint: %s", TunnelCertificate.fingerprint(certificate.get()));
+    }
+
+    /** Once HTTPS listens: the engine named is the one it got, a configured one included. */
+    void onHttps(@ObservesAsync HttpsServerStart https) {
+        if (!config.enabled()) {
+            return;
+        }
+        certificate().ifPresent(c -> LOG.infof("Tunnel: wss://HOST:%d/tunnel/SESSION (TLS 1.3 in %s engine), %s"
+                + " certificate '%s'", sslPort, TunnelTlsEngine.describe(https.options().getSslEngineOptions()),
+                selfSigned() ? "self-signed" : "CA-issued", c.getSubjectX500Principal().getName()));
     }
 
     /** The fingerprint artists pass to {@code connect --fingerprint}, when HTTPS has a certificate. */

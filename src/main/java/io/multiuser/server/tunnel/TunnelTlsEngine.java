@@ -28,7 +28,7 @@ public final class TunnelTlsEngine {
         return jdk.setPooledHeapBuffers(true);
     }
 
-    /** Which engine {@link #preferred} picks here, for the start-up log. */
+    /** The engine's name for logs: what {@link #preferred} picked, or what was configured instead. */
     public static String describe(SSLEngineOptions engine) {
         return engine instanceof OpenSSLEngineOptions ? "BoringSSL" : "the JDK's";
     }

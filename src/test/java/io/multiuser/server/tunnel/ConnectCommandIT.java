@@ -110,6 +110,9 @@ class ConnectCommandIT {
                     .matcher(server.log());
             assertThat(logged.find()).as(server.log()).isTrue();
             assertThat(TunnelCertificate.fingerprint(tls.resolve(TunnelCertificate.CERT))).isEqualTo(logged.group(1));
+            // the engine HTTPS got, named once it listens
+            server.awaitOutput("Tunnel: wss://HOST:" + sslPort + "/tunnel/SESSION (TLS 1.3 in "
+                    + TunnelTlsEngine.describe(TunnelTlsEngine.preferred(null)) + " engine), self-signed certificate", WAIT);
             assertThat(Files.getPosixFilePermissions(tls.resolve(TunnelCertificate.KEY)))
                     .isEqualTo(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
 
