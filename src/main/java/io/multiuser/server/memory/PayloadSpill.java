@@ -31,7 +31,7 @@ import io.multiuser.server.protocol.Payload;
 public final class PayloadSpill {
 
     private static final Logger LOG = Logger.getLogger(PayloadSpill.class);
-    static final long SETTLE_MILLIS = 2_000;
+    public static final long SETTLE_MILLIS = 2_000;
     static final int PENDING_MAX_MIB = 16;
     static final int CHECK_EVERY_MIB = 64;
     private static final long PENDING_MAX_BYTES = (long) PENDING_MAX_MIB << 20;
