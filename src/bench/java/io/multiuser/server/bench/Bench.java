@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,8 +82,27 @@ public final class Bench {
         Path out = Path.of(System.getProperty("bench.out", "target/bench"));
         Files.createDirectories(out);
         String policy = harnessPolicy(); // first: the threads started from here on inherit it
+        pinHarness();
         // -Dbench.quick=true: a few small cases, to check the harness in seconds
         new Bench(out, Boolean.getBoolean("bench.quick"), policy).run();
+    }
+
+    /**
+     * -Dbench.harness.cpus=1 (a taskset CPU list) keeps this JVM, and so the clients, relays and
+     * connectors it starts, on those CPUs; with -Dbench.server.cpus=0 the servers get the others.
+     * That measures the server with cores of its own, as on a host where the artists' side runs elsewhere.
+     */
+    private static void pinHarness() throws IOException, InterruptedException {
+        String cpus = System.getProperty("bench.harness.cpus", "").trim();
+        if (cpus.isEmpty()) {
+            return;
+        }
+        Process taskset = new ProcessBuilder("taskset", "--all-tasks", "--pid", "--cpu-list", cpus,
+                String.valueOf(ProcessHandle.current().pid())).redirectErrorStream(true).start();
+        String output = new String(taskset.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (taskset.waitFor() != 0) {
+            throw new IllegalArgumentException("-Dbench.harness.cpus=" + cpus + ": taskset refused: " + output.trim());
+        }
     }
 
     /**
@@ -752,6 +772,8 @@ public final class Bench {
                 + System.getProperty("os.arch"));
         m.put("bench_jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
         m.put("harness_cpu_policy", harnessPolicy);
+        m.put("harness_cpus", System.getProperty("bench.harness.cpus", "").trim());
+        m.put("server_cpus", ServerProcess.cpus());
         m.put("server_options", serverOptions());
         m.put("server_java", ServerProcess.java());
         return m;
@@ -769,6 +791,10 @@ public final class Bench {
         head.append(String.format("Server JVM: %s. Server JVM options: `%s`. Harness (emulated clients, baselines) CPU"
                 + " policy: %s.%n%n", m.get("server_java"), String.join(" ", serverOptions()),
                 m.get("harness_cpu_policy")));
+        if (!m.get("harness_cpus").toString().isEmpty() || !m.get("server_cpus").toString().isEmpty()) {
+            head.append(String.format("Pinned (taskset CPU lists; \"cores\" above counts the harness's): harness %s,"
+                    + " servers %s.%n%n", m.get("harness_cpus"), m.get("server_cpus")));
+        }
         head.append("## Targets\n\n| target | measured | result |\n|---|---|---|\n");
         for (String[] t : targets) {
             head.append("| ").append(t[0]).append(" | ").append(t[1]).append(" | ").append(t[2]).append(" |\n");

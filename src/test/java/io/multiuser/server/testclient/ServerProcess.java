@@ -54,6 +54,11 @@ public final class ServerProcess implements AutoCloseable {
         return java.isBlank() ? Path.of(System.getProperty("java.home"), "bin", "java").toString() : java;
     }
 
+    /** The CPUs the server may run on (a taskset list, -Dserver.cpus, for bench runs), or "" for all. */
+    public static String cpus() {
+        return System.getProperty("server.cpus", "").trim();
+    }
+
     /** The jcmd of the server's JDK; for a bare "java", the one on the PATH. */
     public static String jcmd() {
         Path bin = Path.of(java()).getParent();
@@ -70,7 +75,11 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess launch(int basePort, List<String> args, Map<String, String> env,
             String... jvmOptions) throws IOException {
         int http = freeHttpPort(basePort);
-        List<String> command = new ArrayList<>(List.of(java(), "-Dquarkus.http.port=" + http));
+        List<String> command = new ArrayList<>();
+        if (!cpus().isEmpty()) {
+            command.addAll(List.of("taskset", "--cpu-list", cpus())); // it execs java: the pid stays the server's
+        }
+        command.addAll(List.of(java(), "-Dquarkus.http.port=" + http));
         command.addAll(List.of(jvmOptions));
         String storeOption = "-Dmultiuser.store.directory=";
         Path store = command.stream().filter(o -> o.startsWith(storeOption)).findFirst()
