@@ -46,6 +46,8 @@ public final class Bench {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     /** Every stop-the-world pause -Xlog:gc prints: G1's and Shenandoah's "Pause ..." lines end in ms. */
     private static final Pattern GC_PAUSE = Pattern.compile("Pause.* ([0-9.]+)ms\\s*$");
+    /** -Dbench.harness.cpus: the taskset CPU list of this JVM and what it starts, or "" for all. */
+    private static final String HARNESS_CPUS = System.getProperty("bench.harness.cpus", "").trim();
 
     private final Path out;
     private final boolean quick;
@@ -93,7 +95,7 @@ public final class Bench {
      * That measures the server with cores of its own, as on a host where the artists' side runs elsewhere.
      */
     private static void pinHarness() throws IOException, InterruptedException {
-        String cpus = System.getProperty("bench.harness.cpus", "").trim();
+        String cpus = HARNESS_CPUS;
         if (cpus.isEmpty()) {
             return;
         }
@@ -772,7 +774,7 @@ public final class Bench {
                 + System.getProperty("os.arch"));
         m.put("bench_jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
         m.put("harness_cpu_policy", harnessPolicy);
-        m.put("harness_cpus", System.getProperty("bench.harness.cpus", "").trim());
+        m.put("harness_cpus", HARNESS_CPUS);
         m.put("server_cpus", ServerProcess.cpus());
         m.put("server_options", serverOptions());
         m.put("server_java", ServerProcess.java());

@@ -252,12 +252,9 @@ final class ProcessClientsBench {
     private Phase relay(Case c, String tag) throws Exception {
         List<Python> clients = spawn(c, "relay");
         int port = FreePorts.base();
-        List<String> command = new ArrayList<>();
-        if (!ServerProcess.cpus().isEmpty()) { // the server's stand-in runs where the server would
-            command.addAll(List.of("taskset", "--cpu-list", ServerProcess.cpus()));
-        }
-        command.addAll(List.of(PYTHON, PYTHON_DIR.resolve("raw_relay.py").toString(), "--port", String.valueOf(port)));
-        Python relay = new Python(command, null);
+        // the server's stand-in runs where the server would
+        Python relay = new Python(ServerProcess.onServerCpus(List.of(PYTHON, PYTHON_DIR.resolve("raw_relay.py").toString(),
+                "--port", String.valueOf(port))), null);
         try {
             relay.await("READY");
             connect(clients, port);

@@ -61,7 +61,7 @@ public class TunnelServerCertificate {
         }
         certificate().ifPresent(c -> LOG.infof("Tunnel: wss://HOST:%d/tunnel/SESSION (TLS 1.3 in %s engine), %s"
                 + " certificate '%s'", sslPort, TunnelTlsEngine.describe(https.options().getSslEngineOptions()),
-                selfSigned() ? "self-signed" : "CA-issued", c.getSubjectX500Principal().getName()));
+                selfSigned(c) ? "self-signed" : "CA-issued", c.getSubjectX500Principal().getName()));
     }
 
     /** The fingerprint artists pass to {@code connect --fingerprint}, when HTTPS has a certificate. */
@@ -71,7 +71,11 @@ public class TunnelServerCertificate {
 
     /** Whether artists must pin: the certificate is its own issuer, so no JDK trusts it. */
     public boolean selfSigned() {
-        return certificate().map(c -> c.getSubjectX500Principal().equals(c.getIssuerX500Principal())).orElse(false);
+        return certificate().map(TunnelServerCertificate::selfSigned).orElse(false);
+    }
+
+    private static boolean selfSigned(X509Certificate c) {
+        return c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
     }
 
     public int sslPort() {

@@ -59,6 +59,16 @@ public final class ServerProcess implements AutoCloseable {
         return System.getProperty("server.cpus", "").trim();
     }
 
+    /** {@code command} confined to {@link #cpus()} when set; taskset execs it, so the pid stays the command's. */
+    public static List<String> onServerCpus(List<String> command) {
+        if (cpus().isEmpty()) {
+            return command;
+        }
+        List<String> pinned = new ArrayList<>(List.of("taskset", "--cpu-list", cpus()));
+        pinned.addAll(command);
+        return pinned;
+    }
+
     /** The jcmd of the server's JDK; for a bare "java", the one on the PATH. */
     public static String jcmd() {
         Path bin = Path.of(java()).getParent();
@@ -75,11 +85,7 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess launch(int basePort, List<String> args, Map<String, String> env,
             String... jvmOptions) throws IOException {
         int http = freeHttpPort(basePort);
-        List<String> command = new ArrayList<>();
-        if (!cpus().isEmpty()) {
-            command.addAll(List.of("taskset", "--cpu-list", cpus())); // it execs java: the pid stays the server's
-        }
-        command.addAll(List.of(java(), "-Dquarkus.http.port=" + http));
+        List<String> command = new ArrayList<>(List.of(java(), "-Dquarkus.http.port=" + http));
         command.addAll(List.of(jvmOptions));
         String storeOption = "-Dmultiuser.store.directory=";
         Path store = command.stream().filter(o -> o.startsWith(storeOption)).findFirst()
@@ -92,7 +98,8 @@ public final class ServerProcess implements AutoCloseable {
         command.addAll(List.of("-jar", System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar")));
         command.addAll(args);
         Path output = Files.createTempFile("server", ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        ProcessBuilder pb = new ProcessBuilder(onServerCpus(command)).redirectErrorStream(true)
+                .redirectOutput(output.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("MULTIUSER_") || List.of("port", "password", "timeout")
                 .contains(k));
         pb.environment().putAll(env);
