@@ -10,10 +10,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -362,37 +362,32 @@ final class ProcessClientsBench {
             return new int[0];
         }
         long p99 = sorted[rank(sorted.length, 0.99)];
-        LongSummaryStatistics sent = sentAt.stream().mapToLong(Long::longValue).summaryStatistics();
-        long first = sent.getMin();
-        int[] counts = new int[(int) ((sent.getMax() - first) / 1_000_000_000L) + 1];
-        for (int i = 0; i < latencies.size(); i++) {
-            if (latencies.get(i) >= p99) {
-                counts[(int) ((sentAt.get(i) - first) / 1_000_000_000L)]++;
-            }
-        }
-        return counts;
+        return bySendingWindow(latencies, sentAt, 1_000_000_000L).stream()
+                .mapToInt(w -> (int) w.stream().filter(latency -> latency >= p99).count()).toArray();
     }
 
     /** The median latency of the deliveries sent in each 5 s of the phase: a fresh server's cost fades over them. */
     private static double[] p50ByWindow(List<Long> latencies, List<Long> sentAt) {
-        if (sentAt.isEmpty()) {
-            return new double[0];
-        }
-        long first = sentAt.stream().mapToLong(Long::longValue).min().getAsLong();
+        return bySendingWindow(latencies, sentAt, 5_000_000_000L).stream()
+                .mapToDouble(w -> Math.round(pct(w.stream().mapToLong(Long::longValue).sorted().toArray(), 0.50) * 100) / 100.0)
+                .toArray();
+    }
+
+    /** The latencies grouped by the window of {@code widthNanos} in which they were sent, counted from the first send. */
+    private static List<List<Long>> bySendingWindow(List<Long> latencies, List<Long> sentAt, long widthNanos) {
         List<List<Long>> windows = new ArrayList<>();
+        if (sentAt.isEmpty()) {
+            return windows;
+        }
+        long first = Collections.min(sentAt);
         for (int i = 0; i < latencies.size(); i++) {
-            int w = (int) ((sentAt.get(i) - first) / 5_000_000_000L);
+            int w = (int) ((sentAt.get(i) - first) / widthNanos);
             while (windows.size() <= w) {
                 windows.add(new ArrayList<>());
             }
             windows.get(w).add(latencies.get(i));
         }
-        double[] out = new double[windows.size()];
-        for (int w = 0; w < out.length; w++) {
-            long[] sorted = windows.get(w).stream().mapToLong(Long::longValue).sorted().toArray();
-            out[w] = Math.round(pct(sorted, 0.50) * 100) / 100.0;
-        }
-        return out;
+        return windows;
     }
 
     private static double pct(long[] sorted, double q) {

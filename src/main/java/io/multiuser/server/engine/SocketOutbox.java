@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -62,7 +63,7 @@ final class SocketOutbox implements Outbox {
             Long holdUntil = heldUntil.get(id);
             if (holdUntil != null) {
                 // A delayed command is pending for this client: keep its order, send after it.
-                delayed.add(new Delayed(holdUntil, sequence++, id, command));
+                delayed.add(new Delayed(holdUntil, sequence++, id, frames));
             } else {
                 sendNow(id, frames, now);
             }
@@ -72,7 +73,7 @@ final class SocketOutbox implements Outbox {
     @Override
     public void sendAfter(ClientId to, ServerCommand command, long delayMillis) {
         long dueAt = Math.max(clock.getAsLong() + delayMillis, heldUntil.getOrDefault(to, Long.MIN_VALUE));
-        delayed.add(new Delayed(dueAt, sequence++, to, command));
+        delayed.add(new Delayed(dueAt, sequence++, to, OutboundMessage.of(dialect.encodeCommand(command))));
         heldUntil.put(to, dueAt);
     }
 
@@ -127,7 +128,7 @@ final class SocketOutbox implements Outbox {
         long now = clock.getAsLong();
         while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
             Delayed d = delayed.poll();
-            sendNow(d.to, OutboundMessage.of(dialect.encodeCommand(d.command)), now);
+            sendNow(d.to, d.frames, now);
             if (delayed.stream().noneMatch(o -> o.to.equals(d.to))) {
                 heldUntil.remove(d.to); // nothing held for this client any more: send directly again
             }
@@ -145,12 +146,12 @@ final class SocketOutbox implements Outbox {
         if (overflowed.isEmpty()) {
             return List.of();
         }
-        List<ClientId> out = List.copyOf(new java.util.LinkedHashSet<>(overflowed));
+        List<ClientId> out = List.copyOf(new LinkedHashSet<>(overflowed));
         overflowed.clear();
         return out;
     }
 
-    private record Delayed(long dueAt, long seq, ClientId to, ServerCommand command) implements Comparable<Delayed> {
+    private record Delayed(long dueAt, long seq, ClientId to, OutboundMessage frames) implements Comparable<Delayed> {
         @Override
         public int compareTo(Delayed o) {
             int c = Long.compare(dueAt, o.dueAt);
