@@ -133,7 +133,7 @@ final class ProcessClientsBench {
                 default -> null;
             };
             if (c == null) {
-                memory();
+                memory(1);
             } else {
                 relay(c, "");
                 server(c, c == small ? smallPhases : 1, "");
@@ -186,7 +186,7 @@ final class ProcessClientsBench {
         md.append(String.format("%n1 → 16 × 64 KiB at 200/s: p50 %.1f ms vs raw relay %.1f ms (%.2f ×), p99 %.1f vs"
                 + " %.1f ms.%n", mediumServer.get(0).p50(), mediumRelay.p50(), mediumServer.get(0).p50()
                 / mediumRelay.p50(), mediumServer.get(0).p99(), mediumRelay.p99()));
-        memory();
+        memory(rounds);
         return json;
     }
 
@@ -458,33 +458,35 @@ final class ProcessClientsBench {
 
     // ---------------------------------------------------------------- memory
 
-    private void memory() throws Exception {
+    /** One fresh server's idle RSS, then its peak while a scene was uploaded and joined. */
+    private record SceneRound(double idleMib, double peakMib) {
+    }
+
+    /**
+     * The memory targets. The scene's peak rests on when the collector runs during a one-second
+     * upload (161-188 MiB for the same build within an hour), so with {@code rounds} > 1 each is
+     * taken on that many fresh servers and the targets read the median, as the latency targets do.
+     */
+    private void memory(int rounds) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         int count = quick ? 100 : 1_000;
-        try (ServerProcess server = fresh()) {
-            Thread.sleep(5000);
-            double idle = Bench.rssMib(server.pid());
-            m.put("rss_idle_mib", idle);
-            RssSampler rss = new RssSampler(server.pid());
-            List<Node> scene = Nodes.scene(count, 64 << 10, 5);
-            try (TestClient admin = new TestClient(server.basePort, "admin");
-                    TestClient joiner = new TestClient(server.basePort, "joiner")) {
-                admin.loginAsAdmin(PASSWORD);
-                admin.upload(scene);
-                admin.await("RepUpdateClientsState", r -> true, Duration.ofSeconds(5));
-                joiner.loginAsClient();
-                joiner.join();
-            }
-            double peak = rss.stop();
-            double payload = count * 64.0 / 1024;
-            m.put("rss_scene_peak_mib", peak);
-            m.put("scene_payload_mib", payload);
-            targets.target("processes: idle RSS ≤ 120 MiB (5 s after ready)", String.format("%.0f MiB", idle),
-                    idle <= 120);
-            targets.target(String.format("processes: peak RSS, %,d × 64 KiB uploaded and joined ≤ 1.3 × payload +"
-                    + " 100 MiB (%.0f MiB)", count, 1.3 * payload + 100), String.format("%.0f MiB", peak),
-                    peak <= 1.3 * payload + 100);
+        List<SceneRound> scenes = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            scenes.add(sceneRound(count));
         }
+        SceneRound idle = Medians.by(scenes, SceneRound::idleMib);
+        SceneRound peak = Medians.by(scenes, SceneRound::peakMib);
+        double payload = count * 64.0 / 1024;
+        m.put("rss_idle_mib", idle.idleMib());
+        m.put("rss_scene_peak_mib", peak.peakMib());
+        m.put("scene_payload_mib", payload);
+        m.put("scene_rounds", scenes.stream().map(r -> Map.of("rss_idle_mib", r.idleMib(), "rss_scene_peak_mib",
+                r.peakMib())).toList());
+        targets.target("processes: idle RSS ≤ 120 MiB (5 s after ready)", String.format("%.0f MiB%s",
+                idle.idleMib(), ofServers(scenes, SceneRound::idleMib)), idle.idleMib() <= 120);
+        targets.target(String.format("processes: peak RSS, %,d × 64 KiB uploaded and joined ≤ 1.3 × payload +"
+                + " 100 MiB (%.0f MiB)", count, 1.3 * payload + 100), String.format("%.0f MiB%s", peak.peakMib(),
+                        ofServers(scenes, SceneRound::peakMib)), peak.peakMib() <= 1.3 * payload + 100);
         int nodes = quick ? 10_000 : 100_000;
         try (ServerProcess server = fresh()) {
             Heap empty = heap(server);
@@ -515,6 +517,33 @@ final class ProcessClientsBench {
                 + " node, RSS %.0f MiB).%n", m.get("rss_idle_mib"), count, m.get("scene_payload_mib"),
                 m.get("rss_scene_peak_mib"), m.get("heap_live_idle_mib"), m.get("heap_live_scene_mib"), nodes,
                 m.get("heap_per_node_kib"), m.get("rss_scene_mib")));
+    }
+
+    private SceneRound sceneRound(int count) throws Exception {
+        try (ServerProcess server = fresh()) {
+            Thread.sleep(5000);
+            double idle = Bench.rssMib(server.pid());
+            RssSampler rss = new RssSampler(server.pid());
+            List<Node> scene = Nodes.scene(count, 64 << 10, 5);
+            try (TestClient admin = new TestClient(server.basePort, "admin");
+                    TestClient joiner = new TestClient(server.basePort, "joiner")) {
+                admin.loginAsAdmin(PASSWORD);
+                admin.upload(scene);
+                admin.await("RepUpdateClientsState", r -> true, Duration.ofSeconds(5));
+                joiner.loginAsClient();
+                joiner.join();
+            }
+            return new SceneRound(idle, rss.stop());
+        }
+    }
+
+    /** "; median of 3 fresh servers: 165, 188, 161 MiB", or nothing for one. */
+    private static String ofServers(List<SceneRound> rounds, ToDoubleFunction<SceneRound> mib) {
+        if (rounds.size() == 1) {
+            return "";
+        }
+        List<String> each = rounds.stream().map(r -> String.format("%.0f", mib.applyAsDouble(r))).toList();
+        return "; median of " + rounds.size() + " fresh servers: " + String.join(", ", each) + " MiB";
     }
 
     /** The server's heap: reachable objects, and what the collector reports in use after a cycle. */
