@@ -80,11 +80,17 @@ final class ProcessClientsBench {
 
     /** "; median of 3 alternating rounds, WHAT: 1.20, 1.61, 0.98 ×", or nothing for a single round. */
     private static String ofRounds(List<Round> rounds, ToDoubleFunction<Round> ratio, String what) {
-        if (rounds.size() == 1) {
+        return ofRuns(rounds, ratio, "%.2f", "alternating rounds, " + what, "×");
+    }
+
+    /** "; median of 3 RUNS: 165, 188, 161 UNIT" with each run's value in {@code format}, or nothing for one run. */
+    private static <T> String ofRuns(List<T> runs, ToDoubleFunction<? super T> value, String format, String what,
+            String unit) {
+        if (runs.size() == 1) {
             return "";
         }
-        List<String> each = rounds.stream().map(r -> String.format("%.2f", ratio.applyAsDouble(r))).toList();
-        return "; median of " + rounds.size() + " alternating rounds, " + what + ": " + String.join(", ", each) + " ×";
+        List<String> each = runs.stream().map(r -> String.format(format, value.applyAsDouble(r))).toList();
+        return "; median of " + runs.size() + " " + what + ": " + String.join(", ", each) + " " + unit;
     }
 
     /** The system's python3, where .ci/setup installs python3-zmq (the interop tests use it too). */
@@ -470,9 +476,10 @@ final class ProcessClientsBench {
     private void memory(int rounds) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         int count = quick ? 100 : 1_000;
+        List<Node> scene = Nodes.scene(count, 64 << 10, 5);
         List<SceneRound> scenes = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
-            scenes.add(sceneRound(count));
+            scenes.add(sceneRound(scene));
         }
         SceneRound idle = Medians.by(scenes, SceneRound::idleMib);
         SceneRound peak = Medians.by(scenes, SceneRound::peakMib);
@@ -482,11 +489,13 @@ final class ProcessClientsBench {
         m.put("scene_payload_mib", payload);
         m.put("scene_rounds", scenes.stream().map(r -> Map.of("rss_idle_mib", r.idleMib(), "rss_scene_peak_mib",
                 r.peakMib())).toList());
+        String idles = ofRuns(scenes, SceneRound::idleMib, "%.0f", "fresh servers", "MiB");
+        String peaks = ofRuns(scenes, SceneRound::peakMib, "%.0f", "fresh servers", "MiB");
         targets.target("processes: idle RSS ≤ 120 MiB (5 s after ready)", String.format("%.0f MiB%s",
-                idle.idleMib(), ofServers(scenes, SceneRound::idleMib)), idle.idleMib() <= 120);
+                idle.idleMib(), idles), idle.idleMib() <= 120);
         targets.target(String.format("processes: peak RSS, %,d × 64 KiB uploaded and joined ≤ 1.3 × payload +"
                 + " 100 MiB (%.0f MiB)", count, 1.3 * payload + 100), String.format("%.0f MiB%s", peak.peakMib(),
-                        ofServers(scenes, SceneRound::peakMib)), peak.peakMib() <= 1.3 * payload + 100);
+                        peaks), peak.peakMib() <= 1.3 * payload + 100);
         int nodes = quick ? 10_000 : 100_000;
         try (ServerProcess server = fresh()) {
             Heap empty = heap(server);
@@ -519,12 +528,11 @@ final class ProcessClientsBench {
                 m.get("heap_per_node_kib"), m.get("rss_scene_mib")));
     }
 
-    private SceneRound sceneRound(int count) throws Exception {
+    private SceneRound sceneRound(List<Node> scene) throws Exception {
         try (ServerProcess server = fresh()) {
             Thread.sleep(5000);
             double idle = Bench.rssMib(server.pid());
             RssSampler rss = new RssSampler(server.pid());
-            List<Node> scene = Nodes.scene(count, 64 << 10, 5);
             try (TestClient admin = new TestClient(server.basePort, "admin");
                     TestClient joiner = new TestClient(server.basePort, "joiner")) {
                 admin.loginAsAdmin(PASSWORD);
@@ -535,15 +543,6 @@ final class ProcessClientsBench {
             }
             return new SceneRound(idle, rss.stop());
         }
-    }
-
-    /** "; median of 3 fresh servers: 165, 188, 161 MiB", or nothing for one. */
-    private static String ofServers(List<SceneRound> rounds, ToDoubleFunction<SceneRound> mib) {
-        if (rounds.size() == 1) {
-            return "";
-        }
-        List<String> each = rounds.stream().map(r -> String.format("%.0f", mib.applyAsDouble(r))).toList();
-        return "; median of " + rounds.size() + " fresh servers: " + String.join(", ", each) + " MiB";
     }
 
     /** The server's heap: reachable objects, and what the collector reports in use after a cycle. */

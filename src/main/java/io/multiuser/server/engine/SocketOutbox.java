@@ -128,7 +128,7 @@ final class SocketOutbox implements Outbox {
         long now = clock.getAsLong();
         while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
             Delayed d = delayed.poll();
-            sendNow(d.to, d.frames, now);
+            sendNow(d.to, d.message, now);
             if (delayed.stream().noneMatch(o -> o.to.equals(d.to))) {
                 heldUntil.remove(d.to); // nothing held for this client any more: send directly again
             }
@@ -151,7 +151,7 @@ final class SocketOutbox implements Outbox {
         return out;
     }
 
-    private record Delayed(long dueAt, long seq, ClientId to, OutboundMessage frames) implements Comparable<Delayed> {
+    private record Delayed(long dueAt, long seq, ClientId to, OutboundMessage message) implements Comparable<Delayed> {
         @Override
         public int compareTo(Delayed o) {
             int c = Long.compare(dueAt, o.dueAt);
