@@ -39,8 +39,8 @@ final class SocketOutbox implements Outbox {
     private final LongSupplier clock;
     private final SessionListener listener;
     private final PriorityQueue<Delayed> delayed = new PriorityQueue<>();
-    /** Clients with a delayed command pending, and when it is due: their other commands wait behind it. */
-    private final Map<ClientId, Long> heldUntil = new HashMap<>();
+    /** Clients with delayed commands pending: their other commands wait behind the last of them. */
+    private final Map<ClientId, Hold> held = new HashMap<>();
     /** Clients whose backlog overflowed; the engine drops them after the current message. */
     private final List<ClientId> overflowed = new ArrayList<>();
     private long sequence;
@@ -60,10 +60,11 @@ final class SocketOutbox implements Outbox {
         OutboundMessage frames = OutboundMessage.of(dialect.encodeCommand(command));
         long now = clock.getAsLong();
         for (ClientId id : to) {
-            Long holdUntil = heldUntil.get(id);
-            if (holdUntil != null) {
+            Hold hold = held.get(id);
+            if (hold != null) {
                 // A delayed command is pending for this client: keep its order, send after it.
-                delayed.add(new Delayed(holdUntil, sequence++, id, frames));
+                hold.pending++;
+                delayed.add(new Delayed(hold.until, sequence++, id, frames));
             } else {
                 sendNow(id, frames, now);
             }
@@ -72,9 +73,10 @@ final class SocketOutbox implements Outbox {
 
     @Override
     public void sendAfter(ClientId to, ServerCommand command, long delayMillis) {
-        long dueAt = Math.max(clock.getAsLong() + delayMillis, heldUntil.getOrDefault(to, Long.MIN_VALUE));
-        delayed.add(new Delayed(dueAt, sequence++, to, OutboundMessage.of(dialect.encodeCommand(command))));
-        heldUntil.put(to, dueAt);
+        Hold hold = held.computeIfAbsent(to, id -> new Hold());
+        hold.until = Math.max(clock.getAsLong() + delayMillis, hold.until);
+        hold.pending++;
+        delayed.add(new Delayed(hold.until, sequence++, to, OutboundMessage.of(dialect.encodeCommand(command))));
     }
 
     @Override
@@ -129,8 +131,9 @@ final class SocketOutbox implements Outbox {
         while (!delayed.isEmpty() && delayed.peek().dueAt <= now) {
             Delayed d = delayed.poll();
             sendNow(d.to, d.message, now);
-            if (delayed.stream().noneMatch(o -> o.to.equals(d.to))) {
-                heldUntil.remove(d.to); // nothing held for this client any more: send directly again
+            Hold hold = held.get(d.to);
+            if (--hold.pending == 0) {
+                held.remove(d.to); // nothing held for this client any more: send directly again
             }
         }
     }
@@ -149,6 +152,12 @@ final class SocketOutbox implements Outbox {
         List<ClientId> out = List.copyOf(new LinkedHashSet<>(overflowed));
         overflowed.clear();
         return out;
+    }
+
+    /** When a client's last delayed command is due, and how many of its commands wait in {@link #delayed}. */
+    private static final class Hold {
+        long until = Long.MIN_VALUE;
+        int pending;
     }
 
     private record Delayed(long dueAt, long seq, ClientId to, OutboundMessage message) implements Comparable<Delayed> {
