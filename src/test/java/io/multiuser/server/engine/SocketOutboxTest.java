@@ -19,6 +19,7 @@ import org.zeromq.ZMsg;
 import io.multiuser.server.protocol.ClientId;
 import io.multiuser.server.protocol.ServerCommand;
 import io.multiuser.server.session.SessionListener;
+import io.multiuser.server.testclient.ClientSockets;
 import io.multiuser.server.wire.CommandCodec;
 
 /**
@@ -56,7 +57,7 @@ class SocketOutboxTest {
     }
 
     private ZMQ.Socket dealer(ClientId id, int port) {
-        ZMQ.Socket socket = context.createSocket(SocketType.DEALER);
+        ZMQ.Socket socket = ClientSockets.create(context, SocketType.DEALER); // JeroMQ's rare stalled handshake
         socket.setIdentity(id.bytes());
         socket.setReceiveTimeOut(0);
         socket.connect("tcp://127.0.0.1:" + port);
