@@ -343,7 +343,7 @@ public final class Bench {
             double medianFaults = ours.stream().mapToDouble(r -> r.serverPageFaults() * 1000 / r.delivered())
                     .sorted().skip(ours.size() / 2).findFirst().orElse(Double.NaN);
             target("fan-out 1 KiB × 8 receivers, 1 sender, flat-out ≥ 70 % of raw JeroMQ",
-                    String.format("%.0f %% (%.0f vs %.0f deliveries/s; median of %d alternating pairs: %s;"
+                    String.format("%.1f %% (%.0f vs %.0f deliveries/s; median of %d alternating pairs: %s;"
                             + " server CPU %.1f µs per delivery, %.1f page faults per 1,000 deliveries)",
                             median[0] * 100, median[1], median[2], pairs.size(), allPairs, medianMicros,
                             medianFaults),
@@ -791,7 +791,8 @@ public final class Bench {
         head.append(String.format("%s; %s cores (%s), %s MiB RAM; %s; %s. Suite: %.0f s.%n%n", m.get("date"),
                 m.get("cores"), m.get("cpu"), m.get("ram_mib"), m.get("jvm"), m.get("os"), json.get("suite_seconds")));
         head.append(String.format("Server JVM: %s. Server JVM options: `%s`. Harness (emulated clients, baselines) CPU"
-                + " policy: %s.%n%n", m.get("server_java"), String.join(" ", serverOptions()),
+                + " policy: %s; servers, process clients, relays and the connector run under the normal policy, as"
+                + " deployed.%n%n", m.get("server_java"), String.join(" ", serverOptions()),
                 m.get("harness_cpu_policy")));
         if (!m.get("harness_cpus").toString().isEmpty() || !m.get("server_cpus").toString().isEmpty()) {
             head.append(String.format("Pinned (taskset CPU lists; \"cores\" above counts the harness's): harness %s,"

@@ -644,8 +644,9 @@ final class ProcessClientsBench {
         private final OutputStream stdin;
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
+        /** Under the normal CPU policy, as the add-on runs in Blender, not the harness's SCHED_BATCH. */
         Python(List<String> command, Path out) throws IOException {
-            this.process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            this.process = new ProcessBuilder(ServerProcess.underNormalPolicy(command)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             this.out = out;
             this.stdin = process.getOutputStream();
             Thread reader = new Thread(() -> {

@@ -123,17 +123,9 @@ final class TunnelBench {
         return new Tunnelled(server, connector, local);
     }
 
-    /**
-     * A command run as on an artist's machine: the harness runs under SCHED_BATCH and a child inherits
-     * it, where the connector and Blender run under the normal policy.
-     */
+    /** A command run as on an artist's machine, where the connector and Blender run under the normal policy. */
     private static List<String> asArtist(String... command) {
-        List<String> all = new ArrayList<>();
-        if (Files.isExecutable(Path.of("/usr/bin/chrt"))) {
-            all.addAll(List.of("/usr/bin/chrt", "--other", "0"));
-        }
-        all.addAll(List.of(command));
-        return all;
+        return ServerProcess.underNormalPolicy(List.of(command));
     }
 
     // ---------------------------------------------------------------- fan-out

@@ -21,6 +21,8 @@ import java.util.stream.Stream;
  */
 public final class ServerProcess implements AutoCloseable {
 
+    private static final Path CHRT = Path.of("/usr/bin/chrt");
+
     public final int basePort;
     public final int httpPort;
     /** The session store's data directory: a fresh temporary one unless the caller chose it. */
@@ -69,6 +71,20 @@ public final class ServerProcess implements AutoCloseable {
         return pinned;
     }
 
+    /**
+     * {@code command} under Linux's normal CPU policy, as a server (or the add-on, or the connector) runs
+     * where deployed: a child inherits the policy of the thread that starts it, and the bench's harness
+     * runs under SCHED_BATCH. chrt execs the command, so the pid stays the command's.
+     */
+    public static List<String> underNormalPolicy(List<String> command) {
+        if (!Files.isExecutable(CHRT)) {
+            return command;
+        }
+        List<String> all = new ArrayList<>(List.of(CHRT.toString(), "--other", "0"));
+        all.addAll(command);
+        return all;
+    }
+
     /** The jcmd of the server's JDK; for a bare "java", the one on the PATH. */
     public static String jcmd() {
         Path bin = Path.of(java()).getParent();
@@ -98,7 +114,7 @@ public final class ServerProcess implements AutoCloseable {
         command.addAll(List.of("-jar", System.getProperty("server.jar", "target/quarkus-app/quarkus-run.jar")));
         command.addAll(args);
         Path output = Files.createTempFile("server", ".log");
-        ProcessBuilder pb = new ProcessBuilder(onServerCpus(command)).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(onServerCpus(underNormalPolicy(command))).redirectErrorStream(true)
                 .redirectOutput(output.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("MULTIUSER_") || List.of("port", "password", "timeout")
                 .contains(k));
