@@ -50,9 +50,12 @@ final class ProcessClientsBench {
     record Case(String label, int clients, int senders, int size, int rate, int count) {
     }
 
-    /** One phase of one run: latencies in ms, lost and duplicated deliveries, server CPU and RSS. */
+    /**
+     * One phase of one run: latencies in ms, lost and duplicated deliveries, server CPU and RSS, and the
+     * stall probes' late wake-ups from its first send to its last delivery.
+     */
     record Phase(String what, long expected, long delivered, long lost, long duplicated, double p50, double p99,
-            double max, double serverCpu, double jitCpu, double maxRssMib) {
+            double max, double serverCpu, double jitCpu, double maxRssMib, StallProbes.Count stalls) {
     }
 
     /** One round of a case: a fresh server's phases and the relay run next to them. */
@@ -105,6 +108,7 @@ final class ProcessClientsBench {
     private final StringBuilder md = new StringBuilder();
     private final Map<String, Object> json = new LinkedHashMap<>();
     private final Path work;
+    private StallProbes probes;
 
     ProcessClientsBench(Starter starter, boolean quick, Bench09.Targets targets) throws IOException {
         this.starter = starter;
@@ -114,6 +118,13 @@ final class ProcessClientsBench {
     }
 
     Map<String, Object> run() throws Exception {
+        try (StallProbes started = StallProbes.start(work)) {
+            probes = started;
+            return cases();
+        }
+    }
+
+    private Map<String, Object> cases() throws Exception {
         int seconds = quick ? 3 : 10;
         Case small = new Case("1 sender → 8 receivers, 1 KiB, 200/s", 9, 1, 1024, 200, 200 * seconds);
         Case big = new Case("8 clients, all send, 1 MiB, 1/s", 8, 8, 1 << 20, 1, quick ? 5 : 20);
@@ -126,9 +137,11 @@ final class ProcessClientsBench {
                 + " message per socket and loop turn; a fresh server per case; \"raw relay\" is the same processes"
                 + " through a bare libzmq relay of the same hops. Latency: payload's send time → the receiving"
                 + " process's read (CLOCK_MONOTONIC in both). Server CPU and JIT CPU (its C1/C2 compiler threads)"
-                + " are for the phase; RSS is the kernel's high-water mark (VmHWM) over the phase.\n\n");
+                + " are for the phase; RSS is the kernel's high-water mark (VmHWM) over the phase. Stalls: wake-ups"
+                + " of a probe pinned to each CPU (5 ms sleeps) that came " + (int) StallProbes.REPORT_MS + " ms or more"
+                + " late during the phase; on this machine mostly the host not running a virtual CPU.\n\n");
         md.append("| case | via | phase | delivered/expected | lost | dup | p50 ms | p99 ms | max ms | server CPU s"
-                + " | of it JIT s | max RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | of it JIT s | max RSS MiB | stalls |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         // tuning rounds: -Dbench.processes.case=big runs only that case (small, big, medium or memory)
         String only = System.getProperty("bench.processes.case", "").trim();
         if (!only.isEmpty()) {
@@ -173,8 +186,9 @@ final class ProcessClientsBench {
         Round fresh = Medians.by(smallRounds, Round::freshOverRelay);
         targets.target("processes: 1 → 8 × 1 KiB at 200/s, fresh server (first " + seconds
                 + " s): p99 ≤ 1.5 × the raw relay's p99", String.format("%.1f ms vs %.1f ms (%.2f ×); p50 %.2f vs %.2f"
-                        + " ms%s", fresh.cold().p99(), fresh.relay().p99(), fresh.freshOverRelay(), fresh.cold().p50(),
-                        fresh.relay().p50(), ofRounds(smallRounds, Round::freshOverRelay,
+                        + " ms; stalls %s vs %s%s", fresh.cold().p99(), fresh.relay().p99(), fresh.freshOverRelay(),
+                        fresh.cold().p50(), fresh.relay().p50(), fresh.cold().stalls(), fresh.relay().stalls(),
+                        ofRounds(smallRounds, Round::freshOverRelay,
                                 "each a fresh server against the relay run next to it")),
                 fresh.freshOverRelay() <= 1.5);
         Round firstTen = Medians.by(smallRounds, Round::coldOverWarm);
@@ -302,6 +316,7 @@ final class ProcessClientsBench {
         long[] cpu0 = cpu(pid);
         Map<String, Long> threads0 = threadTicks(pid);
         RssSampler rss = new RssSampler(pid);
+        long go = System.nanoTime();
         for (Python p : clients) {
             p.send("GO " + phase + " " + c.count() + " " + c.rate() + " " + c.size() + " " + c.senders());
         }
@@ -309,6 +324,7 @@ final class ProcessClientsBench {
             p.await("PHASE " + phase);
         }
         double maxRss = rss.stop();
+        long done = System.nanoTime();
         long[] cpu1 = cpu(pid);
         Map<String, Long> threads = threadTicks(pid);
         threads0.forEach((k, v) -> threads.merge(k, -v, Long::sum));
@@ -317,6 +333,8 @@ final class ProcessClientsBench {
         List<Long> sentAt = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
         long duplicated = 0;
+        long firstSent = Long.MAX_VALUE;
+        long lastReceived = Long.MIN_VALUE;
         for (int i = 0; i < clients.size(); i++) {
             for (String line : Files.readAllLines(clients.get(i).out)) {
                 String[] f = line.split(" ");
@@ -329,19 +347,22 @@ final class ProcessClientsBench {
                 }
                 latencies.add(Long.parseLong(f[4]) - Long.parseLong(f[3]));
                 sentAt.add(Long.parseLong(f[3]));
+                firstSent = Math.min(firstSent, Long.parseLong(f[3]));
+                lastReceived = Math.max(lastReceived, Long.parseLong(f[4]));
             }
         }
         long expected = (long) c.count() * c.senders() * (c.clients() - 1); // senders never get their own
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         Phase p = new Phase(what, expected, seen.size(), Math.max(0, expected - seen.size()), duplicated,
                 pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6,
-                (cpu1[0] - cpu0[0]) / 100.0, jitTicks(threads) / 100.0, maxRss);
+                (cpu1[0] - cpu0[0]) / 100.0, jitTicks(threads) / 100.0, maxRss,
+                latencies.isEmpty() ? probes.within(go, done) : probes.within(firstSent, lastReceived));
         System.out.println("  " + p);
         System.out.println("  CPU ticks by thread: " + threads.entrySet().stream()
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8).toList());
-        md.append(String.format("| %s | %s | %s | %d/%d | %d | %d | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f |%n",
+        md.append(String.format("| %s | %s | %s | %d/%d | %d | %d | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %s |%n",
                 c.label(), via, what.isEmpty() ? "–" : what, p.delivered(), p.expected(), p.lost(), p.duplicated(),
-                p.p50(), p.p99(), p.max(), p.serverCpu(), p.jitCpu(), p.maxRssMib()));
+                p.p50(), p.p99(), p.max(), p.serverCpu(), p.jitCpu(), p.maxRssMib(), p.stalls()));
         @SuppressWarnings("unchecked")
         List<Object> rows = (List<Object>) json.computeIfAbsent("runs", k -> new ArrayList<>());
         Map<String, Object> row = new LinkedHashMap<>();
