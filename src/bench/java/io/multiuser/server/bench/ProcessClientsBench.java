@@ -667,7 +667,8 @@ final class ProcessClientsBench {
 
         /** Under the normal CPU policy, as the add-on runs in Blender, not the harness's SCHED_BATCH. */
         Python(List<String> command, Path out) throws IOException {
-            this.process = new ProcessBuilder(ServerProcess.underNormalPolicy(command)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            this.process = new ProcessBuilder(ServerProcess.underNormalPolicy(command))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             this.out = out;
             this.stdin = process.getOutputStream();
             Thread reader = new Thread(() -> {
