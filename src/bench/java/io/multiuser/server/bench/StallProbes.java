@@ -15,7 +15,7 @@ import io.multiuser.server.testclient.ServerProcess;
 /**
  * One {@code stall_probe.py} pinned to each CPU while the processes family runs: its wake-ups that
  * come at least {@link #REPORT_MS} late tell a phase whose tail the host's stalls made (a virtual
- * CPU not run for 10-30 ms, several a minute on the bench's machine) from one the server made. The
+ * CPU not run for 10-30 ms, at times several a minute on the bench's machine) from one the server made. The
  * probes wake 200 times a second each, the same cost for the server's phases and the relay's.
  */
 final class StallProbes implements AutoCloseable {
