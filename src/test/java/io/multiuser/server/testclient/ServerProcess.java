@@ -74,15 +74,25 @@ public final class ServerProcess implements AutoCloseable {
     /**
      * {@code command} under Linux's normal CPU policy, as a server (or the add-on, or the connector) runs
      * where deployed: a child inherits the policy of the thread that starts it, and the bench's harness
-     * runs under SCHED_BATCH. chrt execs the command, so the pid stays the command's.
+     * runs under SCHED_BATCH. chrt execs the command, so the pid stays the command's. From a thread
+     * already under the normal policy (the tests') the command is left as it is.
      */
     public static List<String> underNormalPolicy(List<String> command) {
-        if (!Files.isExecutable(CHRT)) {
+        if (!Files.isExecutable(CHRT) || callerPolicy() == 0) {
             return command;
         }
         List<String> all = new ArrayList<>(List.of(CHRT.toString(), "--other", "0"));
         all.addAll(command);
         return all;
+    }
+
+    /** The calling thread's CPU policy (0 normal, 3 batch, 5 idle), or -1 where /proc does not tell. */
+    private static int callerPolicy() {
+        try {
+            return ProcStat.policy(Path.of("/proc/thread-self"));
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** The jcmd of the server's JDK; for a bare "java", the one on the PATH. */

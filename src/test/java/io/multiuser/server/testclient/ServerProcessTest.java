@@ -42,6 +42,19 @@ class ServerProcessTest {
         assertThat(policies[1]).as("wrapped").isEqualTo(NORMAL);
     }
 
+    @Test
+    void aCommandStartedFromANormalThreadIsLeftAsItIs() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chrt")) && Files.isDirectory(Path.of("/proc/self/task")),
+                "Linux with util-linux's chrt");
+        List<String> sleep = List.of("/bin/sleep", "30");
+        List<String> fromNormal = CompletableFuture.supplyAsync(() -> {
+            assertThat(CpuPolicy.apply(0, NORMAL)).isEmpty(); // whatever the runner's policy
+            return ServerProcess.underNormalPolicy(sleep);
+        }, runnable -> new Thread(runnable, "normal-starter").start()).get(30, TimeUnit.SECONDS);
+
+        assertThat(fromNormal).isEqualTo(sleep);
+    }
+
     /** Starts the command, waits until it is the sleep itself (chrt execs it) and reads its policy. */
     private static int policyOf(List<String> command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).start();
