@@ -333,7 +333,6 @@ final class ProcessClientsBench {
         List<Long> sentAt = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
         long duplicated = 0;
-        long firstSent = Long.MAX_VALUE;
         long lastReceived = Long.MIN_VALUE;
         for (int i = 0; i < clients.size(); i++) {
             for (String line : Files.readAllLines(clients.get(i).out)) {
@@ -345,10 +344,11 @@ final class ProcessClientsBench {
                 if (!seen.add(key)) {
                     duplicated++;
                 }
-                latencies.add(Long.parseLong(f[4]) - Long.parseLong(f[3]));
-                sentAt.add(Long.parseLong(f[3]));
-                firstSent = Math.min(firstSent, Long.parseLong(f[3]));
-                lastReceived = Math.max(lastReceived, Long.parseLong(f[4]));
+                long sent = Long.parseLong(f[3]);
+                long received = Long.parseLong(f[4]);
+                latencies.add(received - sent);
+                sentAt.add(sent);
+                lastReceived = Math.max(lastReceived, received);
             }
         }
         long expected = (long) c.count() * c.senders() * (c.clients() - 1); // senders never get their own
@@ -356,7 +356,8 @@ final class ProcessClientsBench {
         Phase p = new Phase(what, expected, seen.size(), Math.max(0, expected - seen.size()), duplicated,
                 pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6,
                 (cpu1[0] - cpu0[0]) / 100.0, jitTicks(threads) / 100.0, maxRss,
-                latencies.isEmpty() ? probes.within(go, done) : probes.within(firstSent, lastReceived));
+                sentAt.isEmpty() ? probes.within(go, done)
+                        : probes.within(sentAt.stream().mapToLong(Long::longValue).min().getAsLong(), lastReceived));
         System.out.println("  " + p);
         System.out.println("  CPU ticks by thread: " + threads.entrySet().stream()
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8).toList());

@@ -11,6 +11,8 @@ import com.sun.jna.Platform;
  */
 public final class CpuPolicy {
 
+    /** Linux's default, SCHED_OTHER: a waking thread may preempt the one running on its core. */
+    public static final int NORMAL = 0;
     /** Same share of the CPU, but a waking thread does not preempt the one running on its core. */
     public static final int BATCH = 3;
     /** Only CPU time no other thread wants; any waking thread of another policy preempts it. */

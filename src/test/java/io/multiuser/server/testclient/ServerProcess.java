@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import io.multiuser.server.platform.CpuPolicy;
+
 /**
  * The packaged server as its own process (failsafe passes the jar as {@code server.jar}), on a
  * free base port and a free HTTP port, with a pipe to its standard input and its output in a file.
@@ -78,7 +80,7 @@ public final class ServerProcess implements AutoCloseable {
      * already under the normal policy (the tests') the command is left as it is.
      */
     public static List<String> underNormalPolicy(List<String> command) {
-        if (!Files.isExecutable(CHRT) || callerPolicy() == 0) {
+        if (!Files.isExecutable(CHRT) || callerPolicy() == CpuPolicy.NORMAL) {
             return command;
         }
         List<String> all = new ArrayList<>(List.of(CHRT.toString(), "--other", "0"));
@@ -86,7 +88,7 @@ public final class ServerProcess implements AutoCloseable {
         return all;
     }
 
-    /** The calling thread's CPU policy (0 normal, 3 batch, 5 idle), or -1 where /proc does not tell. */
+    /** The calling thread's CPU policy ({@link CpuPolicy}'s numbers), or -1 where /proc does not tell. */
     private static int callerPolicy() {
         try {
             return ProcStat.policy(Path.of("/proc/thread-self"));

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.multiuser.server.platform.CpuPolicy;
@@ -21,13 +22,16 @@ import io.multiuser.server.platform.CpuPolicy;
  */
 class ServerProcessTest {
 
-    private static final int NORMAL = 0;
+    private final List<String> sleep = List.of("/bin/sleep", "30");
+
+    @BeforeEach
+    void linuxWithChrt() {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chrt")) && Files.isDirectory(Path.of("/proc/self/task")),
+                "Linux with util-linux's chrt");
+    }
 
     @Test
     void aCommandStartedFromABatchThreadRunsUnderTheNormalPolicyOnlyWhenWrapped() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chrt")) && Files.isDirectory(Path.of("/proc/self/task")),
-                "Linux with util-linux's chrt");
-        List<String> sleep = List.of("/bin/sleep", "30");
         int[] policies = CompletableFuture.supplyAsync(() -> {
             // a thread of its own: the test runner's threads keep their policy
             assertThat(CpuPolicy.apply(0, CpuPolicy.BATCH)).isEmpty();
@@ -39,16 +43,13 @@ class ServerProcessTest {
         }, runnable -> new Thread(runnable, "batch-starter").start()).get(30, TimeUnit.SECONDS);
 
         assertThat(policies[0]).as("inherited from the batch thread").isEqualTo(CpuPolicy.BATCH);
-        assertThat(policies[1]).as("wrapped").isEqualTo(NORMAL);
+        assertThat(policies[1]).as("wrapped").isEqualTo(CpuPolicy.NORMAL);
     }
 
     @Test
     void aCommandStartedFromANormalThreadIsLeftAsItIs() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chrt")) && Files.isDirectory(Path.of("/proc/self/task")),
-                "Linux with util-linux's chrt");
-        List<String> sleep = List.of("/bin/sleep", "30");
         List<String> fromNormal = CompletableFuture.supplyAsync(() -> {
-            assertThat(CpuPolicy.apply(0, NORMAL)).isEmpty(); // whatever the runner's policy
+            assertThat(CpuPolicy.apply(0, CpuPolicy.NORMAL)).isEmpty(); // whatever the runner's policy
             return ServerProcess.underNormalPolicy(sleep);
         }, runnable -> new Thread(runnable, "normal-starter").start()).get(30, TimeUnit.SECONDS);
 
