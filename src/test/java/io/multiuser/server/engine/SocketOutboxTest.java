@@ -33,8 +33,11 @@ class SocketOutboxTest {
     private static final ClientId ALICE = ClientId.of("alice-0123456789".getBytes(StandardCharsets.US_ASCII));
     private static final ClientId BOB = ClientId.of("bob-012345678901".getBytes(StandardCharsets.US_ASCII));
 
+    private static final String MARKER = "end of what the outbox sent";
+
     private final AtomicLong clock = new AtomicLong(1_000);
     private ZContext context;
+    private ZMQ.Socket router;
     private ZMQ.Socket alice;
     private ZMQ.Socket bob;
     private SocketOutbox outbox;
@@ -42,7 +45,7 @@ class SocketOutboxTest {
     @BeforeEach
     void connect() {
         context = new ZContext(1);
-        ZMQ.Socket router = context.createSocket(SocketType.ROUTER);
+        router = context.createSocket(SocketType.ROUTER);
         router.setRouterMandatory(true);
         int port = router.bindToRandomPort("tcp://127.0.0.1");
         alice = dealer(ALICE, port);
@@ -71,32 +74,32 @@ class SocketOutboxTest {
     }
 
     @Test
-    void commandsQueuedBehindADelayedOneFollowItInOrderAndOthersAreNotHeld() throws InterruptedException {
+    void commandsQueuedBehindADelayedOneFollowItInOrderAndOthersAreNotHeld() {
         ServerCommand first = new ServerCommand.UploadReply("ACCEPTED");
         ServerCommand second = new ServerCommand.AuthReply("second");
         outbox.sendAfter(ALICE, first, 50);
         outbox.send(Set.of(ALICE, BOB), second);
 
-        assertThat(received(bob, 1)).containsExactly(frames(second));
-        assertThat(received(alice, 0)).isEmpty();
+        assertThat(received(bob)).containsExactly(frames(second));
+        assertThat(received(alice)).isEmpty();
         assertThat(outbox.nextDueInMillis()).isEqualTo(50);
 
         clock.addAndGet(49);
         outbox.sendDue();
-        assertThat(received(alice, 0)).as("not due yet").isEmpty();
+        assertThat(received(alice)).as("not due yet").isEmpty();
 
         clock.addAndGet(1);
         outbox.sendDue();
-        assertThat(received(alice, 2)).containsExactly(frames(first), frames(second));
+        assertThat(received(alice)).containsExactly(frames(first), frames(second));
         assertThat(outbox.nextDueInMillis()).isEqualTo(-1);
 
         ServerCommand third = new ServerCommand.AuthReply("third");
         outbox.send(Set.of(ALICE), third);
-        assertThat(received(alice, 1)).as("sent at once, nothing held any more").containsExactly(frames(third));
+        assertThat(received(alice)).as("sent at once, nothing held any more").containsExactly(frames(third));
     }
 
     @Test
-    void aClientStaysHeldUntilItsLastDelayedCommandIsSent() throws InterruptedException {
+    void aClientStaysHeldUntilItsLastDelayedCommandIsSent() {
         ServerCommand a = new ServerCommand.AuthReply("a");
         ServerCommand b = new ServerCommand.AuthReply("b");
         ServerCommand c = new ServerCommand.AuthReply("c");
@@ -110,14 +113,14 @@ class SocketOutboxTest {
 
         clock.addAndGet(60);
         outbox.sendDue();
-        assertThat(received(alice, 2)).containsExactly(frames(a), frames(b));
+        assertThat(received(alice)).containsExactly(frames(a), frames(b));
 
         outbox.send(Set.of(ALICE), d);
-        assertThat(received(alice, 0)).as("c and soon still pending").isEmpty();
+        assertThat(received(alice)).as("c and soon still pending").isEmpty();
 
         clock.addAndGet(40);
         outbox.sendDue();
-        assertThat(received(alice, 3)).containsExactly(frames(c), frames(soon), frames(d));
+        assertThat(received(alice)).containsExactly(frames(c), frames(soon), frames(d));
         assertThat(outbox.nextDueInMillis()).isEqualTo(-1);
     }
 
@@ -129,30 +132,25 @@ class SocketOutboxTest {
         return out;
     }
 
-    /** The messages that arrive, each as its frames: waits for {@code expected}, then a little for strays. */
-    private static List<List<String>> received(ZMQ.Socket socket, int expected) throws InterruptedException {
+    /**
+     * What the outbox has sent {@code client} so far, each message as its frames. A marker sent
+     * through the same ROUTER after the outbox's calls arrives behind everything they sent (one
+     * pipe per peer keeps order), so reading up to it is exact without waiting for strays.
+     */
+    private List<List<String>> received(ZMQ.Socket client) {
+        byte[] identity = client.getIdentity();
+        assertThat(router.sendMore(identity) && router.send(MARKER)).as("marker sent").isTrue();
         List<List<String>> messages = new ArrayList<>();
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (messages.size() < expected && System.nanoTime() < deadline) {
-            if (!take(socket, messages)) {
-                Thread.sleep(5);
+        client.setReceiveTimeOut(5_000);
+        while (true) {
+            ZMsg msg = ZMsg.recvMsg(client);
+            assertThat(msg).as("the marker arrives").isNotNull();
+            List<String> frames = new ArrayList<>();
+            msg.forEach(f -> frames.add(new String(f.getData(), StandardCharsets.ISO_8859_1)));
+            if (frames.equals(List.of(MARKER))) {
+                return messages;
             }
+            messages.add(frames);
         }
-        Thread.sleep(100);
-        while (take(socket, messages)) {
-            // a stray message fails the caller's assertion
-        }
-        return messages;
-    }
-
-    private static boolean take(ZMQ.Socket socket, List<List<String>> into) {
-        ZMsg msg = ZMsg.recvMsg(socket, ZMQ.DONTWAIT);
-        if (msg == null) {
-            return false;
-        }
-        List<String> frames = new ArrayList<>();
-        msg.forEach(f -> frames.add(new String(f.getData(), StandardCharsets.ISO_8859_1)));
-        into.add(frames);
-        return true;
     }
 }
