@@ -71,8 +71,11 @@ final class StallProbes implements AutoCloseable {
         for (Path f : files) {
             for (String line : Files.readAllLines(f)) {
                 String[] v = line.split(" ");
+                if (v.length != 2 || v[1].isEmpty()) {
+                    continue; // a line the probe is still writing
+                }
                 long at = Long.parseLong(v[0]);
-                if (v.length == 2 && at >= fromNanos && at <= toNanos) {
+                if (at >= fromNanos && at <= toNanos) {
                     stalls++;
                     max = Math.max(max, Long.parseLong(v[1]));
                 }
