@@ -246,16 +246,19 @@ public final class Bench {
                     if (isTargetCase(c)) {
                         // the target's pair four times more, alternating: the median of five pairs is
                         // less at the mercy of whatever else the machine runs than one run, or three
-                        run = morePairs(results, c, 4, FanOut::raw, server, scene, run);
+                        run = moreRounds(results, c, 4, server, scene, run, FanOut::raw);
                     }
                 }
                 if (c.size() == 1024 && c.rate() > 0 && (c.clients() == 2 || c.clients() == 8)) {
                     results.add(FanOut.relay(c, run++)); // the paced latency's floor: same hops, no server
                     print(results.get(results.size() - 1));
                     if (isPacedTargetCase(c) && !quick) {
-                        // a p99 of 20 s is at the mercy of a few stalls from elsewhere: two pairs more,
+                        // the same relay in a JVM of its own: what a separate process costs on these cores
+                        results.add(FanOut.relayOwnJvm(c, run++));
+                        print(results.get(results.size() - 1));
+                        // a p99 of 20 s is at the mercy of a few stalls from elsewhere: two rounds more,
                         // alternating, and the target takes the median server run
-                        run = morePairs(results, c, 2, FanOut::relay, server, scene, run);
+                        run = moreRounds(results, c, 2, server, scene, run, FanOut::relay, FanOut::relayOwnJvm);
                     }
                 }
             }
@@ -286,15 +289,17 @@ public final class Bench {
         FanOut.Result run(FanOut.Case c, int run) throws Exception;
     }
 
-    /** {@code count} more pairs of a case, server then baseline; returns the next run number. */
-    private int morePairs(List<FanOut.Result> results, FanOut.Case c, int count, Baseline baseline,
-            ServerProcess server, List<Node> scene, int run) throws Exception {
+    /** {@code count} more rounds of a case, server then each baseline; returns the next run number. */
+    private int moreRounds(List<FanOut.Result> results, FanOut.Case c, int count, ServerProcess server,
+            List<Node> scene, int run, Baseline... baselines) throws Exception {
         int next = run;
         for (int repeat = 0; repeat < count; repeat++) {
             results.add(FanOut.viaServer(c, server.basePort, server.pid(), scene, next++, name -> kick(server, name)));
             print(results.get(results.size() - 1));
-            results.add(baseline.run(c, next++));
-            print(results.get(results.size() - 1));
+            for (Baseline baseline : baselines) {
+                results.add(baseline.run(c, next++));
+                print(results.get(results.size() - 1));
+            }
         }
         return next;
     }
@@ -361,11 +366,16 @@ public final class Bench {
                     + " p99s " + String.join(", ", paced.stream().map(r -> String.format("%.2f", r.p99Ms())).toList())
                     + " ms against the relay's " + String.join(", ", floors.stream().map(r -> String.format("%.2f",
                             r.p99Ms())).toList()) + " ms";
+            List<FanOut.Result> ownJvm = results.stream().filter(r -> r.via().equals(FanOut.RELAY_OWN_JVM)
+                    && isPacedTargetCase(r.c())).toList();
+            String apart = ownJvm.isEmpty() ? "" : String.format("; the same relay in a JVM of its own, as the server"
+                    + " runs: p99 %.2f ms (%s ms)", Medians.by(ownJvm, FanOut.Result::p99Ms).p99Ms(),
+                    String.join(", ", ownJvm.stream().map(r -> String.format("%.2f", r.p99Ms())).toList()));
             target("8 clients each sending 50/s of 1 KiB: p99 ≤ 2 ms, zero loss",
                     String.format("p50 %.2f ms, p99 %.2f ms, lost %d (raw relay, same hops without the server: "
-                            + "p50 %.2f ms, p99 %.2f ms)%s", median.p50Ms(), median.p99Ms(), lost,
+                            + "p50 %.2f ms, p99 %.2f ms)%s%s", median.p50Ms(), median.p99Ms(), lost,
                             floor == null ? Double.NaN : floor.p50Ms(), floor == null ? Double.NaN : floor.p99Ms(),
-                            runs),
+                            runs, apart),
                     median.p99Ms() <= 2 && lost == 0);
         }
         for (FanOut.Result r : results) {

@@ -322,48 +322,51 @@ final class FanOut {
      * blocks on a full pipe instead of queueing.
      */
     static Result relay(Case c, int run) throws Exception {
+        return relay(c, run, "raw relay", "relay", RelayHub.InJvm::new);
+    }
+
+    /** {@link #relay} with the relay's loop in a JVM of its own, started as the server is. */
+    static Result relayOwnJvm(Case c, int run) throws Exception {
+        return relay(c, run, RELAY_OWN_JVM, "relayj", RelayHub.OwnJvm::new);
+    }
+
+    /** How {@link #relayOwnJvm}'s runs are labelled. */
+    static final String RELAY_OWN_JVM = "raw relay, own JVM";
+
+    /** Starts a relay hub for the given receivers' identities. */
+    private interface HubFactory {
+        RelayHub start(List<byte[]> receivers) throws IOException;
+    }
+
+    private static Result relay(Case c, int run, String via, String prefix, HubFactory hubs) throws Exception {
         int senders = c.allSend() ? c.clients() : 1;
         int total = c.allSend() ? c.clients() : c.clients() + 1;
-        try (ZContext relayContext = new ZContext(1)) {
-            ZMQ.Socket pull = relayContext.createSocket(SocketType.PULL);
-            pull.setLinger(0);
-            pull.setReceiveTimeOut(100);
-            pull.bind("tcp://127.0.0.1:*");
-            ZMQ.Socket router = relayContext.createSocket(SocketType.ROUTER);
-            router.setRouterMandatory(true);
-            router.setLinger(0);
-            router.bind("tcp://127.0.0.1:*");
+        // one sender: the last client sends and receives nothing (as through the server)
+        int receivers = c.allSend() ? total : total - 1;
+        List<byte[]> ids = new ArrayList<>();
+        for (int k = 0; k < total; k++) {
+            ids.add((prefix + run + "-" + k).getBytes());
+        }
+        try (RelayHub hub = hubs.start(ids.subList(0, receivers))) {
             List<Thread> threads = new ArrayList<>();
-            List<byte[]> ids = new ArrayList<>();
             CountDownLatch connected = new CountDownLatch(total);
             AtomicLong sendersDone = new AtomicLong();
             long start = System.nanoTime();
-            // one sender: the last client sends and receives nothing (as through the server)
-            int receivers = c.allSend() ? total : total - 1;
             Tally[] tallies = new Tally[receivers];
             ZContext ctx = new ZContext(1); // all clients share one I/O thread, as through the server
             for (int k = 0; k < total; k++) {
-                byte[] id = ("relay" + run + "-" + k).getBytes();
-                ids.add(id);
+                byte[] id = ids.get(k);
                 if (k < receivers) {
                     Tally t = tallies[k] = new Tally(senders, c.count());
                     long expected = (long) c.count() * (c.allSend() ? senders - 1 : senders);
-                    threads.add(thread(() -> rawReceiver(ctx, router.getLastEndpoint(), id, t, expected, connected,
+                    threads.add(thread(() -> rawReceiver(ctx, hub.routerEndpoint(), id, t, expected, connected,
                             sendersDone, senders, start)));
                 } else {
                     connected.countDown();
                 }
             }
             connected.await();
-            awaitHellos(router, receivers);
-            AtomicBoolean stop = new AtomicBoolean();
-            Thread relay = thread(() -> {
-                try {
-                    forward(pull, router, ids.subList(0, receivers), stop);
-                } catch (RuntimeException e) {
-                    e.printStackTrace(); // the run then reports its losses
-                }
-            });
+            hub.forwardOnceAllHello();
             CountDownLatch go = new CountDownLatch(1);
             List<Thread> sendThreads = new ArrayList<>();
             for (int s = 0; s < senders; s++) {
@@ -371,7 +374,7 @@ final class FanOut {
                 int client = c.allSend() ? s : total - 1;
                 ZMQ.Socket push = ClientSockets.create(ctx, SocketType.PUSH);
                 push.setLinger(0);
-                push.connect(pull.getLastEndpoint());
+                push.connect(hub.pullEndpoint());
                 byte[] id = ids.get(client);
                 sendThreads.add(thread(() -> {
                     await(go);
@@ -387,16 +390,14 @@ final class FanOut {
                     sendersDone.incrementAndGet();
                 }));
             }
-            Cpu cpu = Cpu.now(0);
+            Cpu cpu = Cpu.now(hub.pid());
             long first = System.nanoTime();
             go.countDown();
             joinAll(sendThreads);
             joinAll(threads);
-            Cpu used = Cpu.now(0).since(cpu);
-            stop.set(true);
-            relay.join(1000);
+            Cpu used = Cpu.now(hub.pid()).since(cpu);
             ctx.close();
-            return summarize(c, "raw relay", tallies, senders, first, used);
+            return summarize(c, via, tallies, senders, first, used);
         }
     }
 
@@ -405,7 +406,7 @@ final class FanOut {
      * client. PULL interleaves concurrent pushers, so a chunk is paired with the header of its own
      * connection (JeroMQ gives each connection's messages one Metadata instance), as the server does.
      */
-    private static void forward(ZMQ.Socket pull, ZMQ.Socket router, List<byte[]> receivers, AtomicBoolean stop) {
+    static void forward(ZMQ.Socket pull, ZMQ.Socket router, List<byte[]> receivers, AtomicBoolean stop) {
         java.util.Map<Object, byte[][]> pending = new java.util.IdentityHashMap<>();
         while (!stop.get()) {
             zmq.Msg msg = pull.base().recv(0);
@@ -481,7 +482,7 @@ final class FanOut {
     }
 
     /** Reads one hello per DEALER, so that every one is routable before the first send. */
-    private static void awaitHellos(ZMQ.Socket router, int n) {
+    static void awaitHellos(ZMQ.Socket router, int n) {
         for (int r = 0; r < n; r++) {
             router.recv(); // identity (any order; all are known)
             router.recv(); // hello
