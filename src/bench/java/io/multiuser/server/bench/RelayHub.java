@@ -112,6 +112,7 @@ interface RelayHub extends AutoCloseable {
      * The same loop in a JVM of its own, started like the server: its flags, the normal CPU
      * policy, and the loop's threads under SCHED_BATCH as the server's engine and I/O thread are.
      * It talks to the bench on its standard streams: the endpoints, then READY; stdin closed = stop.
+     * A fresh JVM per run: its figures include its JIT's first seconds, which the warm server's do not.
      */
     final class OwnJvm implements RelayHub {
         private final Process process;
