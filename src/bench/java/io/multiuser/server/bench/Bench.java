@@ -754,7 +754,7 @@ public final class Bench {
     }
 
     /** The server JVM's options besides each run's own (GC log, heap): collector, then any extra. */
-    private static List<String> serverOptions() {
+    static List<String> serverOptions() {
         List<String> gcFlags = optionList("bench.server.gc");
         List<String> options = new ArrayList<>(gcFlags.isEmpty() ? JvmFlags.SERVER_GC_FLAGS : gcFlags);
         options.addAll(optionList("bench.server.options"));

@@ -14,7 +14,6 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 import io.multiuser.server.engine.BatchScheduling;
-import io.multiuser.server.testclient.JvmFlags;
 import io.multiuser.server.testclient.ServerProcess;
 
 /**
@@ -109,8 +108,9 @@ interface RelayHub extends AutoCloseable {
     }
 
     /**
-     * The same loop in a JVM of its own, started like the server: its flags, the normal CPU
-     * policy, and the loop's threads under SCHED_BATCH as the server's engine and I/O thread are.
+     * The same loop in a JVM of its own, started like the server: its java and JVM options, its CPUs,
+     * the normal CPU policy, and the loop's threads under SCHED_BATCH as the server's engine and I/O
+     * thread are.
      * It talks to the bench on its standard streams: the endpoints, then READY; stdin closed = stop.
      * A fresh JVM per run: its figures include its JIT's first seconds, which the warm server's do not.
      */
@@ -123,11 +123,12 @@ interface RelayHub extends AutoCloseable {
         OwnJvm(List<byte[]> receivers) throws IOException {
             List<String> names = receivers.stream().map(id -> new String(id, StandardCharsets.UTF_8)).toList();
             List<String> command = new ArrayList<>();
-            command.add(ProcessHandle.current().info().command().orElse("java"));
-            command.addAll(JvmFlags.SERVER_GC_FLAGS);
+            command.add(ServerProcess.java());
+            command.addAll(Bench.serverOptions());
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), RelayHub.class.getName(),
                     String.join(",", names)));
-            process = new ProcessBuilder(ServerProcess.underNormalPolicy(command))
+            // wrapped as ServerProcess.launch wraps the server: its CPUs (-Dserver.cpus), the normal policy
+            process = new ProcessBuilder(ServerProcess.onServerCpus(ServerProcess.underNormalPolicy(command)))
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             String[] line = expect("ENDPOINTS").split(" ");
