@@ -297,6 +297,7 @@ final class SessionsBench {
                 FanOut.Cpu cpu0 = FanOut.Cpu.now(server.pid());
                 double machine0 = machineBusySeconds();
                 Map<String, Double> threads0 = threadCpu(server.pid());
+                long harnessGc0 = harnessGcMillis();
                 long go = System.nanoTime();
                 long expected = phase(slots, active, phase++, run.seconds() * RATE, RATE, delivered);
                 double sendSeconds = (System.nanoTime() - go) / 1e9;
@@ -317,6 +318,8 @@ final class SessionsBench {
                 r.put("deliveries_per_second", num(r.get("received")) / sendSeconds);
                 r.put("server_cpu_percent_of_one_core", used.server() / sendSeconds * 100);
                 r.put("harness_cpu_percent_of_one_core", used.harness() / sendSeconds * 100);
+                // a harness that stops its world stops answering PINGs too: tells its stalls from the server's
+                r.put("harness_gc_pause_ms", harnessGcMillis() - harnessGc0);
                 r.put("server_rss_mib_max", sampler.maxRssMib);
                 r.put("server_threads_max", sampler.maxThreads);
                 usersAfter(r, server, list, clients);
@@ -884,18 +887,24 @@ final class SessionsBench {
 
     private static String brief(Map<String, Object> r) {
         return String.format("%s of %s sessions editing: %s/%s lost %s dup %s cross %s  p50 %.2f p99 %.2f max %.2f ms"
-                + " (worst session p99 %.2f)  server CPU %.0f %%, RSS %.0f MiB, %s threads; harness CPU %.0f %%;"
-                + " users ok %s, warn/error lines %s; load %.1f → %.1f", r.get("sessions_editing"),
+                + " (worst session p99 %.2f)  server CPU %.0f %%, RSS %.0f MiB, %s threads; harness CPU %.0f %%"
+                + " (GC pauses %s ms); users ok %s, warn/error lines %s; load %.1f → %.1f", r.get("sessions_editing"),
                 r.get("sessions_hosted"), r.get("received"), r.get("expected"), r.get("lost"), r.get("duplicated"),
                 r.get("cross_session"), num(r.get("p50_ms")), num(r.get("p99_ms")), num(r.get("max_ms")),
                 num(r.get("worst_session_p99_ms")), num(r.get("server_cpu_percent_of_one_core")),
                 num(r.get("server_rss_mib_max")), r.get("server_threads_max"),
-                num(r.get("harness_cpu_percent_of_one_core")), r.get("users_after_ok"),
+                num(r.get("harness_cpu_percent_of_one_core")), r.get("harness_gc_pause_ms"), r.get("users_after_ok"),
                 r.get("server_warnings_and_errors"), num(r.get("load_average_1min_start")),
                 num(r.get("load_average_1min_end")));
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Milliseconds this JVM (the harness) spent in its collectors so far; G1's collectors stop the world. */
+    private static long harnessGcMillis() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).filter(t -> t > 0).sum();
+    }
 
     private static String name(int s) {
         return String.format("s%02d", s);

@@ -59,6 +59,10 @@ public final class ZmqEngine implements AutoCloseable {
     private static final long SPURIOUS_NAP_NANOS = 50_000;
     private static final long BACKLOG_RETRY_MILLIS = 10;
     private static final long PENDING_DATABLOCK_MAX_AGE_MILLIS = 60_000;
+    /** A longer step between two turns means the engine stood still; its clock counts this much of it. */
+    private static final long MAX_CLOCK_STEP_MILLIS = 250;
+    /** A standstill this long gets a log line: a client may have seen its messages wait that long. */
+    private static final long STANDSTILL_LOG_MILLIS = 1000;
 
     private final EngineSettings settings;
     private final SessionSettings sessionSettings;
@@ -104,6 +108,8 @@ public final class ZmqEngine implements AutoCloseable {
     private ZapHandler zap;
     private ZContext zapContext;
     private Selector selector;
+    /** Every timeout of the session is measured on it: see {@link EngineClock}. */
+    private final EngineClock clock = EngineClock.system(MAX_CLOCK_STEP_MILLIS);
     private long lastTick;
     private long lastStats;
 
@@ -358,13 +364,13 @@ public final class ZmqEngine implements AutoCloseable {
             commandQueues = new RouterQueues(sockets.get(Port.COMMANDS), settings.maxQueuedBytesPerClient());
             dataQueues = new RouterQueues(sockets.get(dialect.dataOut()), settings.maxQueuedBytesPerClient());
             outbox = new SocketOutbox(dialect, commandQueues, dataQueues, sockets.get(Port.HEARTBEAT),
-                    ZmqEngine::nowMillis, listener);
-            spill = new PayloadSpill(settings.spill(), HeapPacer.shared(), ZmqEngine::nowMillis);
-            session = new Session(sessionSettings, outbox, ZmqEngine::nowMillis, listener,
+                    clock, listener);
+            spill = new PayloadSpill(settings.spill(), HeapPacer.shared(), clock);
+            session = new Session(sessionSettings, outbox, clock, listener,
                     settings.spill().enabled() ? new SpillingJournal(journal, spill) : journal, deltaMerger());
             session.guard(loginGuard);
             session.restore(restoredScene);
-            inbound = new InboundHandler(dialect, session, listener, ZmqEngine::nowMillis, () -> loginGuard, peers);
+            inbound = new InboundHandler(dialect, session, listener, clock, () -> loginGuard, peers);
 
             try (Selector selector = Selector.open()) {
                 this.selector = selector;
@@ -378,6 +384,8 @@ public final class ZmqEngine implements AutoCloseable {
                 started.complete(null);
                 // not journaled, and a big one takes a while to write out: after the ports are reported bound
                 guarded("payload spill", () -> spill.offerAll(session.graph().nodes()));
+                clock.getAsLong();
+                clock.takePause(); // restoring and spilling a big scene took a while: start-up, not a standstill
                 loop(selector, wakeupKey);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("engine selector failed", e);
@@ -560,6 +568,15 @@ public final class ZmqEngine implements AutoCloseable {
 
     private void housekeeping() {
         long now = nowMillis();
+        long standstill = clock.takePause();
+        if (standstill > 0) {
+            listener.engineStoodStill(standstill);
+        }
+        if (standstill >= STANDSTILL_LOG_MILLIS) {
+            // self-throttled: each line stands for a second or more in which the engine could not log
+            LOG.warnf("The engine stood still for %d ms (the machine or JVM paused, or a task ran that long);"
+                    + " heartbeat and other timeouts count %d ms of it", standstill, MAX_CLOCK_STEP_MILLIS);
+        }
         outbox.sendDue();
         if (spill.hasWork()) {
             // after the turn's sends, which took the arrays they need
@@ -633,7 +650,7 @@ public final class ZmqEngine implements AutoCloseable {
         }
     }
 
-    private static long nowMillis() {
-        return System.nanoTime() / 1_000_000;
+    private long nowMillis() {
+        return clock.getAsLong();
     }
 }

@@ -47,6 +47,7 @@ final class SessionMetrics implements SessionListener {
     private final Counter downloadNodesSent;
     private final Counter downloadBytesSent;
     private final Counter connectionsRefused;
+    private final Timer standstills;
 
     SessionMetrics(MeterRegistry registry, String session) {
         Tags tags = Tags.of(SESSION, session);
@@ -105,6 +106,10 @@ final class SessionMetrics implements SessionListener {
         connectionsRefused = Counter.builder(PREFIX + "connections.refused").tags(tags)
                 .description("Connections refused at the ZeroMQ handshake because the network allow and deny lists"
                         + " do not let their address in")
+                .register(registry);
+        standstills = Timer.builder(PREFIX + "engine.standstills").tags(tags)
+                .description("Times the engine thread stood still for more than 250 ms (a paused machine or JVM, a"
+                        + " blocked thread, a long task), and for how long; timeouts do not count it")
                 .register(registry);
     }
 
@@ -179,5 +184,10 @@ final class SessionMetrics implements SessionListener {
     @Override
     public void connectionRefused() {
         connectionsRefused.increment();
+    }
+
+    @Override
+    public void engineStoodStill(long millis) {
+        standstills.record(millis, TimeUnit.MILLISECONDS);
     }
 }

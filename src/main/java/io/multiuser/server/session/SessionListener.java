@@ -62,4 +62,11 @@ public interface SessionListener {
     /** A new connection was refused at the ZeroMQ handshake: its address is not allowed on the session's ports. */
     default void connectionRefused() {
     }
+
+    /**
+     * The engine thread did not run for this long, more than its clock counts of one step: a paused
+     * machine or JVM, a thread blocked in the kernel, or one task that ran that long.
+     */
+    default void engineStoodStill(long millis) {
+    }
 }

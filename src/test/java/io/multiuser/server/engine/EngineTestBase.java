@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 
 import io.multiuser.server.protocol.Node;
 import io.multiuser.server.session.Session;
+import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.session.SessionSettings;
 import io.multiuser.server.session.SessionState;
 import io.multiuser.server.testclient.FreePorts;
@@ -34,12 +35,16 @@ abstract class EngineTestBase {
     }
 
     ZmqEngine startEngine(List<String> acceptedVersions) {
+        return startEngine(acceptedVersions, SessionListener.NONE);
+    }
+
+    ZmqEngine startEngine(List<String> acceptedVersions, SessionListener listener) {
         port = FreePorts.base();
         ZmqEngine e = new ZmqEngine(
                 EngineSettings.builder().basePort(port).unreachableTimeoutMillis(heartbeatTimeoutMillis()).build(),
                 SessionSettings.builder().adminPassword(PASSWORD).acceptedVersions(acceptedVersions)
                         .heartbeatTimeoutMillis(heartbeatTimeoutMillis()).presenceIntervalMillis(50)
-                        .tombstoneCapacity(100_000).build());
+                        .tombstoneCapacity(100_000).build(), listener);
         e.start();
         return e;
     }

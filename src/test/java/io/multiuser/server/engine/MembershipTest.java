@@ -7,10 +7,16 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 
 import io.multiuser.server.protocol.Node;
+import io.multiuser.server.session.SessionListener;
 import io.multiuser.server.testclient.Nodes;
 import io.multiuser.server.testclient.TestClient;
 import io.multiuser.server.testclient.TestClient.Received;
@@ -120,6 +126,50 @@ class MembershipTest extends EngineTestBase {
         assertThat(bob.pingsReceived()).as("the server keeps pinging a silent client").isGreaterThan(pingsBefore);
         alice.await("RepUpdateClientsState", r -> !((Map<?, ?>) r.data()).containsKey("bob"), WAIT);
         assertThat(online("alice")).isTrue();
+    }
+
+    @Test
+    void anEngineStandstillLongerThanTheTimeoutDropsNobodyWhoAnswersAndNothingSentMeanwhileIsLost() throws Exception {
+        List<Long> standstills = new CopyOnWriteArrayList<>();
+        engine.close();
+        engine = startEngine(List.of(), new SessionListener() {
+            @Override
+            public void engineStoodStill(long millis) {
+                standstills.add(millis);
+            }
+        });
+        List<Node> scene = Nodes.scene(2, 64, 22);
+        TestClient alice = host("alice", scene);
+        TestClient bob = joiner("bob");
+        TestClient carol = joiner("carol");
+        alice.await("RepUpdateClientsState", r -> {
+            Map<String, Object> c = SessionFlowTest.entry(r, "carol");
+            return c != null && (int) c.get("latency") < 999;
+        }, WAIT);
+        carol.answerPings(false);
+
+        // The engine thread stands still for longer than the timeout, as in a paused virtual machine or
+        // a blocked thread; the clients go on, and bob pushes an edit meanwhile.
+        CompletableFuture<Object> standstill = engine.call(s -> {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS + 1500));
+            return null;
+        });
+        Thread.sleep(300);
+        byte[] payload = Nodes.payload(new Random(23), 64);
+        bob.push(Nodes.edited(scene.get(0), payload));
+        standstill.get(10, TimeUnit.SECONDS);
+        long resumed = System.nanoTime();
+
+        assertThat(alice.awaitBlock(b -> b.uuid().equals(scene.get(0).uuid()), WAIT).payload()).isEqualTo(payload);
+        // carol, who stopped answering, still goes: after a timeout of the engine's own time
+        await().atMost(Duration.ofMillis(TIMEOUT_MILLIS + 3000)).pollInterval(Duration.ofMillis(20))
+                .until(() -> !online("carol"));
+        assertThat((System.nanoTime() - resumed) / 1_000_000).as("carol dropped after the standstill, not at its end")
+                .isGreaterThan(500);
+        Thread.sleep(TIMEOUT_MILLIS);
+        assertThat(online("alice")).isTrue();
+        assertThat(online("bob")).isTrue();
+        assertThat(standstills).as("reported to the listener (metrics)").anyMatch(ms -> ms >= TIMEOUT_MILLIS + 1400);
     }
 
     @Test
