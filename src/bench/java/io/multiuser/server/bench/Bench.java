@@ -357,7 +357,7 @@ public final class Bench {
         List<FanOut.Result> paced = results.stream().filter(r -> r.via().equals("server") && isPacedTargetCase(r.c()))
                 .toList();
         if (!paced.isEmpty()) {
-            List<FanOut.Result> floors = results.stream().filter(r -> r.via().equals("raw relay")
+            List<FanOut.Result> floors = results.stream().filter(r -> r.via().equals(FanOut.RELAY)
                     && isPacedTargetCase(r.c())).toList();
             FanOut.Result median = Medians.by(paced, FanOut.Result::p99Ms);
             FanOut.Result floor = Medians.by(floors, FanOut.Result::p99Ms);
@@ -368,9 +368,9 @@ public final class Bench {
                             r.p99Ms())).toList()) + " ms";
             List<FanOut.Result> ownJvm = results.stream().filter(r -> r.via().equals(FanOut.RELAY_OWN_JVM)
                     && isPacedTargetCase(r.c())).toList();
-            String apart = ownJvm.isEmpty() ? "" : String.format("; the same relay in a fresh JVM of its own per run"
-                    + " (as the server runs, JIT warm-up included): p99 %.2f ms (%s ms)",
-                    Medians.by(ownJvm, FanOut.Result::p99Ms).p99Ms(),
+            String apart = ownJvm.isEmpty() ? "" : String.format("; the same relay in a JVM of its own per run"
+                    + " (as the server runs, warmed up by %,d updates first): p99 %.2f ms (%s ms)",
+                    RelayHub.WARM_UP_UPDATES, Medians.by(ownJvm, FanOut.Result::p99Ms).p99Ms(),
                     String.join(", ", ownJvm.stream().map(r -> String.format("%.2f", r.p99Ms())).toList()));
             target("8 clients each sending 50/s of 1 KiB: p99 ≤ 2 ms, zero loss",
                     String.format("p50 %.2f ms, p99 %.2f ms, lost %d (raw relay, same hops without the server: "

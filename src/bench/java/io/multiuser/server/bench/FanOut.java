@@ -322,7 +322,7 @@ final class FanOut {
      * blocks on a full pipe instead of queueing.
      */
     static Result relay(Case c, int run) throws Exception {
-        return relay(c, run, "raw relay", "relay", RelayHub.InJvm::new);
+        return relay(c, run, RELAY, "relay", RelayHub.InJvm::new);
     }
 
     /** {@link #relay} with the relay's loop in a JVM of its own, started as the server is. */
@@ -330,8 +330,10 @@ final class FanOut {
         return relay(c, run, RELAY_OWN_JVM, "relayj", RelayHub.OwnJvm::new);
     }
 
+    /** How {@link #relay}'s runs are labelled, here and in the process-clients family. */
+    static final String RELAY = "raw relay";
     /** How {@link #relayOwnJvm}'s runs are labelled. */
-    static final String RELAY_OWN_JVM = "raw relay, own JVM";
+    static final String RELAY_OWN_JVM = RELAY + ", own JVM";
 
     /** Starts a relay hub for the given receivers' identities. */
     private interface HubFactory {

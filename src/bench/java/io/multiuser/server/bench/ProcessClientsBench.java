@@ -278,7 +278,7 @@ final class ProcessClientsBench {
         try {
             relay.await("READY");
             connect(clients, port);
-            return phase(c, "raw relay", tag, clients, 1, relay.process.pid());
+            return phase(c, FanOut.RELAY, tag, clients, 1, relay.process.pid());
         } finally {
             quit(clients);
             relay.close();

@@ -77,6 +77,8 @@ final class SessionsBench {
     /** Hard cap on waiting for the deliveries after the senders finished. */
     private static final long DRAIN_CAP_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A probe's wake-up this late is a host stall, not CPU contention (two busy cores make tens of ms). */
+    private static final double HOST_STALL_MS = 200;
     /** Server thread names (as /proc truncates them to 15 characters) by kind, for the CPU breakdown. */
     private static final List<String> THREAD_GROUPS = List.of("zmq-engine", "iothread", "reaper", "session-store",
             "Shenandoah", "C1 CompilerThre", "C2 CompilerThre", "vert.x", "executor");
@@ -93,6 +95,8 @@ final class SessionsBench {
     private final long settleMillis;
     private final long windowMillis;
     private final Map<String, Object> json = new LinkedHashMap<>();
+    /** Probes of the host's stalls while the many-sessions server runs, else null. */
+    private StallProbes hostStalls;
     private final StringBuilder md = new StringBuilder();
 
     SessionsBench(boolean quick, Bench09.Starter starter, Bench09.Targets targets) {
@@ -116,7 +120,16 @@ final class SessionsBench {
         json.put("cores", Runtime.getRuntime().availableProcessors());
         Map<String, Object> one = baseline(CLIENTS, seconds, quick ? 1 : 3);
         Map<String, Object> crowd = baseline(CROWD, shortSeconds, 1);
-        Map<String, Object> multi = manySessions();
+        Map<String, Object> multi;
+        // a whole-machine pause stops the server and the harness alike: counted beside each run of that server
+        Path stallFiles = Files.createTempDirectory("sessions-stalls");
+        try (StallProbes probes = StallProbes.start(stallFiles, 20, HOST_STALL_MS)) {
+            hostStalls = probes;
+            multi = manySessions();
+        } finally {
+            hostStalls = null;
+            RestoreBench.deleteTree(stallFiles);
+        }
         Map<String, Object> idle = idleCost();
         json.put("baseline_1x" + CLIENTS, one);
         json.put("baseline_1x" + CROWD, crowd);
@@ -136,9 +149,10 @@ final class SessionsBench {
                 && num(many.get("own_echoes")) == 0 && Boolean.TRUE.equals(many.get("users_after_ok"));
         targets.target(label + ": zero loss, zero cross-session deliveries",
                 String.format("lost %s of %s, dup %s, own edits echoed %s; cross-session %d over every phase of that"
-                        + " server; users after the run %s", many.get("lost"), many.get("expected"),
-                        many.get("duplicated"), many.get("own_echoes"), cross, Boolean.TRUE.equals(
-                                many.get("users_after_ok")) ? "as expected" : many.get("users_after")), clean);
+                        + " server; users after the run %s; meanwhile the harness's GC pauses %s ms, host stalls ≥ %.0f ms"
+                        + " %s", many.get("lost"), many.get("expected"), many.get("duplicated"), many.get("own_echoes"),
+                        cross, Boolean.TRUE.equals(many.get("users_after_ok")) ? "as expected" : many.get("users_after"),
+                        many.get("harness_gc_pause_ms"), HOST_STALL_MS, many.get("host_stalls")), clean);
         String baselineRuns = String.join(", ", ((List<?>) one.get("p99_ms_all")).stream()
                 .map(p -> String.format("%.2f", num(p))).toList());
         targets.target(label + ": p99 ≤ 2 × the p99 of 1 session × " + CLIENTS + " clients (same run)",
@@ -301,6 +315,9 @@ final class SessionsBench {
                 long go = System.nanoTime();
                 long expected = phase(slots, active, phase++, run.seconds() * RATE, RATE, delivered);
                 double sendSeconds = (System.nanoTime() - go) / 1e9;
+                if (hostStalls != null) {
+                    r.put("host_stalls", hostStalls.within(go, System.nanoTime()).toString());
+                }
                 FanOut.Cpu used = FanOut.Cpu.now(server.pid()).since(cpu0);
                 double machine = machineBusySeconds() - machine0;
                 Map<String, Double> threads = threadCpu(server.pid());
@@ -888,12 +905,13 @@ final class SessionsBench {
     private static String brief(Map<String, Object> r) {
         return String.format("%s of %s sessions editing: %s/%s lost %s dup %s cross %s  p50 %.2f p99 %.2f max %.2f ms"
                 + " (worst session p99 %.2f)  server CPU %.0f %%, RSS %.0f MiB, %s threads; harness CPU %.0f %%"
-                + " (GC pauses %s ms); users ok %s, warn/error lines %s; load %.1f → %.1f", r.get("sessions_editing"),
-                r.get("sessions_hosted"), r.get("received"), r.get("expected"), r.get("lost"), r.get("duplicated"),
-                r.get("cross_session"), num(r.get("p50_ms")), num(r.get("p99_ms")), num(r.get("max_ms")),
+                + " (GC pauses %s ms); host stalls ≥ %.0f ms %s; users ok %s, warn/error lines %s; load %.1f → %.1f",
+                r.get("sessions_editing"), r.get("sessions_hosted"), r.get("received"), r.get("expected"), r.get("lost"),
+                r.get("duplicated"), r.get("cross_session"), num(r.get("p50_ms")), num(r.get("p99_ms")), num(r.get("max_ms")),
                 num(r.get("worst_session_p99_ms")), num(r.get("server_cpu_percent_of_one_core")),
                 num(r.get("server_rss_mib_max")), r.get("server_threads_max"),
-                num(r.get("harness_cpu_percent_of_one_core")), r.get("harness_gc_pause_ms"), r.get("users_after_ok"),
+                num(r.get("harness_cpu_percent_of_one_core")), r.get("harness_gc_pause_ms"), HOST_STALL_MS,
+                r.getOrDefault("host_stalls", "–"), r.get("users_after_ok"),
                 r.get("server_warnings_and_errors"), num(r.get("load_average_1min_start")),
                 num(r.get("load_average_1min_end")));
     }

@@ -39,6 +39,11 @@ final class StallProbes implements AutoCloseable {
 
     /** Starts a probe on every online CPU and waits until each runs. */
     static StallProbes start(Path work) throws IOException {
+        return start(work, PERIOD_MS, REPORT_MS);
+    }
+
+    /** Probes that sleep {@code periodMs} and report wake-ups {@code reportMs} or more late. */
+    static StallProbes start(Path work, double periodMs, double reportMs) throws IOException {
         StallProbes all = new StallProbes();
         try {
             for (int cpu : onlineCpus()) {
@@ -46,8 +51,8 @@ final class StallProbes implements AutoCloseable {
                 Files.deleteIfExists(out);
                 Process p = new ProcessBuilder(ServerProcess.underNormalPolicy(List.of(ProcessClientsBench.PYTHON,
                         ProcessClientsBench.PYTHON_DIR.resolve("stall_probe.py").toString(), "--cpu",
-                        String.valueOf(cpu), "--out", out.toString(), "--period-ms", String.valueOf(PERIOD_MS),
-                        "--report-ms", String.valueOf(REPORT_MS))))
+                        String.valueOf(cpu), "--out", out.toString(), "--period-ms", String.valueOf(periodMs),
+                        "--report-ms", String.valueOf(reportMs))))
                         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 all.probes.add(p);
                 all.files.add(out);
