@@ -236,6 +236,7 @@ interface RelayHub extends AutoCloseable {
             FanOut.awaitHellos(hub[1], dealers.size());
             AtomicBoolean stop = new AtomicBoolean();
             Thread loop = new Thread(() -> FanOut.forward(hub[0], hub[1], ids, stop), "warm-up-relay");
+            loop.setDaemon(true); // a loop still stuck in a send when the context closes must not keep the relay alive
             loop.start();
             ZMQ.Socket push = context.createSocket(SocketType.PUSH);
             push.setLinger(0);
