@@ -112,9 +112,8 @@ interface RelayHub extends AutoCloseable {
      * the normal CPU policy, and the loop's threads under SCHED_BATCH as the server's engine and I/O
      * thread are.
      * It talks to the bench on its standard streams: the endpoints, then READY; stdin closed = stop.
-     * A fresh JVM per run, which first puts {@link #WARM_UP_UPDATES} updates through the same loop on
-     * sockets of its own, so that the run meets compiled code, as it meets a server warmed by the
-     * bench's earlier cases.
+     * A fresh JVM per run, which first runs {@link #WARM_UP} (the same loop, with clients of its own),
+     * so that the run meets compiled code, as it meets a server warmed by the bench's earlier cases.
      */
     final class OwnJvm implements RelayHub {
         private final Process process;
@@ -178,15 +177,17 @@ interface RelayHub extends AutoCloseable {
 
     /** Updates of 1 KiB, to 7 receivers each, that {@link OwnJvm}'s process forwards before it reports its endpoints. */
     int WARM_UP_UPDATES = 30_000;
+    /** The warm-up: a flat-out raw relay run with its clients inside the relay's process, on sockets of their own. */
+    FanOut.Case WARM_UP = new FanOut.Case(7, false, 1024, 0, WARM_UP_UPDATES);
 
     /** The relay process of {@link OwnJvm}; the argument names its receivers, comma-separated. */
-    static void main(String[] args) throws IOException, InterruptedException {
+    static void main(String[] args) throws Exception {
         BatchScheduling.applyToCurrentThread(); // ZeroMQ's I/O threads, started below, inherit it
         List<byte[]> receivers = new ArrayList<>();
         for (String name : args[0].split(",")) {
             receivers.add(name.getBytes(StandardCharsets.UTF_8));
         }
-        warmUp(WARM_UP_UPDATES, 8);
+        FanOut.relay(WARM_UP, 0); // prints nothing: stdout is the channel to the bench
         try (ZContext context = new ZContext(1)) {
             ZMQ.Socket[] sockets = bind(context);
             System.out.println("ENDPOINTS " + sockets[0].getLastEndpoint() + " " + sockets[1].getLastEndpoint());
@@ -209,84 +210,5 @@ interface RelayHub extends AutoCloseable {
             System.out.flush();
             FanOut.forward(sockets[0], sockets[1], receivers, stop);
         }
-    }
-
-    /**
-     * Forwards {@code updates} from one sender to {@code peers - 1} receivers through {@link FanOut#forward} on
-     * loopback sockets that nobody else sees, flat-out, bounded by 30 s; then closes them.
-     */
-    private static void warmUp(int updates, int peers) throws InterruptedException {
-        List<byte[]> ids = new ArrayList<>();
-        for (int i = 0; i < peers; i++) {
-            ids.add(("warm-up-" + i).getBytes(StandardCharsets.UTF_8));
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        try (ZContext context = new ZContext(1)) {
-            ZMQ.Socket[] hub = bind(context);
-            List<ZMQ.Socket> dealers = new ArrayList<>();
-            for (byte[] id : ids.subList(1, peers)) {
-                ZMQ.Socket dealer = context.createSocket(SocketType.DEALER);
-                dealer.setIdentity(id);
-                dealer.setLinger(0);
-                dealer.setReceiveTimeOut(100);
-                dealer.connect(hub[1].getLastEndpoint());
-                dealer.send("hello");
-                dealers.add(dealer);
-            }
-            FanOut.awaitHellos(hub[1], dealers.size());
-            AtomicBoolean stop = new AtomicBoolean();
-            Thread loop = new Thread(() -> FanOut.forward(hub[0], hub[1], ids, stop), "warm-up-relay");
-            loop.setDaemon(true); // a loop still stuck in a send when the context closes must not keep the relay alive
-            loop.start();
-            ZMQ.Socket push = context.createSocket(SocketType.PUSH);
-            push.setLinger(0);
-            push.connect(hub[0].getLastEndpoint());
-            byte[] frame = new byte[8];
-            byte[] chunk = new byte[1024];
-            long received = 0;
-            for (int i = 0; i < updates; i++) {
-                // The loop blocks on a receiver's full pipe: drain while the PUSH pipe is full instead of waiting.
-                // Only a message's first frame can be refused; the rest then go with it.
-                while (!push.send(ids.get(0), ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
-                    received += drainAll(dealers);
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("relay warm-up stuck after " + i + " updates");
-                    }
-                }
-                for (int f = 1; f < 5; f++) {
-                    push.sendMore(frame);
-                }
-                push.send(frame);
-                while (!push.send(chunk, ZMQ.DONTWAIT)) {
-                    received += drainAll(dealers);
-                }
-                received += drainAll(dealers);
-            }
-            long expected = (long) updates * dealers.size() * 7; // 6-frame header + chunk per delivery
-            long lastProgress = System.nanoTime();
-            // a delivery the loop could not send would keep us waiting: stop after a second without any
-            while (received < expected && System.nanoTime() < deadline && System.nanoTime() - lastProgress < 1e9) {
-                long more = drainAll(dealers);
-                received += more;
-                if (more == 0) {
-                    Thread.sleep(1);
-                } else {
-                    lastProgress = System.nanoTime();
-                }
-            }
-            stop.set(true);
-            loop.join(1000);
-        }
-    }
-
-    /** Reads the frames the DEALERs hold now, without waiting; returns how many. */
-    private static long drainAll(List<ZMQ.Socket> dealers) {
-        long n = 0;
-        for (ZMQ.Socket dealer : dealers) {
-            while (dealer.recv(ZMQ.DONTWAIT) != null) {
-                n++;
-            }
-        }
-        return n;
     }
 }

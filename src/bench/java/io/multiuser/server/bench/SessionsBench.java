@@ -95,8 +95,6 @@ final class SessionsBench {
     private final long settleMillis;
     private final long windowMillis;
     private final Map<String, Object> json = new LinkedHashMap<>();
-    /** Probes of the host's stalls while the many-sessions server runs, else null. */
-    private StallProbes hostStalls;
     private final StringBuilder md = new StringBuilder();
 
     SessionsBench(boolean quick, Bench09.Starter starter, Bench09.Targets targets) {
@@ -120,16 +118,7 @@ final class SessionsBench {
         json.put("cores", Runtime.getRuntime().availableProcessors());
         Map<String, Object> one = baseline(CLIENTS, seconds, quick ? 1 : 3);
         Map<String, Object> crowd = baseline(CROWD, shortSeconds, 1);
-        Map<String, Object> multi;
-        // a whole-machine pause stops the server and the harness alike: counted beside each run of that server
-        Path stallFiles = Files.createTempDirectory("sessions-stalls");
-        try (StallProbes probes = StallProbes.start(stallFiles, 20, HOST_STALL_MS)) {
-            hostStalls = probes;
-            multi = manySessions();
-        } finally {
-            hostStalls = null;
-            RestoreBench.deleteTree(stallFiles);
-        }
+        Map<String, Object> multi = manySessions();
         Map<String, Object> idle = idleCost();
         json.put("baseline_1x" + CLIENTS, one);
         json.put("baseline_1x" + CROWD, crowd);
@@ -187,7 +176,8 @@ final class SessionsBench {
             for (int i = 0; i < repeats; i++) {
                 runs.add(new Run(1, runSeconds));
             }
-            Map<String, Object> r = load(server, List.of(new Target("default", server.basePort, 0)), clients, runs);
+            Map<String, Object> r = load(server, List.of(new Target("default", server.basePort, 0)), clients, runs,
+                    null);
             List<Map<String, Object>> done = castList(r.get("runs"));
             Map<String, Object> median = new LinkedHashMap<>(Medians.by(done, run -> num(run.get("p99_ms"))));
             median.put("p99_ms_all", done.stream().map(run -> run.get("p99_ms")).toList());
@@ -230,7 +220,14 @@ final class SessionsBench {
                 List<Run> runs = quick ? List.of(new Run(1, seconds), new Run(sessions, seconds))
                         : List.of(new Run(1, seconds), new Run(5, shortSeconds), new Run(10, shortSeconds),
                                 new Run(sessions, seconds));
-                Map<String, Object> r = load(server, list, CLIENTS, runs);
+                Map<String, Object> r;
+                // a whole-machine pause stops the server and the harness alike: counted beside each run
+                Path stallFiles = Files.createTempDirectory("sessions-stalls");
+                try (StallProbes probes = StallProbes.start(stallFiles, 20, HOST_STALL_MS)) {
+                    r = load(server, list, CLIENTS, runs, probes);
+                } finally {
+                    RestoreBench.deleteTree(stallFiles);
+                }
                 r.put("idle_before_load", idle);
                 r.put("start_failures", failures);
                 return r;
@@ -244,10 +241,11 @@ final class SessionsBench {
     /**
      * In each session an admin uploads a scene of 16 × 1 KiB and is kicked; then {@code clients}
      * clients per session join, warm up (flat-out, then paced), and the runs follow: in each, the
-     * clients of the first {@code active} sessions edit their own node at 50/s.
+     * clients of the first {@code active} sessions edit their own node at 50/s. {@code hostStalls}, when not
+     * null, counts the host's stalls beside each run.
      */
-    private Map<String, Object> load(ServerProcess server, List<Target> list, int clients, List<Run> runs)
-            throws Exception {
+    private Map<String, Object> load(ServerProcess server, List<Target> list, int clients, List<Run> runs,
+            StallProbes hostStalls) throws Exception {
         Map<String, Object> result = new LinkedHashMap<>();
         ZContext shared = new ZContext(1); // every emulated client on one I/O thread, as in FanOut
         List<TestClient> all = new ArrayList<>();
