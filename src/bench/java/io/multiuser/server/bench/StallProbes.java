@@ -13,10 +13,12 @@ import java.util.concurrent.TimeUnit;
 import io.multiuser.server.testclient.ServerProcess;
 
 /**
- * One {@code stall_probe.py} pinned to each CPU while the processes family runs: its wake-ups that
- * come at least {@link #REPORT_MS} late tell a phase whose tail the host's stalls made (a virtual
- * CPU not run for 10-30 ms, at times several a minute on the bench's machine) from one the server made. The
- * probes wake 200 times a second each, the same cost for the server's phases and the relay's.
+ * One {@code stall_probe.py} pinned to each CPU while a bench family runs: its wake-ups that come
+ * at least the report threshold late tell a phase whose tail the host's stalls made (a virtual CPU
+ * not run for 10-30 ms, at times several a minute on the bench's machine) from one the server made.
+ * The processes family's probes ({@link #start(Path)}) wake 200 times a second each, the same cost
+ * for the server's phases and the relay's; the sessions family's sleep 20 ms and report only
+ * stalls of 200 ms or more ({@code SessionsBench.HOST_STALL_MS}).
  */
 final class StallProbes implements AutoCloseable {
 

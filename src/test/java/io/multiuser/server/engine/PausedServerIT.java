@@ -38,7 +38,7 @@ class PausedServerIT {
                 assertThat(bob.loginAsClient()).isEqualTo("RUNNING");
                 bob.join();
                 alice.await("RepUpdateClientsState", r -> bothListed(r.data()), WAIT);
-                int pongsBefore = bob.pingsReceived();
+                int pingsBefore = bob.pingsReceived();
 
                 signal("STOP", server.pid());
                 try {
@@ -52,7 +52,7 @@ class PausedServerIT {
 
                 assertThat(alice.awaitBlock(b -> b.uuid().equals(scene.get(0).uuid()), WAIT)).isNotNull();
                 Thread.sleep(TIMEOUT_MILLIS + 500); // a timeout after the pause: both keep answering PINGs
-                assertThat(bob.pingsReceived()).as("pinged again after the pause").isGreaterThan(pongsBefore);
+                assertThat(bob.pingsReceived()).as("pinged again after the pause").isGreaterThan(pingsBefore);
                 alice.drain(200);
                 assertThat(alice.receivedLog().stream().filter(r -> r.type().equals("RepUpdateClientsState"))
                         .reduce((first, second) -> second).map(r -> bothListed(r.data())))
